@@ -1,0 +1,65 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+  name: "whyslow",
+  products: [
+    .executable(name: "whyslow", targets: ["whyslow"]),
+    .library(name: "Whyslow", targets: ["WhyslowReports"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    // MARK: System libraries (Debian packages, found through pkg-config)
+    .systemLibrary(
+      name: "CSimdjson", pkgConfig: "simdjson", providers: [.apt(["libsimdjson-dev"])]),
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+
+    // MARK: Native core (C++17 behind a C API)
+    .target(
+      name: "CWhyslowCore",
+      dependencies: ["CSimdjson"],
+      cxxSettings: [.define("SIMDJSON_THREADS_ENABLED", to: "1")]
+    ),
+
+    // MARK: Layers, bottom to top
+    .target(
+      name: "WhyslowLinalg", dependencies: ["COpenBLAS", "CLAPACKE"], swiftSettings: swiftSettings),
+    .target(name: "WhyslowIngest", dependencies: ["CWhyslowCore"], swiftSettings: swiftSettings),
+    .target(
+      name: "WhyslowFeatures", dependencies: ["WhyslowIngest", "CWhyslowCore"],
+      swiftSettings: swiftSettings),
+    .target(
+      name: "WhyslowStatistics", dependencies: ["WhyslowFeatures", "WhyslowLinalg"],
+      swiftSettings: swiftSettings),
+    .target(
+      name: "WhyslowReports", dependencies: ["WhyslowStatistics"], swiftSettings: swiftSettings),
+
+    // MARK: Command line
+    .executableTarget(
+      name: "whyslow",
+      dependencies: [
+        "WhyslowReports",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+
+    // MARK: Tests
+    .testTarget(
+      name: "WhyslowLinalgTests", dependencies: ["WhyslowLinalg"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "WhyslowTests", dependencies: ["WhyslowReports"], exclude: ["Fixtures"],
+      swiftSettings: swiftSettings),
+    .testTarget(name: "WhyslowCLITests", swiftSettings: swiftSettings),
+  ],
+  cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,100 @@
+import COpenBLAS
+
+/// A dense matrix of Float64 stored column-major, the layout BLAS and LAPACK expect.
+public struct Matrix: Sendable, Equatable {
+  /// Number of rows.
+  public let rows: Int
+  /// Number of columns.
+  public let columns: Int
+  /// Entries, column after column: entry (i, j) is `values[j * rows + i]`.
+  public var values: [Double]
+
+  /// A matrix from column-major `values`, which must hold `rows * columns` entries.
+  public init(rows: Int, columns: Int, values: [Double]) {
+    precondition(rows >= 0 && columns >= 0 && values.count == rows * columns)
+    self.rows = rows
+    self.columns = columns
+    self.values = values
+  }
+
+  /// A `rows` × `columns` matrix of zeros.
+  public init(zeros rows: Int, _ columns: Int) {
+    self.init(rows: rows, columns: columns, values: [Double](repeating: 0, count: rows * columns))
+  }
+
+  /// Entry at (`row`, `column`).
+  public subscript(row: Int, column: Int) -> Double {
+    get { values[column * rows + row] }
+    set { values[column * rows + row] = newValue }
+  }
+
+  /// The entries of column `column`.
+  public func column(_ column: Int) -> ArraySlice<Double> {
+    values[(column * rows)..<((column + 1) * rows)]
+  }
+
+  /// Column means, x̄ = Xᵀ1 / n (BLAS `dgemv`).
+  public func columnMeans() -> [Double] {
+    guard rows > 0 else { return [Double](repeating: .nan, count: columns) }
+    let ones = [Double](repeating: 1, count: rows)
+    return transposeTimes(ones).map { $0 / Double(rows) }
+  }
+
+  /// Xᵀv (BLAS `dgemv`); `v` has `rows` entries.
+  public func transposeTimes(_ vector: [Double]) -> [Double] {
+    precondition(vector.count == rows)
+    var result = [Double](repeating: 0, count: columns)
+    guard rows > 0, columns > 0 else { return result }
+    cblas_dgemv(
+      CblasColMajor, CblasTrans, blasInt(rows), blasInt(columns), 1, values, blasInt(rows),
+      vector, 1, 0, &result, 1)
+    return result
+  }
+
+  /// Xv (BLAS `dgemv`); `v` has `columns` entries.
+  public func times(_ vector: [Double]) -> [Double] {
+    precondition(vector.count == columns)
+    var result = [Double](repeating: 0, count: rows)
+    guard rows > 0, columns > 0 else { return result }
+    cblas_dgemv(
+      CblasColMajor, CblasNoTrans, blasInt(rows), blasInt(columns), 1, values, blasInt(rows),
+      vector, 1, 0, &result, 1)
+    return result
+  }
+
+  /// The Gram matrix XᵀX (BLAS `dsyrk` on the upper triangle, then mirrored).
+  public func gram() -> Matrix {
+    var result = Matrix(zeros: columns, columns)
+    guard rows > 0, columns > 0 else { return result }
+    let n = blasInt(columns)
+    cblas_dsyrk(
+      CblasColMajor, CblasUpper, CblasTrans, n, blasInt(rows), 1, values, blasInt(rows), 0,
+      &result.values, n)
+    for column in 0..<columns {
+      for row in (column + 1)..<columns { result[row, column] = result[column, row] }
+    }
+    return result
+  }
+
+  /// Subtracts `shift[j]` from every entry of column j and then divides the column by
+  /// `scale[j]` (BLAS `dger` for the rank-one shift, `dscal` per column).
+  public mutating func shiftAndScaleColumns(shift: [Double], scale: [Double]) {
+    precondition(shift.count == columns && scale.count == columns)
+    guard rows > 0, columns > 0 else { return }
+    let ones = [Double](repeating: 1, count: rows)
+    let m = blasInt(rows)
+    values.withUnsafeMutableBufferPointer { entries in
+      guard let base = entries.baseAddress else { return }
+      cblas_dger(CblasColMajor, m, blasInt(columns), -1, ones, 1, shift, 1, base, m)
+      for column in 0..<columns {
+        cblas_dscal(m, 1 / scale[column], base + column * rows, 1)
+      }
+    }
+  }
+}
+
+/// Converts a dimension to the integer type of the BLAS interface.
+@inline(__always)
+func blasInt(_ value: Int) -> Int32 {
+  Int32(value)
+}

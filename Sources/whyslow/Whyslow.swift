@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct Whyslow: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "whyslow",
+    abstract: "Statistical root-cause analysis of request latency from traces.",
+    discussion: """
+      Give whyslow a batch of fast traces and a batch of slow traces of the same service. It \
+      turns every trace into span features, regresses latency on them across all traces, and \
+      ranks the spans that explain how much slower the slow batch is, in milliseconds.
+      """,
+    version: "0.1.0",
+    subcommands: [Analyze.self]
+  )
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// The package's root folder, found from this file's path.
+private let packageRoot = URL(fileURLWithPath: #filePath)
+  .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// What one run of the built `whyslow` printed and returned.
+struct Run {
+  let status: Int32
+  let standardOutput: String
+  let standardError: String
+}
+
+/// Runs the `whyslow` executable built beside this test bundle.
+func whyslow(_ arguments: [String]) throws -> Run {
+  let process = Process()
+  let buildFolder = Bundle.main.executableURL?.deletingLastPathComponent()
+    ?? packageRoot.appendingPathComponent(".build/debug")
+  process.executableURL = buildFolder.appendingPathComponent("whyslow")
+  process.arguments = arguments
+  process.currentDirectoryURL = packageRoot
+  let output = Pipe()
+  let errors = Pipe()
+  process.standardOutput = output
+  process.standardError = errors
+  try process.run()
+  let outputData = output.fileHandleForReading.readDataToEndOfFile()
+  let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return Run(
+    status: process.terminationStatus,
+    standardOutput: String(decoding: outputData, as: UTF8.self),
+    standardError: String(decoding: errorData, as: UTF8.self))
+}
+
+private func temporaryFolder() throws -> URL {
+  let folder = FileManager.default.temporaryDirectory
+    .appendingPathComponent("whyslow-cli-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  return folder
+}
+
+private let demoArguments = [
+  "analyze", "--fast", "Datasets/demo/fast", "--slow", "Datasets/demo/slow",
+]
+
+struct AnalyzeCommandTests {
+  @Test func demoRanksTheKnownCauseFirst() throws {
+    let run = try whyslow(demoArguments)
+    #expect(run.status == 0)
+    let lines = run.standardOutput.split(separator: "\n")
+    let header = try #require(lines.firstIndex { $0.hasPrefix("rank") })
+    #expect(lines[header + 1].contains("self_time  payment-db SELECT payments"))
+    #expect(run.standardError.contains("read fast: 2 files, 60 traces, 480 spans"))
+  }
+
+  @Test func csvHasTheFixedHeaderAndOneRowPerFinding() throws {
+    let csv = try temporaryFolder().appendingPathComponent("suspects.csv")
+    let run = try whyslow(demoArguments + ["--csv", csv.path])
+    #expect(run.status == 0)
+    let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+    #expect(
+      rows.first
+        == "rank,service,operation,feature,peer_service,contribution_ms,share,ci_low_ms,ci_high_ms,p_value,q_value,fast_mean,slow_mean,fast_traces,slow_traces,example_slow_trace"
+    )
+    #expect(rows.count == 1 + 8)
+    #expect(rows[1].hasPrefix("1,payment-db,SELECT payments,self_time,,"))
+    #expect(rows[1].hasSuffix(",60,60,00000000000000000000000000002030"))
+  }
+
+  @Test func theSameInputGivesByteIdenticalOutput() throws {
+    let folder = try temporaryFolder()
+    let first = try whyslow(demoArguments + ["--csv", folder.appendingPathComponent("a.csv").path])
+    let second = try whyslow(demoArguments + ["--csv", folder.appendingPathComponent("b.csv").path])
+    #expect(first.standardOutput == second.standardOutput)
+    #expect(
+      try Data(contentsOf: folder.appendingPathComponent("a.csv"))
+        == Data(contentsOf: folder.appendingPathComponent("b.csv")))
+  }
+
+  @Test func aMissingInputFailsWithTheFileNamed() throws {
+    let run = try whyslow(["analyze", "--fast", "nope/fast", "--slow", "Datasets/demo/slow"])
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("nope/fast: cannot read: no such file or directory"))
+    #expect(run.standardOutput.isEmpty)
+  }
+
+  @Test func anUnwritableCSVLeavesNoPartialFileAndFails() throws {
+    let run = try whyslow(demoArguments + ["--csv", "/nonexistent-folder/suspects.csv"])
+    #expect(run.status == 1)
+    #expect(run.standardError.contains("/nonexistent-folder/suspects.csv: cannot write"))
+  }
+
+  @Test func usageErrorsExitWith64() throws {
+    let run = try whyslow(demoArguments + ["--top", "0"])
+    #expect(run.status == 64)
+    #expect(run.standardError.contains("--top must be at least 1"))
+  }
+
+  @Test func helpExplainsTheCommand() throws {
+    let run = try whyslow(["analyze", "--help"])
+    #expect(run.status == 0)
+    #expect(run.standardOutput.contains("--fast <path>"))
+    #expect(run.standardOutput.contains("Example:"))
+  }
+}

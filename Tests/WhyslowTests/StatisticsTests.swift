@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import WhyslowFeatures
+import WhyslowIngest
+import WhyslowLinalg
+import WhyslowStatistics
+
+/// numpy reference written by scripts/reference_ridge.py.
+struct RidgeReference: Decodable {
+  struct Case: Decodable {
+    let penalty: Double
+    let intercept: Double
+    let coefficients: [Double]
+    let dropped: [Int]
+  }
+  let rows: Int
+  let columns: Int
+  let design_column_major: [Double]
+  let response: [Double]
+  let cases: [Case]
+}
+
+struct StatisticsTests {
+  /// Tolerance 1e-8 relative: both sides solve the same 3×3 standardized system in double
+  /// precision; its condition number (≈ 1e3, two nearly collinear columns) costs at most about
+  /// 1e-13 of accuracy, and the rest is room for different summation orders.
+  @Test func ridgeMatchesNumpy() throws {
+    let reference = try JSONDecoder().decode(
+      RidgeReference.self, from: Data(contentsOf: fixture("ridge_reference.json")))
+    let design = Matrix(
+      rows: reference.rows, columns: reference.columns, values: reference.design_column_major)
+    #expect(reference.cases.count == 3)
+    for expected in reference.cases {
+      let fit = try RidgeRegression.fit(
+        design: design, response: reference.response, penalty: expected.penalty)
+      #expect(fit.droppedColumns == expected.dropped)
+      #expect(close(fit.intercept, expected.intercept, relative: 1e-8))
+      for (actual, wanted) in zip(fit.coefficients, expected.coefficients) {
+        #expect(close(actual, wanted, relative: 1e-8), "λ = \(expected.penalty)")
+      }
+    }
+  }
+
+  @Test func anExactLinearModelIsRecoveredWithoutPenalty() throws {
+    // y = 3 + 2·x1 − x2, exactly; hand-checkable.
+    let x1: [Double] = [1, 2, 3, 4, 5]
+    let x2: [Double] = [2, 1, 4, 3, 6]
+    let y = zip(x1, x2).map { 3 + 2 * $0 - $1 }
+    let fit = try RidgeRegression.fit(
+      design: Matrix(rows: 5, columns: 2, values: x1 + x2), response: y, penalty: 0)
+    #expect(close(fit.intercept, 3, relative: 1e-12))
+    #expect(close(fit.coefficients[0], 2, relative: 1e-12))
+    #expect(close(fit.coefficients[1], -1, relative: 1e-12))
+  }
+
+  @Test func moreFeaturesThanTracesStillSolvesAndSaysSo() throws {
+    let fast = try TraceReader.read(paths: [packageRoot.appendingPathComponent("Datasets/demo/fast/traces-1.json").path])
+    let slow = try TraceReader.read(paths: [packageRoot.appendingPathComponent("Datasets/demo/slow/traces-1.json").path])
+    // Keep 3 traces per batch: 6 rows for 8 features.
+    let matrix = FeatureMatrix(fast: fast, slow: slow)
+    let small = matrix.rows([0, 1, 2, matrix.traceCount - 3, matrix.traceCount - 2, matrix.traceCount - 1])
+    let analysis = try ContributionAnalysis.analyze(small)
+    #expect(analysis.caveats.contains { $0.contains("underdetermined") })
+  }
+
+  @Test func tooFewTracesIsAnErrorNotARanking() throws {
+    let table = try TraceReader.read(paths: [try temporaryFile("hand.json", handTrace)])
+    #expect(throws: StatisticsError.tooFewTraces(fast: 1, slow: 1, needed: 2)) {
+      try ContributionAnalysis.analyze(FeatureMatrix(fast: table, slow: table))
+    }
+  }
+
+  @Test func demoRanksTheDatabaseQueryFirstAndIgnoresTheAsynchronousEmail() throws {
+    let demo = packageRoot.appendingPathComponent("Datasets/demo")
+    let matrix = FeatureMatrix(
+      fast: try TraceReader.read(paths: [demo.appendingPathComponent("fast").path]),
+      slow: try TraceReader.read(paths: [demo.appendingPathComponent("slow").path]))
+    let analysis = try ContributionAnalysis.analyze(matrix)
+    let top = try #require(analysis.findings.first)
+    #expect(top.column == FeatureColumn(key: SpanKey(service: "payment-db", operation: "SELECT payments"), kind: .selfTime))
+    #expect(top.share > 0.8 && top.share < 1.2)
+    let email = try #require(analysis.findings.first { $0.column.key.service == "email-service" })
+    #expect(email.slowMean - email.fastMean > 100)  // a bigger rise than the cause...
+    #expect(abs(email.share) < 0.05)  // ...that explains nothing
+    let contributions = analysis.findings.map(\.contributionMillis)
+    #expect(contributions == contributions.sorted(by: >))
+  }
+}

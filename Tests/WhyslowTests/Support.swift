@@ -1,0 +1,29 @@
+import Foundation
+
+/// The package's root folder, found from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath)
+  .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The shared real-format trace fixtures, beside the package (see each PROVENANCE.md).
+let realDatasets = packageRoot.deletingLastPathComponent()
+  .appendingPathComponent("shared/datasets/real")
+
+/// A fixture stored with these tests.
+func fixture(_ name: String) -> URL {
+  packageRoot.appendingPathComponent("Tests/WhyslowTests/Fixtures").appendingPathComponent(name)
+}
+
+/// Writes `text` to a new temporary file named `name` and returns its path.
+func temporaryFile(_ name: String, _ text: String) throws -> String {
+  let folder = FileManager.default.temporaryDirectory
+    .appendingPathComponent("whyslow-tests-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  let file = folder.appendingPathComponent(name)
+  try Data(text.utf8).write(to: file)
+  return file.path
+}
+
+/// Whether `actual` is within `relative` of `expected` (absolutely, near zero).
+func close(_ actual: Double, _ expected: Double, relative: Double) -> Bool {
+  abs(actual - expected) <= relative * max(abs(expected), 1)
+}
