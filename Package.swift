@@ -18,6 +18,7 @@ let package = Package(
     // MARK: System libraries (Debian packages, found through pkg-config)
     .systemLibrary(
       name: "CSimdjson", pkgConfig: "simdjson", providers: [.apt(["libsimdjson-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(
       name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(
@@ -26,7 +27,7 @@ let package = Package(
     // MARK: Native core (C++17 behind a C API)
     .target(
       name: "CWhyslowCore",
-      dependencies: ["CSimdjson"],
+      dependencies: ["CSimdjson", "CZlib"],
       cxxSettings: [.define("SIMDJSON_THREADS_ENABLED", to: "1")]
     ),
 

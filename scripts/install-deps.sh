@@ -3,7 +3,7 @@
 # Uses sudo when not root. Prints what it installs; silent when all are present.
 set -euo pipefail
 
-packages=(libopenblas-dev liblapacke-dev libsimdjson-dev pkg-config)
+packages=(libopenblas-dev liblapacke-dev libsimdjson-dev zlib1g-dev pkg-config)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

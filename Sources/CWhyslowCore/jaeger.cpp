@@ -1,42 +1,38 @@
-// Jaeger JSON (UI download and query API) -> span table rows, with simdjson On-Demand.
-
-#include <simdjson.h>
+// Jaeger JSON -> span table rows: the UI download and query API ({"data":[trace,...]}), a bare
+// trace object, an array of traces, and an array of spans with embedded processes.
 
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
-#include "span_table.hpp"
+#include "json_reader.hpp"
 
+namespace whyslow {
 namespace {
-
-using simdjson::ondemand::json_type;
-using simdjson::ondemand::object;
-using simdjson::ondemand::value;
 
 constexpr int64_t kNanosPerMicro = 1000;
 
-/// A schema problem found while walking the document, with the byte offset it was found at.
-struct SchemaError {
-  std::string message;
-  int64_t offset;
+/// A span waiting for its trace's "processes" map, which may come after "spans".
+struct PendingSpan {
+  Row row;
+  std::string process_id;
+  bool has_embedded_process = false;
+  int64_t offset = -1;
 };
 
-/// Reads a JSON integer given as a number or as a decimal string, exactly (never through double).
-int64_t exact_int64(value field) {
-  if (field.type() == json_type::string) return field.get_int64_in_string();
-  return field.get_int64();
-}
+/// One entry of a span's "references".
+struct Reference {
+  std::string kind, trace_id, span_id;
+};
 
-/// Parses one Jaeger document into a table; rows of a trace are committed when the trace ends.
 class JaegerReader {
  public:
   JaegerReader(wsl_span_table &table, const char *base) : table_(table), base_(base) {}
 
   void read_document(simdjson::ondemand::document &document) {
     if (document.type() == json_type::array) {
-      for (auto trace : document.get_array()) read_trace(trace.value());
+      read_array(document.get_array());
       return;
     }
     if (document.type() != json_type::object) throw shape_error(document.current_location());
@@ -44,13 +40,16 @@ class JaegerReader {
     bool saw_data = false;
     for (auto field : document.get_object()) {
       std::string_view key = field.unescaped_key();
+      value content = field.value();
       if (key == "data") {
         saw_data = true;
-        value data = field.value();
-        if (data.type() != json_type::array) throw shape_error(data.current_location());
-        for (auto trace : data.get_array()) read_trace(trace.value());
+        if (content.type() == json_type::array) {
+          for (auto trace : content.get_array()) read_trace(trace.value());
+        } else {
+          read_trace(content);  // the Jaeger UI's stored state: "data" is one trace
+        }
       } else {
-        read_trace_field(key, field.value(), root);
+        read_trace_field(key, content, root);
       }
     }
     if (root.saw_spans) {
@@ -61,46 +60,55 @@ class JaegerReader {
   }
 
  private:
-  /// One entry of a span's "references".
-  struct Reference {
-    std::string kind, trace_id, span_id;
-  };
-
-  struct PendingSpan {
-    std::string trace_id;
-    std::string span_id;
-    std::string parent_span_id;
-    std::string process_id;
-    int32_t operation = whyslow::kNone;
-    int64_t start_micros = 0;
-    int64_t duration_micros = 0;
-    int8_t edge_kind = WSL_EDGE_NONE;
-    int8_t error = 0;
-    int64_t offset = -1;
-  };
-
-  /// What is known about the trace object being read; spans wait here for `processes`.
   struct TraceState {
     std::string trace_id;
-    std::unordered_map<std::string, int32_t> service_by_process;
+    std::unordered_map<std::string, std::string> service_by_process;
     std::vector<PendingSpan> spans;
     bool saw_spans = false;
   };
 
-  SchemaError shape_error(const char *location) {
-    return {"not a Jaeger JSON document: expected {\"data\":[trace,...]}, a trace object with "
-            "\"spans\", or an array of traces",
-            offset_of(location)};
+  ParseError shape_error(const char *location) const {
+    return {WSL_ERROR_SCHEMA,
+            "not a Jaeger JSON document: expected {\"data\":[trace,...]}, a trace object with "
+            "\"spans\", an array of traces, or an array of spans",
+            offset_of(base_, location)};
   }
 
-  int64_t offset_of(const char *location) const {
-    return location == nullptr ? -1 : static_cast<int64_t>(location - base_);
+  /// An array of traces, or of spans each with an embedded "process".
+  void read_array(simdjson::ondemand::array items) {
+    TraceState loose;  // spans given directly, without a trace object
+    for (auto item : items) {
+      value element = item.value();
+      const char *location = element.current_location();
+      if (element.type() != json_type::object) throw shape_error(location);
+      TraceState state;
+      bool is_span = false;
+      object fields = element.get_object();
+      for (auto field : fields) {
+        std::string_view key = field.unescaped_key();
+        if (key == "spanID") {
+          is_span = true;
+          break;
+        }
+        if (key == "spans") break;
+      }
+      fields.reset();  // read the object again from its start, now that its kind is known
+      if (is_span) {
+        loose.spans.push_back(read_span(fields, offset_of(base_, location)));
+        loose.saw_spans = true;
+      } else {
+        for (auto field : fields) read_trace_field(field.unescaped_key(), field.value(), state);
+        if (!state.saw_spans) throw shape_error(location);
+        finish_trace(state);
+      }
+    }
+    finish_trace(loose);
   }
 
   void read_trace(value trace) {
-    if (trace.type() != json_type::object) throw shape_error(trace.current_location());
-    TraceState state;
     const char *location = trace.current_location();
+    if (trace.type() != json_type::object) throw shape_error(location);
+    TraceState state;
     for (auto field : trace.get_object()) read_trace_field(field.unescaped_key(), field.value(), state);
     if (!state.saw_spans) throw shape_error(location);
     finish_trace(state);
@@ -108,143 +116,182 @@ class JaegerReader {
 
   void read_trace_field(std::string_view key, value field, TraceState &state) {
     if (key == "traceID") {
-      state.trace_id = std::string_view(field.get_string());
+      state.trace_id = text(field);
     } else if (key == "spans") {
       state.saw_spans = true;
-      for (auto span : field.get_array()) state.spans.push_back(read_span(span.value()));
+      for (auto span : field.get_array()) {
+        value content = span.value();
+        int64_t offset = offset_of(base_, content.current_location());
+        state.spans.push_back(read_span(content.get_object(), offset));
+      }
     } else if (key == "processes") {
       for (auto process : field.get_object()) {
         std::string_view process_key = process.unescaped_key();
         std::string process_id(process_key);
-        for (auto property : process.value().get_object()) {
-          std::string_view property_key = property.unescaped_key();
-          if (property_key == "serviceName") {
-            state.service_by_process[process_id] =
-                table_.strings.intern(std::string_view(property.value().get_string()));
-          }
-        }
+        state.service_by_process[process_id] = read_service(process.value());
       }
     }
   }
 
-  PendingSpan read_span(value span_value) {
+  static std::string read_service(value process) {
+    std::string service;
+    for (auto property : process.get_object()) {
+      std::string_view property_key = property.unescaped_key();
+      if (property_key == "serviceName") service = text(property.value());
+    }
+    return service;
+  }
+
+  PendingSpan read_span(object span_object, int64_t offset) {
     PendingSpan span;
-    span.offset = offset_of(span_value.current_location());
+    Row &row = span.row;
+    span.offset = offset;
     bool has_start = false, has_duration = false;
     std::string legacy_parent;
     std::vector<Reference> references;
-    for (auto field : span_value.get_object()) {
+    for (auto field : span_object) {
       std::string_view key = field.unescaped_key();
       value content = field.value();
       if (key == "traceID") {
-        span.trace_id = std::string_view(content.get_string());
+        row.trace_id = text(content);
       } else if (key == "spanID") {
-        span.span_id = std::string_view(content.get_string());
+        row.span_id = text(content);
       } else if (key == "operationName") {
-        span.operation = table_.strings.intern(std::string_view(content.get_string()));
+        row.operation = text(content);
       } else if (key == "startTime") {
-        span.start_micros = exact_int64(content);
+        row.start_nanos = micros(content, "startTime", span.offset) * kNanosPerMicro;
         has_start = true;
       } else if (key == "duration") {
-        span.duration_micros = exact_int64(content);
+        row.duration_nanos = micros(content, "duration", span.offset) * kNanosPerMicro;
         has_duration = true;
       } else if (key == "processID") {
-        span.process_id = std::string_view(content.get_string());
+        span.process_id = text(content);
+      } else if (key == "process") {
+        row.service = read_service(content);
+        span.has_embedded_process = true;
       } else if (key == "parentSpanID") {
-        legacy_parent = std::string_view(content.get_string());
+        legacy_parent = text(content);
       } else if (key == "references") {
         references = read_references(content);
       } else if (key == "tags") {
-        span.error = has_error_tag(content) ? 1 : span.error;
+        read_tags(content, row);
       }
     }
-    if (span.span_id.empty()) throw SchemaError{"span without \"spanID\"", span.offset};
+    if (row.span_id.empty()) throw ParseError{WSL_ERROR_SCHEMA, "span without \"spanID\"", span.offset};
     if (!has_start || !has_duration) {
-      throw SchemaError{"span " + span.span_id + " lacks \"startTime\" or \"duration\"", span.offset};
+      ++table_.quality.spans_without_timing;
+      row.span_id.clear();  // marks the span as left out
+      return span;
     }
-    if (span.duration_micros < 0) {
-      throw SchemaError{"span " + span.span_id + " has a negative duration", span.offset};
+    if (row.duration_nanos < 0) {
+      throw ParseError{WSL_ERROR_SCHEMA, "span " + row.span_id + " has a negative duration", span.offset};
     }
     // The parent: the first CHILD_OF reference within the trace, else the legacy parentSpanID,
-    // else the first FOLLOWS_FROM reference within the trace.
+    // else the first FOLLOWS_FROM reference within the trace. Other references are links.
     std::string child_of, follows_from;
     for (const Reference &reference : references) {
-      bool same_trace = reference.trace_id.empty() || span.trace_id.empty() ||
-                        reference.trace_id == span.trace_id;
+      bool same_trace = reference.trace_id.empty() || row.trace_id.empty() ||
+                        reference.trace_id == row.trace_id;
       if (!same_trace || reference.span_id.empty()) continue;
       if (reference.kind == "CHILD_OF" && child_of.empty()) child_of = reference.span_id;
       if (reference.kind == "FOLLOWS_FROM" && follows_from.empty()) follows_from = reference.span_id;
     }
     if (child_of.empty()) child_of = legacy_parent;
     if (!child_of.empty()) {
-      span.parent_span_id = child_of;
-      span.edge_kind = WSL_EDGE_CHILD_OF;
+      row.parent_span_id = child_of;
+      row.edge_kind = WSL_EDGE_CHILD_OF;
     } else if (!follows_from.empty()) {
-      span.parent_span_id = follows_from;
-      span.edge_kind = WSL_EDGE_FOLLOWS_FROM;
+      row.parent_span_id = follows_from;
+      row.edge_kind = WSL_EDGE_FOLLOWS_FROM;
     }
+    size_t parent_references = row.parent_span_id.empty() ? 0 : 1;
+    table_.quality.async_edges += static_cast<int64_t>(references.size() - std::min(references.size(), parent_references));
     return span;
+  }
+
+  /// A time in integer microseconds, as a number or a decimal string.
+  int64_t micros(value content, const char *field, int64_t offset) {
+    if (content.type() == json_type::string) {
+      auto parsed = content.get_int64_in_string();
+      if (parsed.error()) {
+        throw ParseError{WSL_ERROR_SCHEMA,
+                         std::string("\"") + field +
+                             "\" is not integer microseconds (Jaeger's internal domain-model JSON "
+                             "is not supported: export from the Jaeger UI or the query API)",
+                         offset};
+      }
+      return parsed.value_unsafe();
+    }
+    return content.get_int64();
   }
 
   static std::vector<Reference> read_references(value list) {
     std::vector<Reference> references;
+    if (list.type() == json_type::null) return references;
     for (auto item : list.get_array()) {
       Reference reference;
       for (auto field : item.get_object()) {
         std::string_view key = field.unescaped_key();
-        if (key == "refType") reference.kind = std::string_view(field.value().get_string());
-        else if (key == "traceID") reference.trace_id = std::string_view(field.value().get_string());
-        else if (key == "spanID") reference.span_id = std::string_view(field.value().get_string());
+        if (key == "refType") reference.kind = text(field.value());
+        else if (key == "traceID") reference.trace_id = text(field.value());
+        else if (key == "spanID") reference.span_id = text(field.value());
       }
       references.push_back(std::move(reference));
     }
     return references;
   }
 
-  /// True when the tags hold `error` = true (bool) or "true" (string).
-  static bool has_error_tag(value tags) {
-    bool error = false;
+  /// Typed tags {key, type, value} become attributes; `span.kind` and `error` are read out.
+  static void read_tags(value tags, Row &row) {
+    if (tags.type() == json_type::null) return;
     for (auto tag : tags.get_array()) {
-      bool is_error_key = false;
-      bool is_true = false;
+      std::string key, type;
+      Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
+      bool has_value = false;
       for (auto field : tag.get_object()) {
-        std::string_view key = field.unescaped_key();
-        if (key == "key") {
-          is_error_key = std::string_view(field.value().get_string()) == "error";
-        } else if (key == "value") {
-          value content = field.value();
-          if (content.type() == json_type::boolean) is_true = content.get_bool();
-          else if (content.type() == json_type::string) is_true = std::string_view(content.get_string()) == "true";
+        std::string_view name = field.unescaped_key();
+        if (name == "key") key = text(field.value());
+        else if (name == "type") type = text(field.value());
+        else if (name == "value") {
+          attribute = scalar_attribute("", field.value());
+          has_value = true;
         }
       }
-      error = error || (is_error_key && is_true);
+      if (!has_value) continue;
+      attribute.key = key;
+      if (type == "int64" || type == "float64") {
+        attribute.type = type == "int64" ? WSL_ATTRIBUTE_INT : WSL_ATTRIBUTE_DOUBLE;
+        attribute.number = std::strtod(attribute.text.c_str(), nullptr);  // int64 may be a string
+      } else if (type == "bool") {
+        attribute.type = WSL_ATTRIBUTE_BOOL;
+      } else if (type == "binary") {
+        attribute.type = WSL_ATTRIBUTE_BYTES;
+      }
+      if (key == "span.kind") row.span_kind = span_kind_from_name(attribute.text);
+      if (key == "error" && attribute.text == "true") row.error = 1;
+      row.attributes.push_back(std::move(attribute));
     }
-    return error;
   }
 
   void finish_trace(TraceState &state) {
-    for (const PendingSpan &span : state.spans) {
-      const std::string &trace_id = span.trace_id.empty() ? state.trace_id : span.trace_id;
-      if (trace_id.empty()) throw SchemaError{"span " + span.span_id + " has no traceID", span.offset};
-      auto service = state.service_by_process.find(span.process_id);
-      if (service == state.service_by_process.end()) {
-        throw SchemaError{"span " + span.span_id + " names processID \"" + span.process_id +
-                              "\", which the trace's \"processes\" does not define",
-                          span.offset};
+    for (PendingSpan &span : state.spans) {
+      Row &row = span.row;
+      if (row.span_id.empty()) continue;  // left out: no timing
+      if (row.trace_id.empty()) row.trace_id = state.trace_id;
+      if (row.trace_id.empty()) {
+        throw ParseError{WSL_ERROR_SCHEMA, "span " + row.span_id + " has no traceID", span.offset};
       }
-      if (span.operation == whyslow::kNone) {
-        throw SchemaError{"span " + span.span_id + " has no \"operationName\"", span.offset};
+      if (!span.has_embedded_process) {
+        auto service = state.service_by_process.find(span.process_id);
+        if (service == state.service_by_process.end()) {
+          throw ParseError{WSL_ERROR_SCHEMA,
+                           "span " + row.span_id + " names processID \"" + span.process_id +
+                               "\", which the trace's \"processes\" does not define",
+                           span.offset};
+        }
+        row.service = service->second;
       }
-      table_.trace_index.push_back(table_.trace_for(trace_id));
-      table_.span_id.push_back(table_.span_ids.intern(span.span_id));
-      table_.parent_span_id.push_back(
-          span.parent_span_id.empty() ? whyslow::kNone : table_.span_ids.intern(span.parent_span_id));
-      table_.edge_kind.push_back(span.edge_kind);
-      table_.service.push_back(service->second);
-      table_.operation.push_back(span.operation);
-      table_.start_nanos.push_back(span.start_micros * kNanosPerMicro);
-      table_.duration_nanos.push_back(span.duration_micros * kNanosPerMicro);
-      table_.error.push_back(span.error);
+      table_.append(row);
     }
   }
 
@@ -254,34 +301,10 @@ class JaegerReader {
 
 }  // namespace
 
-extern "C" wsl_status wsl_jaeger_parse(wsl_span_table *table, const char *bytes, size_t length) {
-  size_t rows_before = table->span_count();
-  try {
-    simdjson::padded_string json(bytes, length);
-    simdjson::ondemand::parser parser;
-    simdjson::ondemand::document document = parser.iterate(json);
-    JaegerReader reader(*table, json.data());
-    try {
-      reader.read_document(document);
-    } catch (const simdjson::simdjson_error &error) {
-      auto location = document.current_location();
-      int64_t offset = location.error() ? -1 : static_cast<int64_t>(location.value_unsafe() - json.data());
-      table->truncate(rows_before);
-      table->fail(std::string("JSON error: ") + error.what(), offset);
-      return WSL_ERROR_JSON;
-    }
-    return WSL_OK;
-  } catch (const SchemaError &error) {
-    table->truncate(rows_before);
-    table->fail(error.message, error.offset);
-    return WSL_ERROR_SCHEMA;
-  } catch (const simdjson::simdjson_error &error) {
-    table->truncate(rows_before);
-    table->fail(std::string("JSON error: ") + error.what(), -1);
-    return WSL_ERROR_JSON;
-  } catch (const std::bad_alloc &) {
-    table->truncate(rows_before);
-    table->fail("out of memory", -1);
-    return WSL_ERROR_MEMORY;
-  }
+void read_jaeger(wsl_span_table &table, const char *bytes, size_t length) {
+  with_document(bytes, length, 0, [&](simdjson::ondemand::document &document, const char *base) {
+    JaegerReader(table, base).read_document(document);
+  });
 }
+
+}  // namespace whyslow

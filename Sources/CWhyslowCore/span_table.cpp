@@ -1,4 +1,4 @@
-// Span table lifetime, column access and parent linking.
+// Span table lifetime, row appends, merging, parent linking and column access.
 
 #include <algorithm>
 #include <cstring>
@@ -26,7 +26,54 @@ void keep_rows(std::vector<T> &column, const std::vector<char> &keep) {
   column.resize(write);
 }
 
+/// Maps the ids of one interner into another, interning each source string once.
+class Remap {
+ public:
+  Remap(const whyslow::Interner &from, whyslow::Interner &into)
+      : from_(from), into_(into), ids_(from.size(), whyslow::kNone) {}
+  int32_t operator()(int32_t id) {
+    if (id == whyslow::kNone) return id;
+    int32_t &mapped = ids_[static_cast<size_t>(id)];
+    if (mapped == whyslow::kNone) mapped = into_.intern(from_.at(id));
+    return mapped;
+  }
+
+ private:
+  const whyslow::Interner &from_;
+  whyslow::Interner &into_;
+  std::vector<int32_t> ids_;
+};
+
+constexpr const char *kUnknownService = "unknown_service";
+
 }  // namespace
+
+void wsl_span_table::append(const whyslow::Row &row) {
+  trace_index.push_back(trace_for(row.trace_id));
+  span_id.push_back(span_ids.intern(row.span_id));
+  bool has_parent = !row.parent_span_id.empty();
+  parent_span_id.push_back(has_parent ? span_ids.intern(row.parent_span_id) : whyslow::kNone);
+  edge_kind.push_back(has_parent ? row.edge_kind : WSL_EDGE_NONE);
+  span_kind.push_back(row.span_kind);
+  if (row.service.empty()) ++quality.spans_without_service;
+  service.push_back(strings.intern(row.service.empty() ? kUnknownService : row.service));
+  operation.push_back(strings.intern(row.operation));
+  start_nanos.push_back(row.start_nanos);
+  duration_nanos.push_back(row.duration_nanos);
+  error.push_back(row.error);
+  auto span = static_cast<int32_t>(trace_index.size() - 1);
+  for (const whyslow::Attribute &attribute : row.attributes) {
+    attribute_span.push_back(span);
+    attribute_key.push_back(strings.intern(attribute.key));
+    attribute_text.push_back(strings.intern(attribute.text));
+    attribute_number.push_back(attribute.number);
+    attribute_type.push_back(attribute.type);
+  }
+}
+
+void wsl_span_table::note(const std::string &text) {
+  if (std::find(notes.begin(), notes.end(), text) == notes.end()) notes.push_back(text);
+}
 
 extern "C" {
 
@@ -40,45 +87,178 @@ void wsl_span_table_free(wsl_span_table *table) { delete table; }
 const char *wsl_span_table_error(const wsl_span_table *table) { return table->error_message.c_str(); }
 int64_t wsl_span_table_error_offset(const wsl_span_table *table) { return table->error_offset; }
 
+wsl_status wsl_span_table_append(wsl_span_table *into, const wsl_span_table *from) {
+  try {
+    Remap strings(from->strings, into->strings);
+    Remap span_ids(from->span_ids, into->span_ids);
+    std::vector<int32_t> traces(from->trace_ids.size());
+    for (size_t trace = 0; trace < traces.size(); ++trace) {
+      traces[trace] = into->trace_for(from->strings.at(from->trace_ids[trace]));
+    }
+    auto first_span = static_cast<int32_t>(into->span_count());
+    for (size_t row = 0; row < from->span_count(); ++row) {
+      into->trace_index.push_back(traces[static_cast<size_t>(from->trace_index[row])]);
+      into->span_id.push_back(span_ids(from->span_id[row]));
+      into->parent_span_id.push_back(span_ids(from->parent_span_id[row]));
+      into->edge_kind.push_back(from->edge_kind[row]);
+      into->span_kind.push_back(from->span_kind[row]);
+      into->service.push_back(strings(from->service[row]));
+      into->operation.push_back(strings(from->operation[row]));
+      into->start_nanos.push_back(from->start_nanos[row]);
+      into->duration_nanos.push_back(from->duration_nanos[row]);
+      into->error.push_back(from->error[row]);
+    }
+    for (size_t item = 0; item < from->attribute_span.size(); ++item) {
+      into->attribute_span.push_back(first_span + from->attribute_span[item]);
+      into->attribute_key.push_back(strings(from->attribute_key[item]));
+      into->attribute_text.push_back(strings(from->attribute_text[item]));
+      into->attribute_number.push_back(from->attribute_number[item]);
+      into->attribute_type.push_back(from->attribute_type[item]);
+    }
+    into->quality.spans_without_timing += from->quality.spans_without_timing;
+    into->quality.skipped_records += from->quality.skipped_records;
+    into->quality.spans_without_service += from->quality.spans_without_service;
+    into->quality.async_edges += from->quality.async_edges;
+    for (const std::string &text : from->notes) into->note(text);
+    return WSL_OK;
+  } catch (const std::bad_alloc &) {
+    return WSL_ERROR_MEMORY;
+  }
+}
+
 void wsl_span_table_link(wsl_span_table *table) {
   size_t count = table->span_count();
-  // First occurrence of a (trace, span id) wins; later ones are dropped and counted.
+  wsl_quality &quality = table->quality;
+
+  // 1. Repeated (trace, span id): a Zipkin client/server pair becomes parent and child; any
+  //    other repeat is a duplicate and dropped (the first occurrence wins).
   std::unordered_map<uint64_t, int32_t> row_by_id;
   row_by_id.reserve(count);
+  std::unordered_map<uint64_t, int32_t> server_half_id;  // shared id key -> server's new span id
   std::vector<char> keep(count, 1);
   for (size_t row = 0; row < count; ++row) {
-    auto inserted = row_by_id.emplace(row_key(table->trace_index[row], table->span_id[row]), 0);
-    if (!inserted.second) {
+    uint64_t key = row_key(table->trace_index[row], table->span_id[row]);
+    auto inserted = row_by_id.emplace(key, static_cast<int32_t>(row));
+    if (inserted.second) continue;
+    auto first = static_cast<size_t>(inserted.first->second);
+    int8_t kinds[2] = {table->span_kind[first], table->span_kind[row]};
+    bool pair = ((kinds[0] == WSL_KIND_CLIENT && kinds[1] == WSL_KIND_SERVER) ||
+                 (kinds[0] == WSL_KIND_SERVER && kinds[1] == WSL_KIND_CLIENT)) &&
+                server_half_id.count(key) == 0;
+    if (!pair) {
       keep[row] = 0;
-      ++table->duplicates;
+      ++quality.duplicate_spans;
+      continue;
+    }
+    size_t server = kinds[0] == WSL_KIND_SERVER ? first : row;
+    size_t client = server == first ? row : first;
+    int32_t shared_id = table->span_id[client];
+    int32_t new_id = table->span_ids.intern(table->span_ids.at(shared_id) + "#server");
+    table->span_id[server] = new_id;
+    table->parent_span_id[server] = shared_id;
+    table->edge_kind[server] = WSL_EDGE_CHILD_OF;
+    inserted.first->second = static_cast<int32_t>(client);
+    row_by_id[row_key(table->trace_index[server], new_id)] = static_cast<int32_t>(server);
+    server_half_id[key] = new_id;
+    ++quality.shared_spans_split;
+  }
+  if (!server_half_id.empty()) {
+    // Children of a shared span were made by its server half.
+    for (size_t row = 0; row < count; ++row) {
+      if (!keep[row] || table->parent_span_id[row] == whyslow::kNone) continue;
+      auto server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
+      if (server != server_half_id.end() && server->second != table->span_id[row]) {
+        table->parent_span_id[row] = server->second;
+      }
     }
   }
-  if (std::find(keep.begin(), keep.end(), 0) != keep.end()) {
+  if (quality.duplicate_spans > 0) {
     keep_rows(table->trace_index, keep);
     keep_rows(table->span_id, keep);
     keep_rows(table->parent_span_id, keep);
     keep_rows(table->edge_kind, keep);
+    keep_rows(table->span_kind, keep);
     keep_rows(table->service, keep);
     keep_rows(table->operation, keep);
     keep_rows(table->start_nanos, keep);
     keep_rows(table->duration_nanos, keep);
     keep_rows(table->error, keep);
-    count = table->span_count();
-  }
-  for (size_t row = 0; row < count; ++row) {
-    row_by_id[row_key(table->trace_index[row], table->span_id[row])] = static_cast<int32_t>(row);
-  }
-  table->parent_index.assign(count, -1);
-  table->orphans = 0;
-  for (size_t row = 0; row < count; ++row) {
-    if (table->parent_span_id[row] == whyslow::kNone) continue;
-    auto parent = row_by_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
-    if (parent == row_by_id.end() || parent->second == static_cast<int32_t>(row)) {
-      table->edge_kind[row] = WSL_EDGE_NONE;
-      ++table->orphans;
-    } else {
-      table->parent_index[row] = parent->second;
+    std::vector<int32_t> new_row(count, -1);
+    for (size_t row = 0, kept = 0; row < count; ++row) {
+      if (keep[row]) new_row[row] = static_cast<int32_t>(kept++);
     }
+    std::vector<char> keep_attribute(table->attribute_span.size());
+    for (size_t item = 0; item < keep_attribute.size(); ++item) {
+      int32_t mapped = new_row[static_cast<size_t>(table->attribute_span[item])];
+      keep_attribute[item] = mapped >= 0;
+      table->attribute_span[item] = mapped;
+    }
+    keep_rows(table->attribute_span, keep_attribute);
+    keep_rows(table->attribute_key, keep_attribute);
+    keep_rows(table->attribute_text, keep_attribute);
+    keep_rows(table->attribute_number, keep_attribute);
+    keep_rows(table->attribute_type, keep_attribute);
+    count = table->span_count();
+    row_by_id.clear();
+    for (size_t row = 0; row < count; ++row) {
+      row_by_id[row_key(table->trace_index[row], table->span_id[row])] = static_cast<int32_t>(row);
+    }
+  }
+
+  // 2. Parents, orphans, asynchronous edges, clock skew, roots per trace.
+  table->parent_index.assign(count, -1);
+  std::vector<int32_t> roots(table->trace_ids.size(), 0);
+  for (size_t row = 0; row < count; ++row) {
+    if (table->parent_span_id[row] == whyslow::kNone) {
+      ++roots[static_cast<size_t>(table->trace_index[row])];
+      continue;
+    }
+    auto found = row_by_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
+    if (found == row_by_id.end() || found->second == static_cast<int32_t>(row)) {
+      table->edge_kind[row] = WSL_EDGE_NONE;
+      ++quality.orphan_spans;
+      continue;
+    }
+    auto parent = static_cast<size_t>(found->second);
+    table->parent_index[row] = found->second;
+    if (table->edge_kind[row] == WSL_EDGE_CHILD_OF &&
+        (table->span_kind[row] == WSL_KIND_CONSUMER || table->span_kind[parent] == WSL_KIND_PRODUCER)) {
+      table->edge_kind[row] = WSL_EDGE_FOLLOWS_FROM;
+    }
+    if (table->edge_kind[row] == WSL_EDGE_FOLLOWS_FROM) {
+      ++quality.async_edges;
+      continue;
+    }
+    int64_t early = table->start_nanos[parent] - table->start_nanos[row];
+    int64_t late = (table->start_nanos[row] + table->duration_nanos[row]) -
+                   (table->start_nanos[parent] + table->duration_nanos[parent]);
+    int64_t overhang = std::max(early, late);
+    if (overhang > 0) {
+      ++quality.skewed_spans;
+      quality.worst_skew_nanos = std::max(quality.worst_skew_nanos, overhang);
+    }
+  }
+  for (int32_t root_count : roots) quality.multi_root_traces += root_count > 1 ? 1 : 0;
+
+  // 3. Parent cycles (malformed input) are cut where they close: that span becomes an orphan,
+  //    so every walk up the tree ends.
+  std::vector<int8_t> state(count, 0);  // 0 unvisited, 1 on the current walk, 2 done
+  std::vector<int32_t> walk;
+  for (size_t start = 0; start < count; ++start) {
+    walk.clear();
+    int32_t row = static_cast<int32_t>(start);
+    while (row >= 0 && state[static_cast<size_t>(row)] == 0) {
+      state[static_cast<size_t>(row)] = 1;
+      walk.push_back(row);
+      row = table->parent_index[static_cast<size_t>(row)];
+    }
+    if (row >= 0 && state[static_cast<size_t>(row)] == 1) {
+      size_t last = static_cast<size_t>(walk.back());  // its parent closes the cycle
+      table->parent_index[last] = -1;
+      table->edge_kind[last] = WSL_EDGE_NONE;
+      ++quality.orphan_spans;
+    }
+    for (int32_t visited : walk) state[static_cast<size_t>(visited)] = 2;
   }
 }
 
@@ -91,8 +271,17 @@ int64_t wsl_span_table_trace_count(const wsl_span_table *table) {
 int64_t wsl_span_table_string_count(const wsl_span_table *table) {
   return static_cast<int64_t>(table->strings.size());
 }
-int64_t wsl_span_table_duplicate_count(const wsl_span_table *table) { return table->duplicates; }
-int64_t wsl_span_table_orphan_count(const wsl_span_table *table) { return table->orphans; }
+int64_t wsl_span_table_attribute_count(const wsl_span_table *table) {
+  return static_cast<int64_t>(table->attribute_span.size());
+}
+wsl_quality wsl_span_table_quality(const wsl_span_table *table) { return table->quality; }
+
+int64_t wsl_span_table_note_count(const wsl_span_table *table) {
+  return static_cast<int64_t>(table->notes.size());
+}
+const char *wsl_span_table_note(const wsl_span_table *table, int64_t index) {
+  return table->notes[static_cast<size_t>(index)].c_str();
+}
 
 void wsl_span_table_copy_trace_index(const wsl_span_table *table, int32_t *out) {
   copy_column(table->trace_index, out);
@@ -102,6 +291,9 @@ void wsl_span_table_copy_parent_index(const wsl_span_table *table, int32_t *out)
 }
 void wsl_span_table_copy_edge_kind(const wsl_span_table *table, int8_t *out) {
   copy_column(table->edge_kind, out);
+}
+void wsl_span_table_copy_span_kind(const wsl_span_table *table, int8_t *out) {
+  copy_column(table->span_kind, out);
 }
 void wsl_span_table_copy_service(const wsl_span_table *table, int32_t *out) {
   copy_column(table->service, out);
@@ -118,6 +310,21 @@ void wsl_span_table_copy_duration_nanos(const wsl_span_table *table, int64_t *ou
 void wsl_span_table_copy_error(const wsl_span_table *table, int8_t *out) { copy_column(table->error, out); }
 void wsl_span_table_copy_trace_id(const wsl_span_table *table, int32_t *out) {
   copy_column(table->trace_ids, out);
+}
+void wsl_span_table_copy_attribute_span(const wsl_span_table *table, int32_t *out) {
+  copy_column(table->attribute_span, out);
+}
+void wsl_span_table_copy_attribute_key(const wsl_span_table *table, int32_t *out) {
+  copy_column(table->attribute_key, out);
+}
+void wsl_span_table_copy_attribute_text(const wsl_span_table *table, int32_t *out) {
+  copy_column(table->attribute_text, out);
+}
+void wsl_span_table_copy_attribute_number(const wsl_span_table *table, double *out) {
+  copy_column(table->attribute_number, out);
+}
+void wsl_span_table_copy_attribute_type(const wsl_span_table *table, int8_t *out) {
+  copy_column(table->attribute_type, out);
 }
 
 const char *wsl_span_table_string(const wsl_span_table *table, int32_t index, size_t *length) {

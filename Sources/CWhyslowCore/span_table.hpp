@@ -1,4 +1,4 @@
-// Internal layout of the span table shared by the parsers and the interval code.
+// Internal layout of the span table shared by the parsers, the linker and the interval code.
 #pragma once
 
 #include <cstdint>
@@ -34,11 +34,43 @@ class Interner {
 /// Sentinel for "no string" in id columns.
 constexpr int32_t kNone = -1;
 
+/// One typed attribute of a span while it is being read.
+struct Attribute {
+  std::string key;
+  std::string text;  // the value as text (numbers and bools too)
+  double number;     // the value as a number, NaN when not numeric
+  int8_t type;       // wsl_attribute_type
+};
+
+/// One span as a parser hands it over; ids are raw strings, normalized by the parser.
+struct Row {
+  std::string trace_id;
+  std::string span_id;
+  std::string parent_span_id;  // empty: none
+  std::string service;
+  std::string operation;
+  int64_t start_nanos = 0;
+  int64_t duration_nanos = 0;
+  int8_t edge_kind = WSL_EDGE_NONE;  // meaningful when parent_span_id is set
+  int8_t span_kind = WSL_KIND_UNSPECIFIED;
+  int8_t error = 0;
+  std::vector<Attribute> attributes;
+
+  void clear() { *this = Row(); }
+};
+
+/// A parse failure with its byte offset in the input (-1 when unknown).
+struct ParseError {
+  wsl_status status;
+  std::string message;
+  int64_t offset;
+};
+
 }  // namespace whyslow
 
 /// The table behind the opaque C handle: one vector per column.
 struct wsl_span_table {
-  whyslow::Interner strings;   // services, operations, trace ids
+  whyslow::Interner strings;   // services, operations, trace ids, attribute keys and values
   whyslow::Interner span_ids;  // span ids, kept apart so they never reach Swift
   std::unordered_map<int32_t, int32_t> trace_by_id;  // trace id string -> trace index
   std::vector<int32_t> trace_ids;                    // trace index -> trace id string
@@ -48,6 +80,7 @@ struct wsl_span_table {
   std::vector<int32_t> span_id;
   std::vector<int32_t> parent_span_id;  // span_ids id or kNone
   std::vector<int8_t> edge_kind;
+  std::vector<int8_t> span_kind;
   std::vector<int32_t> parent_index;  // filled by link
   std::vector<int32_t> service;
   std::vector<int32_t> operation;
@@ -55,8 +88,15 @@ struct wsl_span_table {
   std::vector<int64_t> duration_nanos;
   std::vector<int8_t> error;
 
-  int64_t duplicates = 0;
-  int64_t orphans = 0;
+  // Attribute columns: one row per (span, key).
+  std::vector<int32_t> attribute_span;
+  std::vector<int32_t> attribute_key;
+  std::vector<int32_t> attribute_text;
+  std::vector<double> attribute_number;
+  std::vector<int8_t> attribute_type;
+
+  wsl_quality quality{};
+  std::vector<std::string> notes;  // what the readers inferred (units, service names), once each
 
   std::string error_message;
   int64_t error_offset = -1;
@@ -73,21 +113,28 @@ struct wsl_span_table {
     return index;
   }
 
-  /// Drops span rows from `rows` on, undoing a failed parse.
-  void truncate(size_t rows) {
-    trace_index.resize(rows);
-    span_id.resize(rows);
-    parent_span_id.resize(rows);
-    edge_kind.resize(rows);
-    service.resize(rows);
-    operation.resize(rows);
-    start_nanos.resize(rows);
-    duration_nanos.resize(rows);
-    error.resize(rows);
-  }
+  void append(const whyslow::Row &row);
+  void note(const std::string &text);
 
-  void fail(std::string message, int64_t offset) {
-    error_message = std::move(message);
-    error_offset = offset;
+  void fail(const whyslow::ParseError &error) {
+    error_message = error.message;
+    error_offset = error.offset;
   }
 };
+
+namespace whyslow {
+
+/// The format parsers: each appends rows to `table` or throws ParseError / simdjson errors.
+/// `base` is the start of the input, for byte offsets.
+void read_jaeger(wsl_span_table &table, const char *bytes, size_t length);
+void read_otlp(wsl_span_table &table, const char *bytes, size_t length);
+void read_zipkin(wsl_span_table &table, const char *bytes, size_t length);
+void read_csv(wsl_span_table &table, const char *bytes, size_t length, const char *columns);
+
+/// Lower-case hex of a trace or span id given as hex (any case) or base64 (protobuf JSON).
+std::string normalize_id(std::string_view id);
+
+/// Span kind from a name as Jaeger, Zipkin or OTLP spell it ("server", "SPAN_KIND_CLIENT", ...).
+int8_t span_kind_from_name(std::string_view name);
+
+}  // namespace whyslow

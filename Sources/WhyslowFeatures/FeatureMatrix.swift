@@ -164,20 +164,9 @@ extension SpanTable {
     }
   }
 
-  /// Each trace's latency: the duration of its root, the earliest-starting span without a
-  /// parent (the longest of those on a tie). Asynchronous work that outlives the root does not
-  /// count: the caller had its answer by then.
+  /// Each trace's latency: the duration of its root (see `rootRows`). Asynchronous work that
+  /// outlives the root does not count: the caller had its answer by then.
   func traceLatencyNanos() -> [Int64] {
-    var rootStart = [Int64](repeating: .max, count: traceCount)
-    var latency = [Int64](repeating: 0, count: traceCount)
-    for span in 0..<spanCount where parentIndex[span] < 0 {
-      let trace = Int(traceIndex[span])
-      let start = startNanos[span]
-      if start < rootStart[trace] || (start == rootStart[trace] && durationNanos[span] > latency[trace]) {
-        rootStart[trace] = start
-        latency[trace] = durationNanos[span]
-      }
-    }
-    return latency
+    rootRows().map { durationNanos[$0] }
   }
 }

@@ -1,4 +1,5 @@
 import CWhyslowCore
+import Dispatch
 import Foundation
 
 /// A problem with the input files; the message names the file and the place.
@@ -7,50 +8,103 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
   case cannotRead(path: String, reason: String)
   /// A directory holds no trace files.
   case noTraceFiles(directory: String)
-  /// A file is not valid JSON or not a supported trace shape; `line` and `column` are 1-based,
-  /// or nil when the parser could not say where.
-  case malformed(path: String, line: Int?, column: Int?, message: String)
-  /// The inputs hold no spans at all.
-  case noSpans(paths: [String])
+  /// A file is not valid or not a supported trace shape; `place` says where
+  /// ("12:5" for line 12, column 5, or "byte 300 of the decompressed data"), nil when unknown.
+  case malformed(path: String, place: String?, message: String)
 
   public var description: String {
     switch self {
     case .cannotRead(let path, let reason):
       return "\(path): cannot read: \(reason)"
     case .noTraceFiles(let directory):
-      return "\(directory): no trace files (*.json) in this directory"
-    case .malformed(let path, let line?, let column?, let message):
-      return "\(path):\(line):\(column): \(message)"
-    case .malformed(let path, _, _, let message):
+      return
+        "\(directory): no trace files in this directory (looked for *.json, *.jsonl, *.ndjson, "
+        + "*.csv, optionally .gz)"
+    case .malformed(let path, let place?, let message):
+      return "\(path):\(place): \(message)"
+    case .malformed(let path, nil, let message):
       return "\(path): \(message)"
-    case .noSpans(let paths):
-      return "\(paths.joined(separator: ", ")): no spans found"
     }
+  }
+}
+
+/// How to read trace files.
+public struct ReadOptions: Sendable {
+  /// The format of every file, or nil to detect each file's format from its content.
+  public var format: TraceFormat?
+  /// Hand mapping of CSV columns, e.g. `trace=TraceID,span=SpanID,service=PodName`.
+  public var csvColumns: String?
+  /// Files parsed at the same time (each in a table of its own, appended in path order).
+  public var parallelFiles: Int
+
+  public init(format: TraceFormat? = nil, csvColumns: String? = nil, parallelFiles: Int = 2) {
+    self.format = format
+    self.csvColumns = csvColumns
+    self.parallelFiles = max(1, parallelFiles)
   }
 }
 
 /// Reads trace files into one linked `SpanTable`.
 ///
-/// Each path is a Jaeger JSON file or a directory searched recursively for `*.json` files,
-/// read in sorted path order so that the same inputs always give the same table. Files are
-/// read one at a time; only the span table grows with the input.
+/// Each path is a file, `-` for standard input, or a directory searched recursively for
+/// trace files, read in sorted path order so that the same inputs always give the same table.
+/// Formats are detected per file (Jaeger, OTLP, Zipkin, CSV; any of them gzip-compressed).
+/// Spans of one trace may spread over many files: they are joined by trace id. Files are
+/// parsed `parallelFiles` at a time; only the span table grows with the input.
 public enum TraceReader {
   /// Reads every file under `paths` into one batch.
-  public static func read(paths: [String]) throws -> SpanTable {
-    let core = try CoreSpanTable()
+  public static func read(paths: [String], options: ReadOptions = ReadOptions()) throws
+    -> SpanTable
+  {
+    let batch = try CoreSpanTable()
     let files = try paths.flatMap(traceFiles(under:))
-    for file in files {
-      try core.parseJaeger(file: file)
+    var formats: [(path: String, format: TraceFormat)] = []
+    for window in stride(from: 0, to: files.count, by: options.parallelFiles) {
+      let group = Array(files[window..<min(window + options.parallelFiles, files.count)])
+      let parsed = parseConcurrently(group, options)
+      for (file, result) in zip(group, parsed) {
+        let (table, format) = try result.get()
+        try batch.append(table)
+        formats.append((file, format))
+      }
     }
-    core.link()
-    guard core.spanCount > 0 else { throw IngestError.noSpans(paths: paths) }
-    var table = core.columns()
-    table.quality.files = files.count
+    batch.link()
+    var table = batch.columns()
+    table.quality.files = formats
     return table
+  }
+
+  /// Parses each file into a table of its own, concurrently; results in input order.
+  private static func parseConcurrently(_ files: [String], _ options: ReadOptions)
+    -> [Result<(CoreSpanTable, TraceFormat), any Error>]
+  {
+    let results = ResultSlots<(CoreSpanTable, TraceFormat)>(count: files.count)
+    DispatchQueue.concurrentPerform(iterations: files.count) { index in
+      results.set(index, Result { try parse(file: files[index], options) })
+    }
+    return results.values
+  }
+
+  private static func parse(file: String, _ options: ReadOptions) throws -> (
+    CoreSpanTable, TraceFormat
+  ) {
+    let bytes: Data
+    do {
+      bytes =
+        file == "-"
+        ? FileHandle.standardInput.readDataToEndOfFile()
+        : try Data(contentsOf: URL(fileURLWithPath: file))
+    } catch {
+      throw IngestError.cannotRead(path: file, reason: error.localizedDescription)
+    }
+    let table = try CoreSpanTable()
+    let format = try table.parse(bytes, named: file, options)
+    return (table, format)
   }
 
   /// The trace files a path stands for, sorted.
   static func traceFiles(under path: String) throws -> [String] {
+    if path == "-" { return [path] }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw IngestError.cannotRead(path: path, reason: "no such file or directory")
@@ -59,8 +113,9 @@ public enum TraceReader {
     guard let walker = FileManager.default.enumerator(atPath: path) else {
       throw IngestError.cannotRead(path: path, reason: "cannot list the directory")
     }
+    let suffixes = [".json", ".jsonl", ".ndjson", ".csv"].flatMap { [$0, $0 + ".gz"] }
     let files = walker.compactMap { $0 as? String }
-      .filter { $0.hasSuffix(".json") }
+      .filter { name in suffixes.contains { name.lowercased().hasSuffix($0) } }
       .map { (path as NSString).appendingPathComponent($0) }
       .sorted()
     guard !files.isEmpty else { throw IngestError.noTraceFiles(directory: path) }
@@ -68,8 +123,26 @@ public enum TraceReader {
   }
 }
 
+/// Fixed slots written from concurrent iterations, each slot by exactly one iteration.
+private final class ResultSlots<Value>: @unchecked Sendable {
+  private var slots: [Result<Value, any Error>?]
+  private let lock = NSLock()
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func set(_ index: Int, _ result: Result<Value, any Error>) {
+    lock.lock()
+    slots[index] = result
+    lock.unlock()
+  }
+
+  var values: [Result<Value, any Error>] {
+    slots.map { $0 ?? .failure(IngestError.cannotRead(path: "-", reason: "not parsed")) }
+  }
+}
+
 /// Owns one native span table handle and frees it when released.
-private final class CoreSpanTable {
+private final class CoreSpanTable: @unchecked Sendable {
   let handle: OpaquePointer
 
   init() throws {
@@ -82,24 +155,34 @@ private final class CoreSpanTable {
 
   deinit { wsl_span_table_free(handle) }
 
-  var spanCount: Int { Int(wsl_span_table_span_count(handle)) }
-
-  func parseJaeger(file: String) throws {
-    let bytes: Data
-    do {
-      bytes = try Data(contentsOf: URL(fileURLWithPath: file))
-    } catch {
-      throw IngestError.cannotRead(path: file, reason: error.localizedDescription)
-    }
+  /// Parses one file's bytes into this table; returns the format read.
+  func parse(_ bytes: Data, named file: String, _ options: ReadOptions) throws -> TraceFormat {
+    var detected = WSL_FORMAT_AUTO
+    let requested = options.format.map(\.coreFormat) ?? WSL_FORMAT_AUTO
     let status = bytes.withUnsafeBytes { raw in
-      wsl_jaeger_parse(handle, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+      wsl_parse(
+        handle, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, requested,
+        options.csvColumns, &detected)
     }
     guard status == WSL_OK else {
       let message = String(cString: wsl_span_table_error(handle))
       let offset = Int(wsl_span_table_error_offset(handle))
-      let place = offset >= 0 ? Self.lineAndColumn(of: offset, in: bytes) : nil
-      throw IngestError.malformed(
-        path: file, line: place?.line, column: place?.column, message: message)
+      let compressed = bytes.count >= 2 && bytes[bytes.startIndex] == 0x1f
+        && bytes[bytes.startIndex + 1] == 0x8b
+      let place: String? =
+        offset < 0
+        ? nil
+        : compressed
+          ? "byte \(offset) of the decompressed data"
+          : Self.lineAndColumn(of: offset, in: bytes)
+      throw IngestError.malformed(path: file, place: place, message: message)
+    }
+    return TraceFormat(coreFormat: detected) ?? .jaeger
+  }
+
+  func append(_ other: CoreSpanTable) throws {
+    guard wsl_span_table_append(handle, other.handle) == WSL_OK else {
+      throw IngestError.cannotRead(path: "-", reason: "out of memory")
     }
   }
 
@@ -109,46 +192,97 @@ private final class CoreSpanTable {
   func columns() -> SpanTable {
     let spans = Int(wsl_span_table_span_count(handle))
     let traces = Int(wsl_span_table_trace_count(handle))
-    let edgeCodes = copy(spans, Int8.self) { wsl_span_table_copy_edge_kind(handle, $0) }
+    let attributeCount = Int(wsl_span_table_attribute_count(handle))
     let strings = (0..<Int32(wsl_span_table_string_count(handle))).map { index in
       var length = 0
       let pointer = wsl_span_table_string(handle, index, &length)
-      let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
-      return String(decoding: bytes, as: UTF8.self)
+      return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
     }
+    let attributes = AttributeTable(
+      span: copy(attributeCount) { wsl_span_table_copy_attribute_span(handle, $0) },
+      key: copy(attributeCount) { wsl_span_table_copy_attribute_key(handle, $0) },
+      text: copy(attributeCount) { wsl_span_table_copy_attribute_text(handle, $0) },
+      number: copy(attributeCount) { wsl_span_table_copy_attribute_number(handle, $0) },
+      type: copy(attributeCount) { (out: UnsafeMutablePointer<Int8>) in
+        wsl_span_table_copy_attribute_type(handle, out)
+      }.map { AttributeType(rawValue: $0) ?? .string })
     return SpanTable(
-      traceIndex: copy(spans, Int32.self) { wsl_span_table_copy_trace_index(handle, $0) },
-      parentIndex: copy(spans, Int32.self) { wsl_span_table_copy_parent_index(handle, $0) },
-      edgeKind: edgeCodes.map { EdgeKind(rawValue: $0) ?? .none },
-      service: copy(spans, Int32.self) { wsl_span_table_copy_service(handle, $0) },
-      operation: copy(spans, Int32.self) { wsl_span_table_copy_operation(handle, $0) },
-      startNanos: copy(spans, Int64.self) { wsl_span_table_copy_start_nanos(handle, $0) },
-      durationNanos: copy(spans, Int64.self) { wsl_span_table_copy_duration_nanos(handle, $0) },
-      isError: copy(spans, Int8.self) { wsl_span_table_copy_error(handle, $0) }.map { $0 != 0 },
-      traceIDs: copy(traces, Int32.self) { wsl_span_table_copy_trace_id(handle, $0) },
+      traceIndex: copy(spans) { wsl_span_table_copy_trace_index(handle, $0) },
+      parentIndex: copy(spans) { wsl_span_table_copy_parent_index(handle, $0) },
+      edgeKind: copy(spans) { (out: UnsafeMutablePointer<Int8>) in
+        wsl_span_table_copy_edge_kind(handle, out)
+      }.map { EdgeKind(rawValue: $0) ?? .none },
+      spanKind: copy(spans) { (out: UnsafeMutablePointer<Int8>) in
+        wsl_span_table_copy_span_kind(handle, out)
+      }.map { SpanKind(rawValue: $0) ?? .unspecified },
+      service: copy(spans) { wsl_span_table_copy_service(handle, $0) },
+      operation: copy(spans) { wsl_span_table_copy_operation(handle, $0) },
+      startNanos: copy(spans) { wsl_span_table_copy_start_nanos(handle, $0) },
+      durationNanos: copy(spans) { wsl_span_table_copy_duration_nanos(handle, $0) },
+      isError: copy(spans) { (out: UnsafeMutablePointer<Int8>) in
+        wsl_span_table_copy_error(handle, out)
+      }.map { $0 != 0 },
+      attributes: attributes,
+      traceIDs: copy(traces) { wsl_span_table_copy_trace_id(handle, $0) },
       strings: strings,
-      quality: DataQuality(
-        duplicateSpans: Int(wsl_span_table_duplicate_count(handle)),
-        orphanSpans: Int(wsl_span_table_orphan_count(handle))))
+      quality: quality())
   }
 
-  private func copy<T: Numeric>(
-    _ count: Int, _ type: T.Type, _ fill: (UnsafeMutablePointer<T>) -> Void
-  ) -> [T] {
+  private func quality() -> DataQuality {
+    let core = wsl_span_table_quality(handle)
+    var quality = DataQuality()
+    quality.duplicateSpans = Int(core.duplicate_spans)
+    quality.sharedSpansSplit = Int(core.shared_spans_split)
+    quality.orphanSpans = Int(core.orphan_spans)
+    quality.multiRootTraces = Int(core.multi_root_traces)
+    quality.spansWithoutTiming = Int(core.spans_without_timing)
+    quality.skippedRecords = Int(core.skipped_records)
+    quality.skewedSpans = Int(core.skewed_spans)
+    quality.worstSkewNanos = core.worst_skew_nanos
+    quality.asyncEdges = Int(core.async_edges)
+    quality.spansWithoutService = Int(core.spans_without_service)
+    quality.notes = (0..<wsl_span_table_note_count(handle)).map {
+      String(cString: wsl_span_table_note(handle, $0))
+    }
+    return quality
+  }
+
+  private func copy<T: Numeric>(_ count: Int, _ fill: (UnsafeMutablePointer<T>) -> Void) -> [T] {
     [T](unsafeUninitializedCapacity: count) { buffer, initialized in
       if let base = buffer.baseAddress, count > 0 { fill(base) }
       initialized = count
     }
   }
 
-  /// 1-based line and column of a byte offset.
-  static func lineAndColumn(of offset: Int, in bytes: Data) -> (line: Int, column: Int) {
+  /// "line:column" (1-based) of a byte offset.
+  static func lineAndColumn(of offset: Int, in bytes: Data) -> String {
     var line = 1
     var lineStart = 0
     for (index, byte) in bytes.prefix(offset).enumerated() where byte == UInt8(ascii: "\n") {
       line += 1
       lineStart = index + 1
     }
-    return (line, offset - lineStart + 1)
+    return "\(line):\(offset - lineStart + 1)"
+  }
+}
+
+extension TraceFormat {
+  fileprivate var coreFormat: wsl_format {
+    switch self {
+    case .jaeger: return WSL_FORMAT_JAEGER
+    case .otlp: return WSL_FORMAT_OTLP
+    case .zipkin: return WSL_FORMAT_ZIPKIN
+    case .csv: return WSL_FORMAT_CSV
+    }
+  }
+
+  fileprivate init?(coreFormat: wsl_format) {
+    switch coreFormat {
+    case WSL_FORMAT_JAEGER: self = .jaeger
+    case WSL_FORMAT_OTLP: self = .otlp
+    case WSL_FORMAT_ZIPKIN: self = .zipkin
+    case WSL_FORMAT_CSV: self = .csv
+    default: return nil
+    }
   }
 }

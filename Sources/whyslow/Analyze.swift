@@ -9,8 +9,9 @@ struct Analyze: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Rank the spans that make the slow traces slower than the fast ones.",
     discussion: """
-      Reads Jaeger JSON (as the Jaeger UI downloads it or the query API returns it) from files \
-      or directories (searched for *.json). Each trace becomes a vector of span features (per \
+      Reads traces from files or directories (searched recursively): Jaeger JSON, OTLP JSON \
+      (also JSON Lines), Zipkin v2 JSON or span-table CSV, any of them gzip-compressed, the \
+      format detected per file (see `whyslow inspect --help`). Each trace becomes a vector of span features (per \
       service and operation: summed self-time); trace latency is regressed on them with \
       LAPACK, and each feature's contribution to the gap in mean latency is its coefficient \
       times the difference of its means between the batches.
@@ -24,12 +25,12 @@ struct Analyze: ParsableCommand {
 
   @Option(
     parsing: .upToNextOption,
-    help: ArgumentHelp("Baseline traces: Jaeger JSON files or directories.", valueName: "path"))
+    help: ArgumentHelp("Baseline traces: files or directories (- for standard input).", valueName: "path"))
   var fast: [String]
 
   @Option(
     parsing: .upToNextOption,
-    help: ArgumentHelp("Traces of the slow period: Jaeger JSON files or directories.", valueName: "path"))
+    help: ArgumentHelp("Traces of the slow period: files or directories.", valueName: "path"))
   var slow: [String]
 
   @Option(
@@ -40,15 +41,20 @@ struct Analyze: ParsableCommand {
   @Option(help: "How many findings the terminal table shows.")
   var top = 10
 
+  @OptionGroup var input: InputOptions
+
   func validate() throws {
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+    guard (fast + slow).filter({ $0 == "-" }).count <= 1 else {
+      throw ValidationError("standard input (-) can be read only once")
+    }
   }
 
   func run() throws {
-    let fastTable = try TraceReader.read(paths: fast)
-    let slowTable = try TraceReader.read(paths: slow)
-    printSummary(of: fastTable, as: "fast")
-    printSummary(of: slowTable, as: "slow")
+    let fastTable = try TraceReader.read(paths: fast, options: input.readOptions)
+    let slowTable = try TraceReader.read(paths: slow, options: input.readOptions)
+    printError(readingSummary(BatchSummary(fastTable), name: "fast"))
+    printError(readingSummary(BatchSummary(slowTable), name: "slow"))
     let matrix = FeatureMatrix(fast: fastTable, slow: slowTable)
     let analysis = try ContributionAnalysis.analyze(matrix)
     print(TableExporter(limit: top).render(analysis), terminator: "")
@@ -57,16 +63,4 @@ struct Analyze: ParsableCommand {
       printError("wrote \(analysis.findings.count) findings to \(csv)")
     }
   }
-
-  private func printSummary(of table: SpanTable, as name: String) {
-    let quality = table.quality
-    printError(
-      "read \(name): \(quality.files) files, \(table.traceCount) traces, \(table.spanCount) spans; "
-        + "\(quality.duplicateSpans) duplicate spans dropped, \(quality.orphanSpans) orphan spans")
-  }
-}
-
-/// Writes a diagnostic line to standard error.
-func printError(_ line: String) {
-  FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -52,7 +52,7 @@ struct AnalyzeCommandTests {
     let lines = run.standardOutput.split(separator: "\n")
     let header = try #require(lines.firstIndex { $0.hasPrefix("rank") })
     #expect(lines[header + 1].contains("self_time  payment-db SELECT payments"))
-    #expect(run.standardError.contains("read fast: 2 files, 60 traces, 480 spans"))
+    #expect(run.standardError.contains("read fast: 2 files (2 jaeger), 60 traces, 480 spans; 60 async edges"))
   }
 
   @Test func csvHasTheFixedHeaderAndOneRowPerFinding() throws {

@@ -2,34 +2,44 @@ import Foundation
 import Testing
 import WhyslowIngest
 
-/// Counts computed independently by scripts/count_jaeger_spans.py.
+/// What the reader must report for a real file, computed independently by
+/// scripts/count_real_spans.py.
 struct ExpectedCounts: Decodable {
+  let format: String
   let traces: Int
   let spans: Int
-  let duplicates: Int
-  let orphans: Int
+  let duplicate_spans: Int
+  let shared_spans_split: Int
+  let orphan_spans: Int
+  let spans_without_timing: Int
+  let skipped_records: Int
 }
 
 let expectedCounts: [String: ExpectedCounts] = {
-  guard let data = try? Data(contentsOf: fixture("jaeger_counts.json")),
+  guard let data = try? Data(contentsOf: fixture("real_counts.json")),
     let counts = try? JSONDecoder().decode([String: ExpectedCounts].self, from: data)
   else { return [:] }
   return counts
 }()
 
 struct IngestTests {
-  @Test func referenceCountsAreAvailable() {
-    #expect(expectedCounts.count == 48)
+  @Test func referenceCountsCoverEveryRealTraceFile() {
+    #expect(expectedCounts.count == 110)
+    #expect(Set(expectedCounts.values.map(\.format)) == ["jaeger", "otlp", "zipkin", "csv"])
   }
 
   @Test(arguments: expectedCounts.keys.sorted())
-  func realJaegerFileLoadsWithTheIndependentCounts(_ relativePath: String) throws {
+  func realFileLoadsWithTheIndependentCounts(_ relativePath: String) throws {
     let expected = try #require(expectedCounts[relativePath])
     let table = try TraceReader.read(paths: [realDatasets.appendingPathComponent(relativePath).path])
+    #expect(table.quality.files.map(\.format.rawValue) == [expected.format])
     #expect(table.traceCount == expected.traces)
     #expect(table.spanCount == expected.spans)
-    #expect(table.quality.duplicateSpans == expected.duplicates)
-    #expect(table.quality.orphanSpans == expected.orphans)
+    #expect(table.quality.duplicateSpans == expected.duplicate_spans)
+    #expect(table.quality.sharedSpansSplit == expected.shared_spans_split)
+    #expect(table.quality.orphanSpans == expected.orphan_spans)
+    #expect(table.quality.spansWithoutTiming == expected.spans_without_timing)
+    #expect(table.quality.skippedRecords == expected.skipped_records)
   }
 
   @Test func jaegerFieldsAreReadExactly() throws {
@@ -46,7 +56,7 @@ struct IngestTests {
 
   @Test func directoriesAreReadInSortedOrder() throws {
     let table = try TraceReader.read(paths: [packageRoot.appendingPathComponent("Datasets/demo/fast").path])
-    #expect(table.quality.files == 2)
+    #expect(table.quality.files.count == 2)
     #expect(table.traceCount == 60)
     #expect(table.traceID(0) == "00000000000000000000000000001000")
   }
@@ -56,19 +66,28 @@ struct IngestTests {
     #expect {
       try TraceReader.read(paths: [path])
     } throws: { error in
-      guard case .malformed(let file, let line, _, _) = error as? IngestError else { return false }
-      return file == path && line == 2
+      guard case .malformed(let file, let place, _) = error as? IngestError else { return false }
+      return file == path && place?.hasPrefix("2:") == true
     }
   }
 
-  @Test func otherFormatsAreRejectedWithAReason() throws {
+  @Test func anUnknownShapeAsksForTheFormat() throws {
+    let path = try temporaryFile("unknown.json", #"{"metrics": [1, 2, 3]}"#)
+    #expect {
+      try TraceReader.read(paths: [path])
+    } throws: { error in
+      String(describing: error).contains("cannot tell the trace format") && String(describing: error).hasPrefix(path)
+    }
+  }
+
+  @Test func jaegersInternalDomainModelIsRejectedWithTheReason() throws {
     let path = realDatasets.appendingPathComponent(
-      "opentelemetry/opentelemetry-proto/examples/trace.json"
+      "jaeger/internal/uimodel/converter/v1/json/fixtures/domain_01.json"
     ).path
     #expect {
       try TraceReader.read(paths: [path])
     } throws: { error in
-      String(describing: error).contains("not a Jaeger JSON document")
+      String(describing: error).contains("domain-model JSON is not supported")
     }
   }
 

@@ -1,9 +1,11 @@
 /*
- * whyslow native core: trace parsing into a columnar span table, and the
- * interval arithmetic (self-time) over span columns.
+ * whyslow native core: trace parsing into a columnar span table, parent
+ * linking with data-quality counts, and the interval arithmetic over span
+ * columns.
  *
- * Only opaque handles, fixed-width integers, pointers plus counts and one
- * status enum cross this boundary. No C++ types, no exceptions.
+ * Only opaque handles, fixed-width integers, plain structs of them, pointers
+ * plus counts and one status enum cross this boundary. No C++ types, no
+ * exceptions.
  */
 #ifndef WHYSLOW_CORE_H
 #define WHYSLOW_CORE_H
@@ -18,23 +20,80 @@ extern "C" {
 /** Result of every fallible core call. */
 typedef enum wsl_status {
   WSL_OK = 0,
-  /** The bytes are not valid JSON. */
+  /** The bytes are not valid JSON (or not valid gzip). */
   WSL_ERROR_JSON = 1,
-  /** Valid JSON, but not the shape of a supported trace format. */
+  /** Readable, but not the shape of the format. */
   WSL_ERROR_SCHEMA = 2,
   /** Allocation failed. */
   WSL_ERROR_MEMORY = 3,
 } wsl_status;
 
+/** Trace file formats. */
+typedef enum wsl_format {
+  /** Detect from the content. */
+  WSL_FORMAT_AUTO = 0,
+  /** Jaeger JSON: UI download, query API, a trace, an array of traces or of spans. */
+  WSL_FORMAT_JAEGER = 1,
+  /** OTLP JSON (also JSON Lines, and the Jaeger API v3 {"result":...} wrapper). */
+  WSL_FORMAT_OTLP = 2,
+  /** Zipkin v2 JSON: an array of spans, or an array of arrays. */
+  WSL_FORMAT_ZIPKIN = 3,
+  /** A span table as CSV with a header row. */
+  WSL_FORMAT_CSV = 4,
+} wsl_format;
+
 /** How a span hangs off its parent. */
 typedef enum wsl_edge_kind {
   /** No parent in the table (a root, or its parent is missing). */
   WSL_EDGE_NONE = 0,
-  /** Synchronous child (Jaeger CHILD_OF): the parent waits for it. */
+  /** Synchronous child: the parent waits for it. */
   WSL_EDGE_CHILD_OF = 1,
-  /** Asynchronous child (Jaeger FOLLOWS_FROM): never covers its parent. */
+  /** Asynchronous child (FOLLOWS_FROM, PRODUCER/CONSUMER): never covers its parent. */
   WSL_EDGE_FOLLOWS_FROM = 2,
 } wsl_edge_kind;
+
+/** Span kinds, numbered as OTLP numbers them. */
+typedef enum wsl_span_kind {
+  WSL_KIND_UNSPECIFIED = 0,
+  WSL_KIND_INTERNAL = 1,
+  WSL_KIND_SERVER = 2,
+  WSL_KIND_CLIENT = 3,
+  WSL_KIND_PRODUCER = 4,
+  WSL_KIND_CONSUMER = 5,
+} wsl_span_kind;
+
+/** Attribute value types. */
+typedef enum wsl_attribute_type {
+  WSL_ATTRIBUTE_STRING = 0,
+  WSL_ATTRIBUTE_BOOL = 1,
+  WSL_ATTRIBUTE_INT = 2,
+  WSL_ATTRIBUTE_DOUBLE = 3,
+  WSL_ATTRIBUTE_BYTES = 4,
+} wsl_attribute_type;
+
+/** What reading and linking a table had to repair or skip. */
+typedef struct wsl_quality {
+  /** Spans dropped because their id repeated one already in the trace. */
+  int64_t duplicate_spans;
+  /** Zipkin client/server halves sharing one id, split into a client parent and server child. */
+  int64_t shared_spans_split;
+  /** Spans whose parent is not in the table, or whose parent link closed a cycle (treated as roots). */
+  int64_t orphan_spans;
+  /** Traces with more than one span without a parent. */
+  int64_t multi_root_traces;
+  /** Spans without a start time or duration, left out. */
+  int64_t spans_without_timing;
+  /** Records that could not be read (no trace or span id, a malformed CSV row), left out. */
+  int64_t skipped_records;
+  /** Synchronous children starting before or ending after their parent. */
+  int64_t skewed_spans;
+  /** The largest such overhang, nanoseconds. */
+  int64_t worst_skew_nanos;
+  /** Asynchronous parent edges (FOLLOWS_FROM, PRODUCER/CONSUMER) plus span links. */
+  int64_t async_edges;
+  /** Spans without a service name (given the service "unknown_service"). */
+  int64_t spans_without_service;
+} wsl_quality;
 
 /** A columnar table of spans, appended to by the parsers. */
 typedef struct wsl_span_table wsl_span_table;
@@ -44,36 +103,48 @@ wsl_status wsl_span_table_create(wsl_span_table **out);
 void wsl_span_table_free(wsl_span_table *table);
 
 /**
- * Parses one Jaeger JSON document and appends its spans.
- * Accepted shapes: {"data":[trace,...]}, a bare trace object {"spans":[...]},
- * and an array of trace objects. `bytes` needs no padding; it is copied.
- * On failure nothing is appended and wsl_span_table_error describes where.
+ * Parses one input (a whole file, gzip-compressed or not) and appends its spans.
+ * With WSL_FORMAT_AUTO the format is detected from the content; `detected`
+ * receives the format read. `csv_columns` (may be NULL) maps CSV columns by
+ * hand: "trace=TraceID,span=SpanID,parent=ParentID,service=PodName,...".
+ * On failure wsl_span_table_error describes where, and the table holds part of
+ * the input: parse each input into a table of its own and append it to the
+ * batch (wsl_span_table_append) only on success.
  */
-wsl_status wsl_jaeger_parse(wsl_span_table *table, const char *bytes, size_t length);
+wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t length, wsl_format format,
+                     const char *csv_columns, wsl_format *detected);
+
+/** Appends every span, attribute, count and note of `from` (unlinked) to `into`. */
+wsl_status wsl_span_table_append(wsl_span_table *into, const wsl_span_table *from);
 
 /** The last error's message (NUL-terminated, owned by the table) and its byte offset or -1. */
 const char *wsl_span_table_error(const wsl_span_table *table);
 int64_t wsl_span_table_error_offset(const wsl_span_table *table);
 
 /**
- * Resolves parent references to row indices within each trace. Call once after
- * the last parse and before reading the parent or edge columns.
+ * Resolves parent references to row indices within each trace, splits Zipkin
+ * shared client/server spans, drops duplicate ids, marks PRODUCER/CONSUMER
+ * edges asynchronous and counts what it repaired. Call once after the last
+ * parse and before reading the parent or edge columns.
  */
 void wsl_span_table_link(wsl_span_table *table);
 
-/** Number of spans, traces and interned strings. */
+/** Counts. */
 int64_t wsl_span_table_span_count(const wsl_span_table *table);
 int64_t wsl_span_table_trace_count(const wsl_span_table *table);
 int64_t wsl_span_table_string_count(const wsl_span_table *table);
-/** Spans dropped because their span id repeated one already in the trace. */
-int64_t wsl_span_table_duplicate_count(const wsl_span_table *table);
-/** Spans whose parent reference names a span that is not in the table. */
-int64_t wsl_span_table_orphan_count(const wsl_span_table *table);
+int64_t wsl_span_table_attribute_count(const wsl_span_table *table);
+wsl_quality wsl_span_table_quality(const wsl_span_table *table);
 
-/** Column copies into caller buffers of span_count elements. */
+/** Notes the readers made about what they inferred (NUL-terminated, owned by the table). */
+int64_t wsl_span_table_note_count(const wsl_span_table *table);
+const char *wsl_span_table_note(const wsl_span_table *table, int64_t index);
+
+/** Span column copies into caller buffers of span_count elements. */
 void wsl_span_table_copy_trace_index(const wsl_span_table *table, int32_t *out);
 void wsl_span_table_copy_parent_index(const wsl_span_table *table, int32_t *out);
 void wsl_span_table_copy_edge_kind(const wsl_span_table *table, int8_t *out);
+void wsl_span_table_copy_span_kind(const wsl_span_table *table, int8_t *out);
 void wsl_span_table_copy_service(const wsl_span_table *table, int32_t *out);
 void wsl_span_table_copy_operation(const wsl_span_table *table, int32_t *out);
 void wsl_span_table_copy_start_nanos(const wsl_span_table *table, int64_t *out);
@@ -81,6 +152,13 @@ void wsl_span_table_copy_duration_nanos(const wsl_span_table *table, int64_t *ou
 void wsl_span_table_copy_error(const wsl_span_table *table, int8_t *out);
 /** Interned string id of each trace's id, trace_count elements. */
 void wsl_span_table_copy_trace_id(const wsl_span_table *table, int32_t *out);
+
+/** Attribute column copies, attribute_count elements each. */
+void wsl_span_table_copy_attribute_span(const wsl_span_table *table, int32_t *out);
+void wsl_span_table_copy_attribute_key(const wsl_span_table *table, int32_t *out);
+void wsl_span_table_copy_attribute_text(const wsl_span_table *table, int32_t *out);
+void wsl_span_table_copy_attribute_number(const wsl_span_table *table, double *out);
+void wsl_span_table_copy_attribute_type(const wsl_span_table *table, int8_t *out);
 
 /** The UTF-8 bytes of interned string `index` (not NUL-terminated) and their length. */
 const char *wsl_span_table_string(const wsl_span_table *table, int32_t index, size_t *length);
@@ -93,6 +171,13 @@ const char *wsl_span_table_string(const wsl_span_table *table, int32_t index, si
  */
 void wsl_self_time_nanos(size_t count, const int32_t *parent_index, const int8_t *edge_kind,
                          const int64_t *start_nanos, const int64_t *duration_nanos, int64_t *out);
+
+/**
+ * Benchmark reference: simdjson On-Demand alone walking a Jaeger or OTLP
+ * document and touching the same fields the readers extract, building
+ * nothing. Returns the number of spans seen, or -1 on a parse error.
+ */
+int64_t wsl_bare_simdjson_scan(const char *bytes, size_t length, wsl_format format);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,96 @@
+// What the JSON format readers share: simdjson On-Demand helpers and error positions.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "span_table.hpp"
+
+namespace whyslow {
+
+using simdjson::ondemand::json_type;
+using simdjson::ondemand::object;
+using simdjson::ondemand::value;
+
+/// The parser of this thread, reused across files so its buffers are allocated once.
+simdjson::ondemand::parser &thread_parser();
+
+/// A copy of `length` bytes with the padding simdjson needs.
+simdjson::padded_string padded(const char *bytes, size_t length);
+
+/// Reads a JSON integer given as a number or as a decimal string, exactly (never through double).
+inline int64_t exact_int64(value field) {
+  if (field.type() == json_type::string) return field.get_int64_in_string();
+  return field.get_int64();
+}
+
+/// Reads an unsigned 64-bit nanosecond timestamp (OTLP fixed64) given as a number or a string.
+inline int64_t exact_nanos(value field) {
+  uint64_t nanos = field.type() == json_type::string ? uint64_t(field.get_uint64_in_string())
+                                                      : uint64_t(field.get_uint64());
+  return static_cast<int64_t>(nanos);
+}
+
+/// A string field as std::string.
+inline std::string text(value field) { return std::string(std::string_view(field.get_string())); }
+
+/// Byte offset of `location` from `base`, or -1.
+inline int64_t offset_of(const char *base, const char *location) {
+  return location == nullptr ? -1 : static_cast<int64_t>(location - base);
+}
+
+/// Reads any scalar JSON value as an attribute (arrays and objects keep their raw JSON text).
+inline Attribute scalar_attribute(std::string key, value content) {
+  Attribute attribute{std::move(key), "", NAN, WSL_ATTRIBUTE_STRING};
+  switch (content.type()) {
+    case json_type::string:
+      attribute.text = text(content);
+      break;
+    case json_type::boolean:
+      attribute.type = WSL_ATTRIBUTE_BOOL;
+      attribute.text = bool(content.get_bool()) ? "true" : "false";
+      break;
+    case json_type::number: {
+      // The token as written (an int64 stays exact as text); its value parsed from that text.
+      std::string_view raw = content.raw_json_token();
+      size_t end = raw.find_first_of(" \t\r\n,]}");
+      attribute.text = std::string(raw.substr(0, end));
+      attribute.number = std::strtod(attribute.text.c_str(), nullptr);
+      attribute.type = attribute.text.find_first_of(".eE") == std::string::npos ? WSL_ATTRIBUTE_INT
+                                                                                 : WSL_ATTRIBUTE_DOUBLE;
+      break;
+    }
+    case json_type::null:
+      attribute.text = "null";
+      break;
+    case json_type::array:
+      attribute.text = std::string(std::string_view(simdjson::ondemand::array(content.get_array()).raw_json()));
+      break;
+    case json_type::object:
+      attribute.text = std::string(std::string_view(simdjson::ondemand::object(content.get_object()).raw_json()));
+      break;
+  }
+  return attribute;
+}
+
+/// Runs `read` over one JSON document held in `bytes`; turns simdjson errors into a ParseError
+/// at the position the parser had reached.
+template <typename Read>
+void with_document(const char *bytes, size_t length, int64_t base_offset, Read read) {
+  simdjson::padded_string json = padded(bytes, length);
+  simdjson::ondemand::document document = thread_parser().iterate(json);
+  try {
+    read(document, json.data());
+  } catch (const simdjson::simdjson_error &error) {
+    auto location = document.current_location();
+    int64_t offset = location.error() ? -1 : offset_of(json.data(), location.value_unsafe());
+    throw ParseError{WSL_ERROR_JSON, std::string("JSON error: ") + error.what(),
+                     offset < 0 ? -1 : base_offset + offset};
+  }
+}
+
+}  // namespace whyslow

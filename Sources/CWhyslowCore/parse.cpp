@@ -1,0 +1,165 @@
+// The single parsing entry point: gzip, format detection, dispatch to the readers, and the
+// helpers the readers share (ids, span kinds, the per-thread simdjson parser).
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "json_reader.hpp"
+
+namespace whyslow {
+
+simdjson::ondemand::parser &thread_parser() {
+  thread_local simdjson::ondemand::parser parser;
+  return parser;
+}
+
+simdjson::padded_string padded(const char *bytes, size_t length) {
+  return simdjson::padded_string(bytes, length);
+}
+
+namespace {
+
+bool is_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
+}  // namespace
+
+std::string normalize_id(std::string_view id) {
+  static const char digits[] = "0123456789abcdef";
+  bool base64_length = id.size() == 24 || id.size() == 12;  // 16 or 8 bytes, padded
+  if (!(base64_length && id.back() == '=') && is_hex(id)) {
+    std::string out(id);
+    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  }
+  // Protobuf JSON writes ids as base64.
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : id) {
+    if (c == '=') break;
+    int v = base64_value(c);
+    if (v < 0) return std::string(id);  // neither hex nor base64: keep as given
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      auto byte = static_cast<uint8_t>((buffer >> bits) & 0xff);
+      out += digits[byte >> 4];
+      out += digits[byte & 15];
+    }
+  }
+  return out;
+}
+
+int8_t span_kind_from_name(std::string_view name) {
+  std::string squashed;
+  for (char c : name) squashed += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (squashed.rfind("span_kind_", 0) == 0) squashed = squashed.substr(10);
+  if (squashed == "server") return WSL_KIND_SERVER;
+  if (squashed == "client") return WSL_KIND_CLIENT;
+  if (squashed == "producer") return WSL_KIND_PRODUCER;
+  if (squashed == "consumer") return WSL_KIND_CONSUMER;
+  if (squashed == "internal") return WSL_KIND_INTERNAL;
+  return WSL_KIND_UNSPECIFIED;
+}
+
+namespace {
+
+bool contains(std::string_view haystack, const char *needle) { return haystack.find(needle) != std::string_view::npos; }
+
+/// The format of a document from its first bytes.
+wsl_format detect(const char *bytes, size_t length) {
+  size_t at = 0;
+  while (at < length && std::isspace(static_cast<unsigned char>(bytes[at]))) ++at;
+  if (at == length) return WSL_FORMAT_AUTO;
+  if (bytes[at] != '{' && bytes[at] != '[') return WSL_FORMAT_CSV;
+  std::string_view head(bytes + at, std::min<size_t>(length - at, 1 << 16));
+  if (contains(head, "\"resourceSpans\"")) return WSL_FORMAT_OTLP;
+  if (contains(head, "\"spanID\"") || contains(head, "\"traceID\"")) return WSL_FORMAT_JAEGER;
+  if (contains(head, "\"traceId\"") && contains(head, "\"id\"")) return WSL_FORMAT_ZIPKIN;
+  if (contains(head, "\"processMap\"") || contains(head, "\"operationName\"")) return WSL_FORMAT_JAEGER;
+  return WSL_FORMAT_AUTO;
+}
+
+/// Inflates gzip data; throws ParseError when it is corrupt.
+std::string gunzip(const char *bytes, size_t length) {
+  z_stream stream{};
+  if (inflateInit2(&stream, 15 + 32) != Z_OK) throw std::bad_alloc();
+  stream.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(bytes));
+  stream.avail_in = static_cast<uInt>(length);
+  std::string out;
+  char chunk[1 << 16];
+  for (;;) {
+    stream.next_out = reinterpret_cast<Bytef *>(chunk);
+    stream.avail_out = sizeof(chunk);
+    int status = inflate(&stream, Z_NO_FLUSH);
+    if (status != Z_OK && status != Z_STREAM_END) {
+      int64_t offset = static_cast<int64_t>(stream.total_in);
+      inflateEnd(&stream);
+      throw ParseError{WSL_ERROR_JSON, "corrupt or truncated gzip data", offset};
+    }
+    out.append(chunk, sizeof(chunk) - stream.avail_out);
+    if (status == Z_STREAM_END) {
+      if (stream.avail_in == 0) break;
+      inflateReset(&stream);  // another gzip member follows
+    }
+  }
+  inflateEnd(&stream);
+  return out;
+}
+
+}  // namespace
+}  // namespace whyslow
+
+extern "C" wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t length, wsl_format format,
+                                const char *csv_columns, wsl_format *detected) {
+  using namespace whyslow;
+  try {
+    std::string inflated;
+    if (length >= 2 && static_cast<uint8_t>(bytes[0]) == 0x1f && static_cast<uint8_t>(bytes[1]) == 0x8b) {
+      inflated = gunzip(bytes, length);
+      bytes = inflated.data();
+      length = inflated.size();
+    }
+    if (format == WSL_FORMAT_AUTO) format = detect(bytes, length);
+    if (detected != nullptr) *detected = format;
+    switch (format) {
+      case WSL_FORMAT_JAEGER: read_jaeger(*table, bytes, length); break;
+      case WSL_FORMAT_OTLP: read_otlp(*table, bytes, length); break;
+      case WSL_FORMAT_ZIPKIN: read_zipkin(*table, bytes, length); break;
+      case WSL_FORMAT_CSV: read_csv(*table, bytes, length, csv_columns); break;
+      default:
+        throw ParseError{WSL_ERROR_SCHEMA,
+                         "cannot tell the trace format (Jaeger, OTLP, Zipkin or CSV); name it with --format",
+                         -1};
+    }
+    return WSL_OK;
+  } catch (const ParseError &error) {
+    table->fail(error);
+    return error.status;
+  } catch (const simdjson::simdjson_error &error) {
+    table->fail({WSL_ERROR_JSON, std::string("JSON error: ") + error.what(), -1});
+    return WSL_ERROR_JSON;
+  } catch (const std::bad_alloc &) {
+    table->fail({WSL_ERROR_MEMORY, "out of memory", -1});
+    return WSL_ERROR_MEMORY;
+  }
+}

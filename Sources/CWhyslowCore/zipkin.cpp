@@ -1,0 +1,107 @@
+// Zipkin v2 JSON -> span table rows: an array of spans, an array of arrays of spans, or one span.
+// Client and server halves sharing one span id are split apart by the linker.
+
+#include <string>
+#include <string_view>
+
+#include "json_reader.hpp"
+
+namespace whyslow {
+namespace {
+
+constexpr int64_t kNanosPerMicro = 1000;
+
+class ZipkinReader {
+ public:
+  ZipkinReader(wsl_span_table &table, const char *base) : table_(table), base_(base) {}
+
+  void read_document(simdjson::ondemand::document &document) {
+    if (document.type() == json_type::object) {  // one span on its own
+      read_span(document.get_value());
+      return;
+    }
+    if (document.type() != json_type::array) throw shape_error(document.current_location());
+    for (auto item : document.get_array()) {
+      value element = item.value();
+      if (element.type() == json_type::array) {
+        for (auto span : element.get_array()) read_span(span.value());
+      } else if (element.type() == json_type::object) {
+        read_span(element);
+      } else {
+        throw shape_error(element.current_location());
+      }
+    }
+  }
+
+ private:
+  ParseError shape_error(const char *location) const {
+    return {WSL_ERROR_SCHEMA, "not a Zipkin v2 JSON document: expected an array of spans or a span",
+            offset_of(base_, location)};
+  }
+
+  void read_span(value span) {
+    if (span.type() != json_type::object) throw shape_error(span.current_location());
+    Row row;
+    bool has_timestamp = false, has_duration = false;
+    for (auto field : span.get_object()) {
+      std::string_view key = field.unescaped_key();
+      value content = field.value();
+      if (key == "traceId") row.trace_id = normalize_id(std::string_view(content.get_string()));
+      else if (key == "id") row.span_id = normalize_id(std::string_view(content.get_string()));
+      else if (key == "parentId") row.parent_span_id = normalize_id(std::string_view(content.get_string()));
+      else if (key == "name") row.operation = text(content);
+      else if (key == "kind") row.span_kind = span_kind_from_name(std::string_view(content.get_string()));
+      else if (key == "timestamp") {
+        row.start_nanos = exact_int64(content) * kNanosPerMicro;
+        has_timestamp = true;
+      } else if (key == "duration") {
+        row.duration_nanos = exact_int64(content) * kNanosPerMicro;
+        has_duration = true;
+      } else if (key == "localEndpoint") {
+        row.service = endpoint_service(content);
+      } else if (key == "remoteEndpoint") {
+        std::string peer = endpoint_service(content);
+        if (!peer.empty()) row.attributes.push_back({"peer.service", peer, NAN, WSL_ATTRIBUTE_STRING});
+      } else if (key == "tags") {
+        for (auto tag : content.get_object()) {
+          std::string_view tag_key = tag.unescaped_key();
+          Attribute attribute = scalar_attribute(std::string(tag_key), tag.value());
+          if (tag_key == "error") row.error = 1;
+          row.attributes.push_back(std::move(attribute));
+        }
+      }
+    }
+    if (row.trace_id.empty() || row.span_id.empty()) {
+      ++table_.quality.skipped_records;
+      return;
+    }
+    if (!has_timestamp || !has_duration || row.duration_nanos < 0) {
+      ++table_.quality.spans_without_timing;
+      return;
+    }
+    if (!row.parent_span_id.empty()) row.edge_kind = WSL_EDGE_CHILD_OF;
+    table_.append(row);
+  }
+
+  static std::string endpoint_service(value endpoint) {
+    std::string service;
+    for (auto field : endpoint.get_object()) {
+      std::string_view key = field.unescaped_key();
+      if (key == "serviceName") service = text(field.value());
+    }
+    return service;
+  }
+
+  wsl_span_table &table_;
+  const char *base_;
+};
+
+}  // namespace
+
+void read_zipkin(wsl_span_table &table, const char *bytes, size_t length) {
+  with_document(bytes, length, 0, [&](simdjson::ondemand::document &document, const char *base) {
+    ZipkinReader(table, base).read_document(document);
+  });
+}
+
+}  // namespace whyslow

@@ -1,0 +1,126 @@
+import Foundation
+import WhyslowIngest
+import WhyslowStatistics
+
+/// The one-line account of what was read, for standard error, plus one line per note.
+public func readingSummary(_ summary: BatchSummary, name: String) -> String {
+  let formats = summary.filesPerFormat.map { "\($0.files) \($0.format.rawValue)" }
+    .joined(separator: ", ")
+  var line =
+    "read \(name): \(counted(summary.quality.files.count, "file")) (\(formats)), "
+    + "\(counted(summary.traces, "trace")), \(counted(summary.spans, "span")); "
+  line += qualityPhrase(summary.quality)
+  return ([line] + summary.quality.notes.map { "note: \($0)" }).joined(separator: "\n")
+}
+
+/// "1 file", "2 files".
+func counted(_ count: Int, _ noun: String) -> String {
+  "\(count) \(noun)\(count == 1 ? "" : "s")"
+}
+
+/// The non-zero data-quality counts in words, or "no repairs".
+func qualityPhrase(_ quality: DataQuality) -> String {
+  var parts: [String] = []
+  func add(_ count: Int, _ words: String) { if count > 0 { parts.append("\(count) \(words)") } }
+  add(quality.duplicateSpans, "duplicate spans dropped")
+  add(quality.sharedSpansSplit, "shared client/server spans split")
+  add(quality.orphanSpans, "orphan spans (parent missing)")
+  add(quality.multiRootTraces, "multi-root traces")
+  add(quality.spansWithoutTiming, "spans without timing left out")
+  add(quality.skippedRecords, "unreadable records skipped")
+  if quality.skewedSpans > 0 {
+    parts.append(
+      "\(quality.skewedSpans) children outside their parent (clock skew, worst "
+        + "\(decimal(Double(quality.worstSkewNanos) / 1_000_000, 3)) ms)")
+  }
+  add(quality.asyncEdges, "async edges")
+  add(quality.spansWithoutService, "spans without a service")
+  return parts.isEmpty ? "no repairs" : parts.joined(separator: ", ")
+}
+
+/// `whyslow inspect` as text: per input, what was read.
+public struct InspectTextReport {
+  public init() {}
+
+  /// The report for inputs named by path.
+  public func render(_ inputs: [(path: String, summary: BatchSummary)]) -> String {
+    inputs.map { path, summary in
+      var out = "\(path)\n"
+      let formats = summary.filesPerFormat.map {
+        "\($0.format.rawValue) (\(counted($0.files, "file")))"
+      }
+      out += "  format:   \(formats.joined(separator: ", "))\n"
+      out += "  traces:   \(summary.traces)\n  spans:    \(summary.spans)\n"
+      out += "  services: \(summary.services.count) (\(summary.services.joined(separator: ", ")))\n"
+      out += "  entry points (traces, latency p50 / p90 / p99 ms):\n"
+      for entry in summary.entryPoints {
+        out +=
+          "    \(entry.traces)  \(decimal(entry.p50Millis, 1)) / \(decimal(entry.p90Millis, 1)) / "
+          + "\(decimal(entry.p99Millis, 1))  \(entry.key)\n"
+      }
+      out += "  data quality: \(qualityPhrase(summary.quality))\n"
+      for note in summary.quality.notes { out += "  note: \(note)\n" }
+      return out
+    }.joined(separator: "\n")
+  }
+}
+
+/// `whyslow inspect --json`: one versioned object.
+///
+/// `{"type":"whyslow.inspect","version":1,"inputs":[{"path","formats":{format: files},
+/// "traces","spans","services":[...],"entry_points":[{"service","operation","traces","p50_ms",
+/// "p90_ms","p99_ms"}],"quality":{count name: value},"notes":[...]}]}`
+public struct InspectJSONReport {
+  public init() {}
+
+  public func render(_ inputs: [(path: String, summary: BatchSummary)]) -> String {
+    let document = Document(inputs: inputs.map { path, summary in
+      Input(
+        path: path,
+        formats: Dictionary(uniqueKeysWithValues: summary.filesPerFormat.map { ($0.format.rawValue, $0.files) }),
+        traces: summary.traces, spans: summary.spans, services: summary.services,
+        entry_points: summary.entryPoints.map {
+          Entry(
+            service: $0.key.service, operation: $0.key.operation, traces: $0.traces,
+            p50_ms: $0.p50Millis, p90_ms: $0.p90Millis, p99_ms: $0.p99Millis)
+        },
+        quality: Dictionary(uniqueKeysWithValues: summary.quality.counts.map { ($0.name, $0.value) }),
+        notes: summary.quality.notes)
+    })
+    return encodeJSON(document)
+  }
+
+  private struct Document: Encodable {
+    let type = "whyslow.inspect"
+    let version = 1
+    let inputs: [Input]
+  }
+
+  private struct Input: Encodable {
+    let path: String
+    let formats: [String: Int]
+    let traces: Int
+    let spans: Int
+    let services: [String]
+    let entry_points: [Entry]
+    let quality: [String: Int]
+    let notes: [String]
+  }
+
+  private struct Entry: Encodable {
+    let service: String
+    let operation: String
+    let traces: Int
+    let p50_ms: Double
+    let p90_ms: Double
+    let p99_ms: Double
+  }
+}
+
+/// Deterministic JSON: sorted keys, pretty-printed, a final newline.
+func encodeJSON(_ value: some Encodable) -> String {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  guard let data = try? encoder.encode(value) else { return "{}\n" }
+  return String(decoding: data, as: UTF8.self) + "\n"
+}

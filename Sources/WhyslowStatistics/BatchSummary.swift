@@ -1,0 +1,68 @@
+import WhyslowFeatures
+import WhyslowIngest
+
+/// Latency percentiles of one entry point: traces whose root span has this key.
+public struct EntryPoint: Sendable {
+  /// The root span's key.
+  public let key: SpanKey
+  /// Traces entering here.
+  public let traces: Int
+  /// Median latency, milliseconds.
+  public let p50Millis: Double
+  /// 90th percentile latency, milliseconds.
+  public let p90Millis: Double
+  /// 99th percentile latency, milliseconds.
+  public let p99Millis: Double
+}
+
+/// What a batch of traces holds: sizes, services, entry points and data quality.
+public struct BatchSummary: Sendable {
+  /// Traces in the batch.
+  public let traces: Int
+  /// Spans in the batch.
+  public let spans: Int
+  /// Service names, sorted.
+  public let services: [String]
+  /// Entry points, most traces first (then by key).
+  public let entryPoints: [EntryPoint]
+  /// Files read per format, in `TraceFormat` order.
+  public let filesPerFormat: [(format: TraceFormat, files: Int)]
+  /// What reading had to repair or skip.
+  public let quality: DataQuality
+
+  /// Summarizes a batch.
+  public init(_ table: SpanTable) {
+    traces = table.traceCount
+    spans = table.spanCount
+    services = Set(table.service).map { table.strings[Int($0)] }.sorted()
+    var latencies: [SpanKey: [Double]] = [:]
+    for root in table.rootRows() {
+      let key = SpanKey(
+        service: table.strings[Int(table.service[root])],
+        operation: table.strings[Int(table.operation[root])])
+      latencies[key, default: []].append(Double(table.durationNanos[root]) / 1_000_000)
+    }
+    entryPoints = latencies.map { key, values in
+      let sorted = values.sorted()
+      return EntryPoint(
+        key: key, traces: sorted.count, p50Millis: percentile(sorted, 0.50),
+        p90Millis: percentile(sorted, 0.90), p99Millis: percentile(sorted, 0.99))
+    }
+    .sorted { ($0.traces, $1.key) > ($1.traces, $0.key) }
+    filesPerFormat = TraceFormat.allCases.compactMap { format in
+      let files = table.quality.files.filter { $0.format == format }.count
+      return files > 0 ? (format, files) : nil
+    }
+    quality = table.quality
+  }
+}
+
+/// The q-quantile of sorted values by linear interpolation between closest ranks (numpy's
+/// default, Hyndman & Fan type 7): position q·(n−1).
+public func percentile(_ sorted: [Double], _ q: Double) -> Double {
+  guard !sorted.isEmpty else { return .nan }
+  let position = q * Double(sorted.count - 1)
+  let below = Int(position.rounded(.down))
+  let above = min(below + 1, sorted.count - 1)
+  return sorted[below] + (sorted[above] - sorted[below]) * (position - Double(below))
+}

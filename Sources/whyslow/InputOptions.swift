@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import WhyslowIngest
+
+/// How every command reads trace files.
+struct InputOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Read every file as this format instead of detecting it (jaeger, otlp, zipkin, csv).",
+      valueName: "format"))
+  var format: TraceFormat?
+
+  @Option(
+    help: ArgumentHelp(
+      "Map CSV columns by hand: role=Header pairs, roles trace, span, parent, service, "
+        + "operation, start, end, duration, status, kind.",
+      valueName: "mapping"))
+  var columns: String?
+
+  var readOptions: ReadOptions { ReadOptions(format: format, csvColumns: columns) }
+}
+
+extension TraceFormat: ExpressibleByArgument {}
+
+/// Writes a diagnostic line to standard error.
+func printError(_ line: String) {
+  var standardError = StandardError()
+  print(line, to: &standardError)
+}
+
+private struct StandardError: TextOutputStream {
+  mutating func write(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+  }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import WhyslowIngest
+import WhyslowReports
+import WhyslowStatistics
+
+struct Inspect: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Say what trace files hold: formats, traces, spans, entry points, data quality.",
+    discussion: """
+      Each path (a file, a directory searched recursively, or - for standard input) is read \
+      as one input and described: the detected format of its files, its traces and spans, its \
+      services, its entry points (root span keys) with their latency percentiles (p50, p90, \
+      p99 by linear interpolation), what had to be repaired or skipped, and what was inferred \
+      (CSV time units, services from Kubernetes pod names).
+
+      Formats: Jaeger JSON (UI download, query API, a trace, an array of traces or of spans), \
+      OTLP JSON (also JSON Lines from the Collector's file exporter, and Jaeger's API v3 \
+      wrapper), Zipkin v2 JSON, and span tables as CSV; any of them gzip-compressed.
+
+      Example:
+        whyslow inspect Datasets/demo/fast Datasets/demo/slow
+      """
+  )
+
+  @Argument(help: ArgumentHelp("Trace files or directories; - reads standard input.", valueName: "path"))
+  var paths: [String]
+
+  @OptionGroup var input: InputOptions
+
+  @Flag(help: "Print one JSON object (type whyslow.inspect, version 1) instead of text.")
+  var json = false
+
+  func run() throws {
+    let inputs = try paths.map { path in
+      (path: path, summary: BatchSummary(try TraceReader.read(paths: [path], options: input.readOptions)))
+    }
+    print(json ? InspectJSONReport().render(inputs) : InspectTextReport().render(inputs), terminator: "")
+  }
+}
