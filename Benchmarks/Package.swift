@@ -14,9 +14,15 @@ let package = Package(
     .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
   ],
   targets: [
+    .target(name: "BenchmarkInputs"),
+    .executableTarget(
+      name: "whyslow-throughput",
+      dependencies: ["BenchmarkInputs", .product(name: "Whyslow", package: whyslowPackage)]
+    ),
     .executableTarget(
       name: "WhyslowBenchmarks",
       dependencies: [
+        "BenchmarkInputs",
         .product(name: "Benchmark", package: "benchmark"),
         .product(name: "Whyslow", package: whyslowPackage),
       ],

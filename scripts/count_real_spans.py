@@ -32,9 +32,11 @@ REJECTED = {
 def hex_id(value):
     if value == "":
         return ""
-    if not (len(value) in (12, 24) and value.endswith("=")) and all(c in "0123456789abcdefABCDEF" for c in value):
+    if all(c in "0123456789abcdefABCDEF" for c in value):
         return value.lower()
-    return base64.b64decode(value + "=" * (-len(value) % 4)).hex()
+    if len(value) in (12, 24) and value.endswith("="):
+        return base64.b64decode(value).hex()
+    return value
 
 
 def jaeger_rows(doc):

@@ -33,6 +33,18 @@ const std::vector<std::vector<std::string>> kSynonyms = {
     {"spankind", "kind"},
 };
 
+/// A squashed header name without a trailing time unit ("startms" -> "start").
+std::string without_unit(const std::string &squashed) {
+  for (const char *suffix : {"unixnanos", "unixnano", "nanos", "nano", "ns", "micros", "micro", "us",
+                             "millis", "milli", "ms", "seconds", "secs", "sec"}) {
+    size_t n = std::strlen(suffix);
+    if (squashed.size() > n && squashed.compare(squashed.size() - n, n, suffix) == 0) {
+      return squashed.substr(0, squashed.size() - n);
+    }
+  }
+  return squashed;
+}
+
 std::string squash(std::string_view name) {
   std::string out;
   for (char c : name) {
@@ -220,7 +232,8 @@ void read_csv(wsl_span_table &table, const char *bytes, size_t length, const cha
       if (role_column[role] >= 0) break;
       for (size_t column = 0; column < header.size(); ++column) {
         bool taken = std::find(role_column, role_column + kRoles, static_cast<int>(column)) != role_column + kRoles;
-        if (!taken && squash(header[column]) == synonym) {
+        std::string squashed = squash(header[column]);
+        if (!taken && (squashed == synonym || without_unit(squashed) == synonym)) {
           role_column[role] = static_cast<int>(column);
           break;
         }
@@ -276,6 +289,7 @@ void read_csv(wsl_span_table &table, const char *bytes, size_t length, const cha
 
   std::vector<std::string> fields;
   Row row;
+  std::string service;
   while (!cursor.done()) {
     bool well_quoted = cursor.next(fields);
     if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
@@ -291,20 +305,21 @@ void read_csv(wsl_span_table &table, const char *bytes, size_t length, const cha
       describe(field(kStart));
       described = true;
     }
-    row.clear();
+    row = Row();
     row.trace_id = field(kTrace);
-    row.span_id = field(kSpan);
+    row.span = table.span_key(field(kSpan));
     row.operation = field(kOperation);
-    if (row.trace_id.empty() || row.span_id.empty()) {
+    if (row.trace_id.empty() || !row.span.present()) {
       ++table.quality.skipped_records;
       continue;
     }
     const std::string &parent = field(kParent);
     if (!is_no_parent(parent)) {
-      row.parent_span_id = parent;
+      row.parent = table.span_key(parent);
       row.edge_kind = WSL_EDGE_CHILD_OF;
     }
-    row.service = service_is_pod ? service_of_pod(field(kService)) : field(kService);
+    service = service_is_pod ? service_of_pod(field(kService)) : field(kService);
+    row.service = service;
     if (!parse_scaled(field(kStart), start_unit, row.start_nanos)) {
       ++table.quality.spans_without_timing;
       continue;
@@ -325,7 +340,7 @@ void read_csv(wsl_span_table &table, const char *bytes, size_t length, const cha
     }
     row.error = is_error_status(field(kStatus)) ? 1 : 0;
     row.span_kind = role_column[kKind] < 0 ? WSL_KIND_UNSPECIFIED : span_kind_from_name(field(kKind));
-    table.append(row);
+    table.append(row, nullptr, 0);
   }
 }
 

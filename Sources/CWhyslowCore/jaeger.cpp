@@ -13,17 +13,22 @@ namespace {
 
 constexpr int64_t kNanosPerMicro = 1000;
 
-/// A span waiting for its trace's "processes" map, which may come after "spans".
+/// A span waiting for its trace's "processes" map, which may come after "spans"; its
+/// attributes are [attribute_begin, attribute_end) of the trace's attribute buffer.
 struct PendingSpan {
   Row row;
-  std::string process_id;
+  std::string_view span_id;
+  std::string_view process_id;
   bool has_embedded_process = false;
+  bool has_timing = false;
   int64_t offset = -1;
+  size_t attribute_begin = 0;
+  size_t attribute_end = 0;
 };
 
 /// One entry of a span's "references".
 struct Reference {
-  std::string kind, trace_id, span_id;
+  std::string_view kind, trace_id, span_id;
 };
 
 class JaegerReader {
@@ -61,9 +66,10 @@ class JaegerReader {
 
  private:
   struct TraceState {
-    std::string trace_id;
-    std::unordered_map<std::string, std::string> service_by_process;
+    std::string_view trace_id;
+    std::unordered_map<std::string_view, std::string_view> service_by_process;
     std::vector<PendingSpan> spans;
+    std::vector<Attribute> attributes;
     bool saw_spans = false;
   };
 
@@ -94,7 +100,7 @@ class JaegerReader {
       }
       fields.reset();  // read the object again from its start, now that its kind is known
       if (is_span) {
-        loose.spans.push_back(read_span(fields, offset_of(base_, location)));
+        loose.spans.push_back(read_span(fields, offset_of(base_, location), loose.attributes));
         loose.saw_spans = true;
       } else {
         for (auto field : fields) read_trace_field(field.unescaped_key(), field.value(), state);
@@ -122,19 +128,18 @@ class JaegerReader {
       for (auto span : field.get_array()) {
         value content = span.value();
         int64_t offset = offset_of(base_, content.current_location());
-        state.spans.push_back(read_span(content.get_object(), offset));
+        state.spans.push_back(read_span(content.get_object(), offset, state.attributes));
       }
     } else if (key == "processes") {
       for (auto process : field.get_object()) {
-        std::string_view process_key = process.unescaped_key();
-        std::string process_id(process_key);
+        std::string_view process_id = process.unescaped_key();
         state.service_by_process[process_id] = read_service(process.value());
       }
     }
   }
 
-  static std::string read_service(value process) {
-    std::string service;
+  static std::string_view read_service(value process) {
+    std::string_view service;
     for (auto property : process.get_object()) {
       std::string_view property_key = property.unescaped_key();
       if (property_key == "serviceName") service = text(property.value());
@@ -142,20 +147,21 @@ class JaegerReader {
     return service;
   }
 
-  PendingSpan read_span(object span_object, int64_t offset) {
+  PendingSpan read_span(object span_object, int64_t offset, std::vector<Attribute> &attributes) {
     PendingSpan span;
     Row &row = span.row;
     span.offset = offset;
+    span.attribute_begin = attributes.size();
     bool has_start = false, has_duration = false;
-    std::string legacy_parent;
-    std::vector<Reference> references;
+    std::string_view legacy_parent;
+    references_.clear();
     for (auto field : span_object) {
       std::string_view key = field.unescaped_key();
       value content = field.value();
       if (key == "traceID") {
         row.trace_id = text(content);
       } else if (key == "spanID") {
-        row.span_id = text(content);
+        span.span_id = text(content);
       } else if (key == "operationName") {
         row.operation = text(content);
       } else if (key == "startTime") {
@@ -172,24 +178,27 @@ class JaegerReader {
       } else if (key == "parentSpanID") {
         legacy_parent = text(content);
       } else if (key == "references") {
-        references = read_references(content);
+        read_references(content);
       } else if (key == "tags") {
-        read_tags(content, row);
+        read_tags(content, row, attributes);
       }
     }
-    if (row.span_id.empty()) throw ParseError{WSL_ERROR_SCHEMA, "span without \"spanID\"", span.offset};
+    span.attribute_end = attributes.size();
+    if (span.span_id.empty()) throw ParseError{WSL_ERROR_SCHEMA, "span without \"spanID\"", span.offset};
+    row.span = table_.span_key(span.span_id);
     if (!has_start || !has_duration) {
       ++table_.quality.spans_without_timing;
-      row.span_id.clear();  // marks the span as left out
-      return span;
+      return span;  // left out
     }
+    span.has_timing = true;
     if (row.duration_nanos < 0) {
-      throw ParseError{WSL_ERROR_SCHEMA, "span " + row.span_id + " has a negative duration", span.offset};
+      throw ParseError{WSL_ERROR_SCHEMA, "span " + std::string(span.span_id) + " has a negative duration",
+                       span.offset};
     }
     // The parent: the first CHILD_OF reference within the trace, else the legacy parentSpanID,
     // else the first FOLLOWS_FROM reference within the trace. Other references are links.
-    std::string child_of, follows_from;
-    for (const Reference &reference : references) {
+    std::string_view child_of, follows_from;
+    for (const Reference &reference : references_) {
       bool same_trace = reference.trace_id.empty() || row.trace_id.empty() ||
                         reference.trace_id == row.trace_id;
       if (!same_trace || reference.span_id.empty()) continue;
@@ -198,14 +207,15 @@ class JaegerReader {
     }
     if (child_of.empty()) child_of = legacy_parent;
     if (!child_of.empty()) {
-      row.parent_span_id = child_of;
+      row.parent = table_.span_key(child_of);
       row.edge_kind = WSL_EDGE_CHILD_OF;
     } else if (!follows_from.empty()) {
-      row.parent_span_id = follows_from;
+      row.parent = table_.span_key(follows_from);
       row.edge_kind = WSL_EDGE_FOLLOWS_FROM;
     }
-    size_t parent_references = row.parent_span_id.empty() ? 0 : 1;
-    table_.quality.async_edges += static_cast<int64_t>(references.size() - std::min(references.size(), parent_references));
+    size_t parent_references = row.parent.present() ? 1 : 0;
+    table_.quality.async_edges +=
+        static_cast<int64_t>(references_.size() - std::min(references_.size(), parent_references));
     return span;
   }
 
@@ -225,9 +235,8 @@ class JaegerReader {
     return content.get_int64();
   }
 
-  static std::vector<Reference> read_references(value list) {
-    std::vector<Reference> references;
-    if (list.type() == json_type::null) return references;
+  void read_references(value list) {
+    if (list.type() == json_type::null) return;
     for (auto item : list.get_array()) {
       Reference reference;
       for (auto field : item.get_object()) {
@@ -236,16 +245,15 @@ class JaegerReader {
         else if (key == "traceID") reference.trace_id = text(field.value());
         else if (key == "spanID") reference.span_id = text(field.value());
       }
-      references.push_back(std::move(reference));
+      references_.push_back(reference);
     }
-    return references;
   }
 
   /// Typed tags {key, type, value} become attributes; `span.kind` and `error` are read out.
-  static void read_tags(value tags, Row &row) {
+  static void read_tags(value tags, Row &row, std::vector<Attribute> &attributes) {
     if (tags.type() == json_type::null) return;
     for (auto tag : tags.get_array()) {
-      std::string key, type;
+      std::string_view key, type;
       Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
       bool has_value = false;
       for (auto field : tag.get_object()) {
@@ -261,7 +269,7 @@ class JaegerReader {
       attribute.key = key;
       if (type == "int64" || type == "float64") {
         attribute.type = type == "int64" ? WSL_ATTRIBUTE_INT : WSL_ATTRIBUTE_DOUBLE;
-        attribute.number = std::strtod(attribute.text.c_str(), nullptr);  // int64 may be a string
+        attribute.number = number_of(attribute.text);  // int64 may be a string
       } else if (type == "bool") {
         attribute.type = WSL_ATTRIBUTE_BOOL;
       } else if (type == "binary") {
@@ -269,34 +277,35 @@ class JaegerReader {
       }
       if (key == "span.kind") row.span_kind = span_kind_from_name(attribute.text);
       if (key == "error" && attribute.text == "true") row.error = 1;
-      row.attributes.push_back(std::move(attribute));
+      attributes.push_back(attribute);
     }
   }
 
   void finish_trace(TraceState &state) {
     for (PendingSpan &span : state.spans) {
       Row &row = span.row;
-      if (row.span_id.empty()) continue;  // left out: no timing
+      if (!span.has_timing) continue;  // left out
       if (row.trace_id.empty()) row.trace_id = state.trace_id;
       if (row.trace_id.empty()) {
-        throw ParseError{WSL_ERROR_SCHEMA, "span " + row.span_id + " has no traceID", span.offset};
+        throw ParseError{WSL_ERROR_SCHEMA, "span " + std::string(span.span_id) + " has no traceID", span.offset};
       }
       if (!span.has_embedded_process) {
         auto service = state.service_by_process.find(span.process_id);
         if (service == state.service_by_process.end()) {
           throw ParseError{WSL_ERROR_SCHEMA,
-                           "span " + row.span_id + " names processID \"" + span.process_id +
-                               "\", which the trace's \"processes\" does not define",
+                           "span " + std::string(span.span_id) + " names processID \"" +
+                               std::string(span.process_id) + "\", which the trace's \"processes\" does not define",
                            span.offset};
         }
         row.service = service->second;
       }
-      table_.append(row);
+      table_.append(row, state.attributes.data() + span.attribute_begin, span.attribute_end - span.attribute_begin);
     }
   }
 
   wsl_span_table &table_;
   const char *base_;
+  std::vector<Reference> references_;  // the current span's, reused
 };
 
 }  // namespace

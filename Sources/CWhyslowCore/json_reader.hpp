@@ -3,8 +3,8 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -35,20 +35,27 @@ inline int64_t exact_nanos(value field) {
   return static_cast<int64_t>(nanos);
 }
 
-/// A string field as std::string.
-inline std::string text(value field) { return std::string(std::string_view(field.get_string())); }
+/// A string field, viewed in the parser's string buffer (valid for the whole document).
+inline std::string_view text(value field) { return field.get_string(); }
+
+/// A number written as text, parsed exactly as written; NaN when it is not a number.
+inline double number_of(std::string_view text) {
+  double number = NAN;
+  std::from_chars(text.data(), text.data() + text.size(), number);
+  return number;
+}
 
 /// Byte offset of `location` from `base`, or -1.
 inline int64_t offset_of(const char *base, const char *location) {
   return location == nullptr ? -1 : static_cast<int64_t>(location - base);
 }
 
-/// Reads any scalar JSON value as an attribute (arrays and objects keep their raw JSON text).
-inline Attribute scalar_attribute(std::string key, value content) {
-  Attribute attribute{std::move(key), "", NAN, WSL_ATTRIBUTE_STRING};
+/// Reads any JSON value as an attribute (arrays and objects keep their raw JSON text).
+inline Attribute scalar_attribute(std::string_view key, value content) {
+  Attribute attribute{key, "", NAN, WSL_ATTRIBUTE_STRING};
   switch (content.type()) {
     case json_type::string:
-      attribute.text = text(content);
+      attribute.text = content.get_string();
       break;
     case json_type::boolean:
       attribute.type = WSL_ATTRIBUTE_BOOL;
@@ -57,9 +64,8 @@ inline Attribute scalar_attribute(std::string key, value content) {
     case json_type::number: {
       // The token as written (an int64 stays exact as text); its value parsed from that text.
       std::string_view raw = content.raw_json_token();
-      size_t end = raw.find_first_of(" \t\r\n,]}");
-      attribute.text = std::string(raw.substr(0, end));
-      attribute.number = std::strtod(attribute.text.c_str(), nullptr);
+      attribute.text = raw.substr(0, raw.find_first_of(" \t\r\n,]}"));
+      attribute.number = number_of(attribute.text);
       attribute.type = attribute.text.find_first_of(".eE") == std::string::npos ? WSL_ATTRIBUTE_INT
                                                                                  : WSL_ATTRIBUTE_DOUBLE;
       break;
@@ -68,10 +74,10 @@ inline Attribute scalar_attribute(std::string key, value content) {
       attribute.text = "null";
       break;
     case json_type::array:
-      attribute.text = std::string(std::string_view(simdjson::ondemand::array(content.get_array()).raw_json()));
+      attribute.text = simdjson::ondemand::array(content.get_array()).raw_json();
       break;
     case json_type::object:
-      attribute.text = std::string(std::string_view(simdjson::ondemand::object(content.get_object()).raw_json()));
+      attribute.text = simdjson::ondemand::object(content.get_object()).raw_json();
       break;
   }
   return attribute;

@@ -2,6 +2,7 @@
 // {"result":{"resourceSpans":[...]}}, and JSON Lines as the Collector's file exporter writes
 // them (one request per line; a trace may spread over many lines and files).
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -44,66 +45,81 @@ class OtlpReader {
             location == nullptr ? -1 : base_offset_ + offset_of(base_, location)};
   }
 
+  /// Spans are appended as soon as their resource is known; spans that come before their
+  /// resource wait for it, with their attributes in a shared buffer.
   void read_resource_spans(value list) {
     for (auto item : list.get_array()) {
-      std::vector<Row> rows;
-      std::string service;
-      std::vector<Attribute> resource_attributes;
+      resource_.clear();
+      service_ = {};
+      resource_known_ = false;
+      waiting_.clear();
+      attributes_.clear();
       for (auto field : item.get_object()) {
         std::string_view key = field.unescaped_key();
         if (key == "resource") {
           for (auto property : field.value().get_object()) {
             std::string_view name = property.unescaped_key();
-            if (name == "attributes") read_attributes(property.value(), resource_attributes);
+            if (name == "attributes") read_attributes(property.value(), resource_);
           }
+          auto service = std::find_if(resource_.begin(), resource_.end(),
+                                      [](const Attribute &a) { return a.key == "service.name"; });
+          if (service != resource_.end()) {
+            service_ = service->text;
+            resource_.erase(service);
+          }
+          resource_known_ = true;
+          for (Waiting &span : waiting_) commit(span.row, span.attribute_begin, span.attribute_end);
+          waiting_.clear();
         } else if (key == "scopeSpans" || key == "instrumentationLibrarySpans") {
           for (auto scope : field.value().get_array()) {
             for (auto scope_field : scope.get_object()) {
               std::string_view name = scope_field.unescaped_key();
               if (name != "spans") continue;
-              for (auto span : scope_field.value().get_array()) read_span(span.value(), rows);
+              for (auto span : scope_field.value().get_array()) read_span(span.value());
             }
           }
         }
       }
-      // The resource may follow its spans: attach service and resource attributes now.
-      std::vector<Attribute> shared;
-      for (Attribute &attribute : resource_attributes) {
-        if (attribute.key == "service.name") service = attribute.text;
-        else shared.push_back(attribute);
-      }
-      for (Row &row : rows) {
-        row.service = service;
-        row.attributes.insert(row.attributes.end(), shared.begin(), shared.end());
-        table_.append(row);
-      }
+      for (Waiting &span : waiting_) commit(span.row, span.attribute_begin, span.attribute_end);
     }
   }
 
-  void read_span(value span, std::vector<Row> &rows) {
+  void read_span(value span) {
     Row row;
     int64_t end_nanos = 0;
     int64_t links = 0;
+    size_t attribute_begin = attributes_.size();
     for (auto field : span.get_object()) {
       std::string_view key = field.unescaped_key();
       value content = field.value();
-      if (key == "traceId") row.trace_id = normalize_id(std::string_view(content.get_string()));
-      else if (key == "spanId") row.span_id = normalize_id(std::string_view(content.get_string()));
-      else if (key == "parentSpanId") row.parent_span_id = normalize_id(std::string_view(content.get_string()));
-      else if (key == "name") row.operation = text(content);
-      else if (key == "kind") row.span_kind = read_kind(content);
-      else if (key == "startTimeUnixNano") row.start_nanos = exact_nanos(content);
-      else if (key == "endTimeUnixNano") end_nanos = exact_nanos(content);
-      else if (key == "attributes") read_attributes(content, row.attributes);
-      else if (key == "status") row.error = read_status_is_error(content) ? 1 : 0;
-      else if (key == "links") {
+      if (key == "traceId") {
+        row.trace_id = content.get_string();
+        row.normalized_trace_id = normalized_trace_id(row.trace_id);
+      } else if (key == "spanId") {
+        row.span = otlp_span_key(table_, content.get_string());
+      } else if (key == "parentSpanId") {
+        row.parent = otlp_span_key(table_, content.get_string());
+      } else if (key == "name") {
+        row.operation = text(content);
+      } else if (key == "kind") {
+        row.span_kind = read_kind(content);
+      } else if (key == "startTimeUnixNano") {
+        row.start_nanos = exact_nanos(content);
+      } else if (key == "endTimeUnixNano") {
+        end_nanos = exact_nanos(content);
+      } else if (key == "attributes") {
+        read_attributes(content, attributes_);
+      } else if (key == "status") {
+        row.error = read_status_is_error(content) ? 1 : 0;
+      } else if (key == "links") {
         for (auto link : content.get_array()) {
           (void)link;
           ++links;
         }
       }
     }
-    if (row.trace_id.empty() || row.span_id.empty()) {
+    size_t attribute_end = attributes_.size();
+    if (row.trace().empty() || !row.span.present()) {
       ++table_.quality.skipped_records;
       return;
     }
@@ -112,9 +128,22 @@ class OtlpReader {
       return;
     }
     row.duration_nanos = end_nanos - row.start_nanos;
-    if (!row.parent_span_id.empty()) row.edge_kind = WSL_EDGE_CHILD_OF;
+    if (row.parent.present()) row.edge_kind = WSL_EDGE_CHILD_OF;
     table_.quality.async_edges += links;
-    rows.push_back(std::move(row));
+    if (resource_known_) {
+      commit(row, attribute_begin, attribute_end);
+    } else {
+      waiting_.push_back({std::move(row), attribute_begin, attribute_end});
+    }
+  }
+
+  /// Appends a span with its own attributes followed by its resource's.
+  void commit(Row &row, size_t attribute_begin, size_t attribute_end) {
+    row.service = service_;
+    scratch_.assign(attributes_.begin() + static_cast<std::ptrdiff_t>(attribute_begin),
+                    attributes_.begin() + static_cast<std::ptrdiff_t>(attribute_end));
+    scratch_.insert(scratch_.end(), resource_.begin(), resource_.end());
+    table_.append(row, scratch_.data(), scratch_.size());
   }
 
   static int8_t read_kind(value content) {
@@ -140,7 +169,7 @@ class OtlpReader {
   /// [{key, value:{stringValue|boolValue|intValue|doubleValue|bytesValue|arrayValue|kvlistValue}}]
   static void read_attributes(value list, std::vector<Attribute> &out) {
     for (auto item : list.get_array()) {
-      std::string key;
+      std::string_view key;
       Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
       for (auto field : item.get_object()) {
         std::string_view name = field.unescaped_key();
@@ -152,7 +181,7 @@ class OtlpReader {
             attribute = scalar_attribute("", typed.value());
             if (type == "intValue") {
               attribute.type = WSL_ATTRIBUTE_INT;  // int64 as a string: exact text, number parsed
-              attribute.number = std::strtod(attribute.text.c_str(), nullptr);
+              attribute.number = number_of(attribute.text);
             } else if (type == "doubleValue") {
               attribute.type = WSL_ATTRIBUTE_DOUBLE;
             } else if (type == "bytesValue") {
@@ -161,14 +190,26 @@ class OtlpReader {
           }
         }
       }
-      attribute.key = std::move(key);
-      out.push_back(std::move(attribute));
+      attribute.key = key;
+      out.push_back(attribute);
     }
   }
+
+  /// A span read before its resource.
+  struct Waiting {
+    Row row;
+    size_t attribute_begin, attribute_end;
+  };
 
   wsl_span_table &table_;
   const char *base_;
   int64_t base_offset_;
+  std::vector<Attribute> resource_;    // the current resource's attributes but service.name
+  std::string_view service_;           // the current resource's service.name
+  bool resource_known_ = false;
+  std::vector<Waiting> waiting_;
+  std::vector<Attribute> attributes_;  // the current resource's spans' attributes
+  std::vector<Attribute> scratch_;
 };
 
 /// True when the first non-empty line is a whole JSON object and more content follows.

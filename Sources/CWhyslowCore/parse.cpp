@@ -41,32 +41,57 @@ int base64_value(char c) {
 
 }  // namespace
 
-std::string normalize_id(std::string_view id) {
-  static const char digits[] = "0123456789abcdef";
-  bool base64_length = id.size() == 24 || id.size() == 12;  // 16 or 8 bytes, padded
-  if (!(base64_length && id.back() == '=') && is_hex(id)) {
-    std::string out(id);
-    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-  }
-  // Protobuf JSON writes ids as base64.
-  std::string out;
+namespace {
+
+/// Bytes of a base64 (standard or URL alphabet, padding optional) text; false if it is not.
+bool decode_base64(std::string_view text, std::string &bytes) {
   uint32_t buffer = 0;
   int bits = 0;
-  for (char c : id) {
+  for (char c : text) {
     if (c == '=') break;
     int v = base64_value(c);
-    if (v < 0) return std::string(id);  // neither hex nor base64: keep as given
+    if (v < 0) return false;
     buffer = (buffer << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      auto byte = static_cast<uint8_t>((buffer >> bits) & 0xff);
-      out += digits[byte >> 4];
-      out += digits[byte & 15];
+      bytes += static_cast<char>((buffer >> bits) & 0xff);
     }
   }
+  return true;
+}
+
+/// Protobuf JSON writes 16-byte trace ids and 8-byte span ids as padded base64.
+bool looks_base64(std::string_view id) { return (id.size() == 24 || id.size() == 12) && id.back() == '='; }
+
+}  // namespace
+
+std::string normalized_trace_id(std::string_view id) {
+  static const char digits[] = "0123456789abcdef";
+  std::string bytes;
+  if (!is_hex(id)) {
+    if (!looks_base64(id) || !decode_base64(id, bytes)) return std::string();  // use as given
+    std::string out;
+    for (char byte : bytes) {
+      out += digits[static_cast<uint8_t>(byte) >> 4];
+      out += digits[static_cast<uint8_t>(byte) & 15];
+    }
+    return out;
+  }
+  if (std::none_of(id.begin(), id.end(), [](char c) { return c >= 'A' && c <= 'F'; })) return std::string();
+  std::string out(id);
+  for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+SpanKey otlp_span_key(wsl_span_table &table, std::string_view id) {
+  std::string bytes;
+  if (looks_base64(id) && decode_base64(id, bytes) && bytes.size() == 8) {
+    uint64_t value = 0;
+    for (char byte : bytes) value = value << 8 | static_cast<uint8_t>(byte);
+    return {value, 0};
+  }
+  return table.span_key(id);
 }
 
 int8_t span_kind_from_name(std::string_view name) {

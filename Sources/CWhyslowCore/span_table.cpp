@@ -8,9 +8,27 @@
 
 namespace {
 
-uint64_t row_key(int32_t trace, int32_t span_id) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(trace)) << 32) | static_cast<uint32_t>(span_id);
-}
+/// A span's identity within the table: its trace and its id.
+struct RowKey {
+  int32_t trace;
+  whyslow::SpanKey id;
+  bool operator==(const RowKey &other) const { return trace == other.trace && id == other.id; }
+};
+
+struct RowKeyHash {
+  size_t operator()(const RowKey &key) const {
+    uint64_t x = key.id.value ^ (static_cast<uint64_t>(static_cast<uint32_t>(key.trace)) << 29) ^
+                 (static_cast<uint64_t>(static_cast<uint8_t>(key.id.space)) << 61);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;  // splitmix64 finalizer
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<size_t>(x ^ (x >> 31));
+  }
+};
+
+RowKey row_key(int32_t trace, whyslow::SpanKey id) { return {trace, id}; }
+
+template <typename Value>
+using RowMap = std::unordered_map<RowKey, Value, RowKeyHash>;
 
 template <typename T>
 void copy_column(const std::vector<T> &column, T *out) {
@@ -48,11 +66,30 @@ constexpr const char *kUnknownService = "unknown_service";
 
 }  // namespace
 
-void wsl_span_table::append(const whyslow::Row &row) {
-  trace_index.push_back(trace_for(row.trace_id));
-  span_id.push_back(span_ids.intern(row.span_id));
-  bool has_parent = !row.parent_span_id.empty();
-  parent_span_id.push_back(has_parent ? span_ids.intern(row.parent_span_id) : whyslow::kNone);
+whyslow::SpanKey wsl_span_table::span_key(std::string_view id) {
+  if (id.empty()) return {};
+  if (id.size() <= 16) {
+    uint64_t value = 0;
+    bool hex = true;
+    for (char c : id) {
+      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (digit < 0) {
+        hex = false;
+        break;
+      }
+      value = value << 4 | static_cast<uint64_t>(digit);
+    }
+    if (hex) return {value, 0};
+  }
+  return {static_cast<uint64_t>(span_ids.intern(id)), 1};
+}
+
+void wsl_span_table::append(const whyslow::Row &row, const whyslow::Attribute *attributes,
+                            size_t attribute_count) {
+  trace_index.push_back(trace_for(row.trace()));
+  span_id.push_back(row.span);
+  bool has_parent = row.parent.present();
+  parent_span_id.push_back(row.parent);
   edge_kind.push_back(has_parent ? row.edge_kind : WSL_EDGE_NONE);
   span_kind.push_back(row.span_kind);
   if (row.service.empty()) ++quality.spans_without_service;
@@ -62,12 +99,12 @@ void wsl_span_table::append(const whyslow::Row &row) {
   duration_nanos.push_back(row.duration_nanos);
   error.push_back(row.error);
   auto span = static_cast<int32_t>(trace_index.size() - 1);
-  for (const whyslow::Attribute &attribute : row.attributes) {
+  for (const whyslow::Attribute *attribute = attributes; attribute < attributes + attribute_count; ++attribute) {
     attribute_span.push_back(span);
-    attribute_key.push_back(strings.intern(attribute.key));
-    attribute_text.push_back(strings.intern(attribute.text));
-    attribute_number.push_back(attribute.number);
-    attribute_type.push_back(attribute.type);
+    attribute_key.push_back(strings.intern(attribute->key));
+    attribute_text.push_back(strings.intern(attribute->text));
+    attribute_number.push_back(attribute->number);
+    attribute_type.push_back(attribute->type);
   }
 }
 
@@ -90,7 +127,11 @@ int64_t wsl_span_table_error_offset(const wsl_span_table *table) { return table-
 wsl_status wsl_span_table_append(wsl_span_table *into, const wsl_span_table *from) {
   try {
     Remap strings(from->strings, into->strings);
-    Remap span_ids(from->span_ids, into->span_ids);
+    Remap span_id_texts(from->span_ids, into->span_ids);
+    auto span_ids = [&](whyslow::SpanKey key) {
+      if (key.space == 1 || key.space == 3) key.value = static_cast<uint64_t>(span_id_texts(static_cast<int32_t>(key.value)));
+      return key;
+    };
     std::vector<int32_t> traces(from->trace_ids.size());
     for (size_t trace = 0; trace < traces.size(); ++trace) {
       traces[trace] = into->trace_for(from->strings.at(from->trace_ids[trace]));
@@ -132,12 +173,12 @@ void wsl_span_table_link(wsl_span_table *table) {
 
   // 1. Repeated (trace, span id): a Zipkin client/server pair becomes parent and child; any
   //    other repeat is a duplicate and dropped (the first occurrence wins).
-  std::unordered_map<uint64_t, int32_t> row_by_id;
+  RowMap<int32_t> row_by_id;
   row_by_id.reserve(count);
-  std::unordered_map<uint64_t, int32_t> server_half_id;  // shared id key -> server's new span id
+  RowMap<whyslow::SpanKey> server_half_id;  // shared id key -> server's new span id
   std::vector<char> keep(count, 1);
   for (size_t row = 0; row < count; ++row) {
-    uint64_t key = row_key(table->trace_index[row], table->span_id[row]);
+    RowKey key = row_key(table->trace_index[row], table->span_id[row]);
     auto inserted = row_by_id.emplace(key, static_cast<int32_t>(row));
     if (inserted.second) continue;
     auto first = static_cast<size_t>(inserted.first->second);
@@ -152,8 +193,8 @@ void wsl_span_table_link(wsl_span_table *table) {
     }
     size_t server = kinds[0] == WSL_KIND_SERVER ? first : row;
     size_t client = server == first ? row : first;
-    int32_t shared_id = table->span_id[client];
-    int32_t new_id = table->span_ids.intern(table->span_ids.at(shared_id) + "#server");
+    whyslow::SpanKey shared_id = table->span_id[client];
+    whyslow::SpanKey new_id{shared_id.value, static_cast<int8_t>(shared_id.space + 2)};
     table->span_id[server] = new_id;
     table->parent_span_id[server] = shared_id;
     table->edge_kind[server] = WSL_EDGE_CHILD_OF;
@@ -165,9 +206,9 @@ void wsl_span_table_link(wsl_span_table *table) {
   if (!server_half_id.empty()) {
     // Children of a shared span were made by its server half.
     for (size_t row = 0; row < count; ++row) {
-      if (!keep[row] || table->parent_span_id[row] == whyslow::kNone) continue;
+      if (!keep[row] || !table->parent_span_id[row].present()) continue;
       auto server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
-      if (server != server_half_id.end() && server->second != table->span_id[row]) {
+      if (server != server_half_id.end() && !(server->second == table->span_id[row])) {
         table->parent_span_id[row] = server->second;
       }
     }
@@ -209,7 +250,7 @@ void wsl_span_table_link(wsl_span_table *table) {
   table->parent_index.assign(count, -1);
   std::vector<int32_t> roots(table->trace_ids.size(), 0);
   for (size_t row = 0; row < count; ++row) {
-    if (table->parent_span_id[row] == whyslow::kNone) {
+    if (!table->parent_span_id[row].present()) {
       ++roots[static_cast<size_t>(table->trace_index[row])];
       continue;
     }

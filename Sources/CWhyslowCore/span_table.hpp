@@ -34,29 +34,40 @@ class Interner {
 /// Sentinel for "no string" in id columns.
 constexpr int32_t kNone = -1;
 
-/// One typed attribute of a span while it is being read.
+/// One typed attribute of a span while it is being read; the views point into the input.
 struct Attribute {
-  std::string key;
-  std::string text;  // the value as text (numbers and bools too)
-  double number;     // the value as a number, NaN when not numeric
-  int8_t type;       // wsl_attribute_type
+  std::string_view key;
+  std::string_view text;  // the value as written (numbers and bools too)
+  double number;          // the value as a number, NaN when not numeric
+  int8_t type;            // wsl_attribute_type
 };
 
-/// One span as a parser hands it over; ids are raw strings, normalized by the parser.
+/// A span id as the table keys it: up to 16 hex digits as their value (space 0), any other
+/// text interned (space 1). The linker marks the server half of a Zipkin shared span by
+/// adding 2 to the space. Space -1: no id.
+struct SpanKey {
+  uint64_t value = 0;
+  int8_t space = -1;
+  bool present() const { return space >= 0; }
+  bool operator==(const SpanKey &other) const { return value == other.value && space == other.space; }
+};
+
+/// One span as a parser hands it over. Views point into the input (or the parser's string
+/// buffer), valid until the parser moves to the next document.
 struct Row {
-  std::string trace_id;
-  std::string span_id;
-  std::string parent_span_id;  // empty: none
-  std::string service;
-  std::string operation;
+  std::string_view trace_id;
+  std::string normalized_trace_id;  // used instead of trace_id when not empty
+  SpanKey span;
+  SpanKey parent;
+  std::string_view service;
+  std::string_view operation;
   int64_t start_nanos = 0;
   int64_t duration_nanos = 0;
-  int8_t edge_kind = WSL_EDGE_NONE;  // meaningful when parent_span_id is set
+  int8_t edge_kind = WSL_EDGE_NONE;  // meaningful when parent is present
   int8_t span_kind = WSL_KIND_UNSPECIFIED;
   int8_t error = 0;
-  std::vector<Attribute> attributes;
 
-  void clear() { *this = Row(); }
+  std::string_view trace() const { return normalized_trace_id.empty() ? trace_id : normalized_trace_id; }
 };
 
 /// A parse failure with its byte offset in the input (-1 when unknown).
@@ -71,14 +82,14 @@ struct ParseError {
 /// The table behind the opaque C handle: one vector per column.
 struct wsl_span_table {
   whyslow::Interner strings;   // services, operations, trace ids, attribute keys and values
-  whyslow::Interner span_ids;  // span ids, kept apart so they never reach Swift
+  whyslow::Interner span_ids;  // span ids that are not hex, kept apart so they never reach Swift
   std::unordered_map<int32_t, int32_t> trace_by_id;  // trace id string -> trace index
   std::vector<int32_t> trace_ids;                    // trace index -> trace id string
 
   // Span columns.
   std::vector<int32_t> trace_index;
-  std::vector<int32_t> span_id;
-  std::vector<int32_t> parent_span_id;  // span_ids id or kNone
+  std::vector<whyslow::SpanKey> span_id;
+  std::vector<whyslow::SpanKey> parent_span_id;  // space -1: no parent
   std::vector<int8_t> edge_kind;
   std::vector<int8_t> span_kind;
   std::vector<int32_t> parent_index;  // filled by link
@@ -96,6 +107,8 @@ struct wsl_span_table {
   std::vector<int8_t> attribute_type;
 
   wsl_quality quality{};
+  int32_t last_trace = -1;          // trace_for's one-entry cache
+  std::string_view last_trace_text;  // views strings' stored copy
   std::vector<std::string> notes;  // what the readers inferred (units, service names), once each
 
   std::string error_message;
@@ -104,16 +117,21 @@ struct wsl_span_table {
   size_t span_count() const { return trace_index.size(); }
 
   int32_t trace_for(std::string_view id) {
+    if (last_trace >= 0 && id == last_trace_text) return last_trace;  // spans of a trace come together
     int32_t string_id = strings.intern(id);
+    last_trace_text = strings.at(string_id);
     auto found = trace_by_id.find(string_id);
-    if (found != trace_by_id.end()) return found->second;
+    if (found != trace_by_id.end()) return last_trace = found->second;
     auto index = static_cast<int32_t>(trace_ids.size());
     trace_ids.push_back(string_id);
     trace_by_id.emplace(string_id, index);
-    return index;
+    return last_trace = index;
   }
 
-  void append(const whyslow::Row &row);
+  /// The key of a span id given as text: hex digits by value, anything else interned.
+  whyslow::SpanKey span_key(std::string_view id);
+
+  void append(const whyslow::Row &row, const whyslow::Attribute *attributes, size_t attribute_count);
   void note(const std::string &text);
 
   void fail(const whyslow::ParseError &error) {
@@ -131,8 +149,12 @@ void read_otlp(wsl_span_table &table, const char *bytes, size_t length);
 void read_zipkin(wsl_span_table &table, const char *bytes, size_t length);
 void read_csv(wsl_span_table &table, const char *bytes, size_t length, const char *columns);
 
-/// Lower-case hex of a trace or span id given as hex (any case) or base64 (protobuf JSON).
-std::string normalize_id(std::string_view id);
+/// Lower-case hex of a trace id given as hex (any case) or base64 (protobuf JSON); empty when
+/// `id` is already lower-case hex and can be used as it is.
+std::string normalized_trace_id(std::string_view id);
+
+/// The key of a span id given as hex (any case) or base64 (protobuf JSON).
+SpanKey otlp_span_key(wsl_span_table &table, std::string_view id);
 
 /// Span kind from a name as Jaeger, Zipkin or OTLP spell it ("server", "SPAN_KIND_CLIENT", ...).
 int8_t span_kind_from_name(std::string_view name);

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "json_reader.hpp"
 
@@ -42,13 +43,16 @@ class ZipkinReader {
   void read_span(value span) {
     if (span.type() != json_type::object) throw shape_error(span.current_location());
     Row row;
+    attributes_.clear();
     bool has_timestamp = false, has_duration = false;
     for (auto field : span.get_object()) {
       std::string_view key = field.unescaped_key();
       value content = field.value();
-      if (key == "traceId") row.trace_id = normalize_id(std::string_view(content.get_string()));
-      else if (key == "id") row.span_id = normalize_id(std::string_view(content.get_string()));
-      else if (key == "parentId") row.parent_span_id = normalize_id(std::string_view(content.get_string()));
+      if (key == "traceId") {
+        row.trace_id = content.get_string();
+        row.normalized_trace_id = normalized_trace_id(row.trace_id);
+      } else if (key == "id") row.span = table_.span_key(content.get_string());
+      else if (key == "parentId") row.parent = table_.span_key(content.get_string());
       else if (key == "name") row.operation = text(content);
       else if (key == "kind") row.span_kind = span_kind_from_name(std::string_view(content.get_string()));
       else if (key == "timestamp") {
@@ -60,18 +64,17 @@ class ZipkinReader {
       } else if (key == "localEndpoint") {
         row.service = endpoint_service(content);
       } else if (key == "remoteEndpoint") {
-        std::string peer = endpoint_service(content);
-        if (!peer.empty()) row.attributes.push_back({"peer.service", peer, NAN, WSL_ATTRIBUTE_STRING});
+        std::string_view peer = endpoint_service(content);
+        if (!peer.empty()) attributes_.push_back({"peer.service", peer, NAN, WSL_ATTRIBUTE_STRING});
       } else if (key == "tags") {
         for (auto tag : content.get_object()) {
           std::string_view tag_key = tag.unescaped_key();
-          Attribute attribute = scalar_attribute(std::string(tag_key), tag.value());
           if (tag_key == "error") row.error = 1;
-          row.attributes.push_back(std::move(attribute));
+          attributes_.push_back(scalar_attribute(tag_key, tag.value()));
         }
       }
     }
-    if (row.trace_id.empty() || row.span_id.empty()) {
+    if (row.trace().empty() || !row.span.present()) {
       ++table_.quality.skipped_records;
       return;
     }
@@ -79,12 +82,12 @@ class ZipkinReader {
       ++table_.quality.spans_without_timing;
       return;
     }
-    if (!row.parent_span_id.empty()) row.edge_kind = WSL_EDGE_CHILD_OF;
-    table_.append(row);
+    if (row.parent.present()) row.edge_kind = WSL_EDGE_CHILD_OF;
+    table_.append(row, attributes_.data(), attributes_.size());
   }
 
-  static std::string endpoint_service(value endpoint) {
-    std::string service;
+  static std::string_view endpoint_service(value endpoint) {
+    std::string_view service;
     for (auto field : endpoint.get_object()) {
       std::string_view key = field.unescaped_key();
       if (key == "serviceName") service = text(field.value());
@@ -94,6 +97,7 @@ class ZipkinReader {
 
   wsl_span_table &table_;
   const char *base_;
+  std::vector<Attribute> attributes_;  // the current span's
 };
 
 }  // namespace

@@ -12,8 +12,8 @@ struct Run {
   let standardError: String
 }
 
-/// Runs the `whyslow` executable built beside this test bundle.
-func whyslow(_ arguments: [String]) throws -> Run {
+/// Runs the `whyslow` executable built beside this test bundle, with `input` on its standard input.
+func whyslow(_ arguments: [String], input: Data = Data()) throws -> Run {
   let process = Process()
   let buildFolder = Bundle.main.executableURL?.deletingLastPathComponent()
     ?? packageRoot.appendingPathComponent(".build/debug")
@@ -22,9 +22,13 @@ func whyslow(_ arguments: [String]) throws -> Run {
   process.currentDirectoryURL = packageRoot
   let output = Pipe()
   let errors = Pipe()
+  let standardInput = Pipe()
   process.standardOutput = output
   process.standardError = errors
+  process.standardInput = standardInput
   try process.run()
+  standardInput.fileHandleForWriting.write(input)
+  try standardInput.fileHandleForWriting.close()
   let outputData = output.fileHandleForReading.readDataToEndOfFile()
   let errorData = errors.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()

@@ -1,0 +1,64 @@
+// Prints whyslow's parsing throughput beside simdjson On-Demand's own rate on the same bytes,
+// and the speed-up of reading several files on both cores. Run in release:
+//   swift run -c release whyslow-throughput
+import BenchmarkInputs
+import CWhyslowCore
+import Dispatch
+import Foundation
+import WhyslowIngest
+
+/// Best wall-clock seconds of `repeats` runs.
+func best(_ repeats: Int, _ body: () -> Void) -> Double {
+  (0..<repeats).map { _ in
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  }.min() ?? .nan
+}
+
+func report(_ name: String, _ bytes: Data, _ format: wsl_format, spans: Int) {
+  let megabytes = Double(bytes.count) / 1e6
+  let bare = best(7) {
+    let seen = bytes.withUnsafeBytes {
+      wsl_bare_simdjson_scan($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, format)
+    }
+    precondition(seen == spans, "bare scan saw \(seen) spans")
+  }
+  let ours = best(7) {
+    var table: OpaquePointer?
+    _ = wsl_span_table_create(&table)
+    let status = bytes.withUnsafeBytes {
+      wsl_parse(table, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, format, nil, nil)
+    }
+    precondition(status == WSL_OK && wsl_span_table_span_count(table) == spans)
+    wsl_span_table_free(table)
+  }
+  print(
+    String(
+      format: "%@: %.1f MB, %d spans\n  simdjson On-Demand alone: %7.1f MB/s %6.2f M spans/s\n"
+        + "  whyslow parse to table:   %7.1f MB/s %6.2f M spans/s  = %.0f%% of simdjson",
+      name, megabytes, spans, megabytes / bare, Double(spans) / bare / 1e6, megabytes / ours,
+      Double(spans) / ours / 1e6, 100 * bare / ours))
+}
+
+let traces = 20_000
+let spansPerTrace = 20
+report("Jaeger JSON", SyntheticTraces.jaeger(traces: traces, spansPerTrace: spansPerTrace), WSL_FORMAT_JAEGER, spans: traces * spansPerTrace)
+report("OTLP JSON", SyntheticTraces.otlp(traces: traces, spansPerTrace: spansPerTrace), WSL_FORMAT_OTLP, spans: traces * spansPerTrace)
+
+// Several files: one core versus both (files parsed two at a time), end to end through
+// TraceReader (read, parse, append, link, copy columns to Swift).
+let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-throughput-\(getpid())")
+try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: folder) }
+for file in 0..<8 {
+  try SyntheticTraces.jaeger(traces: 2_500, spansPerTrace: 20)
+    .write(to: folder.appendingPathComponent("part-\(file).json"))
+}
+let oneCore = best(3) { _ = try? TraceReader.read(paths: [folder.path], options: ReadOptions(parallelFiles: 1)) }
+let twoCores = best(3) { _ = try? TraceReader.read(paths: [folder.path], options: ReadOptions(parallelFiles: 2)) }
+print(
+  String(
+    format: "8 Jaeger files, 400000 spans, end to end through TraceReader:\n"
+      + "  one file at a time: %.3f s (%.2f M spans/s)\n  two at a time:      %.3f s (%.2f M spans/s)  speed-up %.2fx",
+    oneCore, 0.4 / oneCore, twoCores, 0.4 / twoCores, oneCore / twoCores))

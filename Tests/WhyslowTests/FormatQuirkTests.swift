@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+import WhyslowIngest
+
+/// Hand-written fixtures, one per quirk of the formats users hold.
+struct FormatQuirkTests {
+  /// The span rows of `table` by operation name.
+  func rows(_ table: SpanTable) -> [String: Int] {
+    Dictionary(
+      uniqueKeysWithValues: (0..<table.spanCount).map { (table.strings[Int(table.operation[$0])], $0) })
+  }
+
+  func operation(_ table: SpanTable, _ row: Int32) -> String? {
+    row < 0 ? nil : table.strings[Int(table.operation[Int(row)])]
+  }
+
+  @Test func zipkinSharedClientAndServerHalvesBecomeParentAndChild() throws {
+    // One id, two halves: the server half must hang under the client half, and the span the
+    // server made (parentId = the shared id) under the server half.
+    let path = try temporaryFile(
+      "shared.json",
+      #"""
+      [{"traceId":"00000000000000AA","id":"0000000000000001","name":"root","kind":"SERVER","timestamp":1000,"duration":500,"localEndpoint":{"serviceName":"front"}},
+       {"traceId":"00000000000000aa","id":"0000000000000002","parentId":"0000000000000001","name":"call","kind":"CLIENT","timestamp":1100,"duration":300,"localEndpoint":{"serviceName":"front"},"remoteEndpoint":{"serviceName":"back"}},
+       {"traceId":"00000000000000aa","id":"0000000000000002","parentId":"0000000000000001","name":"handle","kind":"SERVER","timestamp":1150,"duration":200,"localEndpoint":{"serviceName":"back"},"shared":true},
+       {"traceId":"00000000000000aa","id":"0000000000000003","parentId":"0000000000000002","name":"query","timestamp":1200,"duration":50,"localEndpoint":{"serviceName":"back"},"tags":{"error":"timeout"}},
+       {"traceId":"00000000000000aa","id":"0000000000000004","parentId":"0000000000000001","name":"untimed","localEndpoint":{"serviceName":"front"}}]
+      """#)
+    let table = try TraceReader.read(paths: [path])
+    #expect(table.quality.files.map(\.format) == [.zipkin])
+    #expect(table.traceCount == 1)  // trace ids are lower-cased hex
+    #expect(table.spanCount == 4)
+    #expect(table.quality.sharedSpansSplit == 1)
+    #expect(table.quality.spansWithoutTiming == 1)
+    let row = rows(table)
+    #expect(operation(table, table.parentIndex[try #require(row["handle"])]) == "call")
+    #expect(operation(table, table.parentIndex[try #require(row["query"])]) == "handle")
+    #expect(operation(table, table.parentIndex[try #require(row["call"])]) == "root")
+    #expect(table.isError[try #require(row["query"])])
+    #expect(table.startNanos[try #require(row["root"])] == 1_000_000)
+  }
+
+  @Test func otlpJSONLinesTraceSplitAcrossLinesAndFilesIsReassembled() throws {
+    // Base64 and upper-case hex name the same ids; 64-bit times come as strings and numbers;
+    // kinds and status codes as enum names and integers.
+    let first = try temporaryFile(
+      "a.jsonl",
+      #"""
+      {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},"scopeSpans":[{"spans":[{"traceId":"AAECAwQFBgcICQoLDA0ODw==","spanId":"AAAAAAAAAAE=","name":"GET /x","kind":"SPAN_KIND_SERVER","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000100000000"}]}]}]}
+      {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"db"}}]},"scopeSpans":[{"spans":[{"traceId":"000102030405060708090A0B0C0D0E0F","spanId":"0000000000000002","parentSpanId":"0000000000000001","name":"SELECT","kind":3,"startTimeUnixNano":1700000000010000000,"endTimeUnixNano":1700000000090000000,"status":{"code":"STATUS_CODE_ERROR"},"attributes":[{"key":"rows","value":{"intValue":"9223372036854775807"}}]}]}]}]}
+      """#)
+    let second = try temporaryFile(
+      "b.jsonl",
+      #"""
+      {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"cache"}}]},"scopeSpans":[{"spans":[{"traceId":"000102030405060708090a0b0c0d0e0f","spanId":"0000000000000003","parentSpanId":"0000000000000001","name":"GET","kind":3,"startTimeUnixNano":"1700000000005000000","endTimeUnixNano":"1700000000008000000","status":{"code":0}}]}]}]}
+      """#)
+    let table = try TraceReader.read(paths: [first, second])
+    #expect(table.traceCount == 1)
+    #expect(table.traceID(0) == "000102030405060708090a0b0c0d0e0f")
+    #expect(table.spanCount == 3)
+    #expect(table.quality.orphanSpans == 0)
+    let row = rows(table)
+    let select = try #require(row["SELECT"])
+    #expect(operation(table, table.parentIndex[select]) == "GET /x")
+    #expect(table.spanKind[select] == .client)
+    #expect(table.spanKind[try #require(row["GET /x"])] == .server)
+    let cacheRead = try #require(row["GET"])
+    #expect(table.isError[select] && !table.isError[cacheRead])
+    #expect(table.durationNanos[select] == 80_000_000)
+    #expect(table.strings[Int(table.service[select])] == "db")
+    let attribute = try #require((0..<table.attributes.count).first { table.attributes.span[$0] == Int32(select) })
+    #expect(table.strings[Int(table.attributes.text[attribute])] == "9223372036854775807")
+    #expect(table.attributes.type[attribute] == .int)
+  }
+
+  @Test func aBrokenJSONLinesRecordNamesItsLine() throws {
+    let path = try temporaryFile(
+      "broken.jsonl",
+      """
+      {"resourceSpans":[]}
+      {"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"01","spanId":"02",]}]}]}
+
+      """)
+    #expect {
+      try TraceReader.read(paths: [path])
+    } throws: { error in
+      guard case .malformed(_, let place, _) = error as? IngestError else { return false }
+      return place?.hasPrefix("2:") == true
+    }
+  }
+
+  @Test func jaegerSpanArrayWithEmbeddedProcessesAndTypedTags() throws {
+    let path = try temporaryFile(
+      "spans.json",
+      #"""
+      [{"traceID":"t1","spanID":"a","operationName":"root","references":[],"startTime":10,"duration":100,"process":{"serviceName":"svc"},"tags":[{"key":"span.kind","type":"string","value":"server"},{"key":"big","type":"int64","value":"9223372036854775222"}]},
+       {"traceID":"t1","spanID":"b","operationName":"later","references":[{"refType":"FOLLOWS_FROM","traceID":"t1","spanID":"a"}],"startTime":50,"duration":200,"process":{"serviceName":"worker"},"tags":[{"key":"error","type":"bool","value":"true"}]},
+       {"traceID":"t1","spanID":"c","operationName":"cross","references":[{"refType":"CHILD_OF","traceID":"other","spanID":"zz"}],"startTime":20,"duration":5,"process":{"serviceName":"svc"}}]
+      """#)
+    let table = try TraceReader.read(paths: [path])
+    let row = rows(table)
+    let later = try #require(row["later"])
+    #expect(table.edgeKind[later] == .followsFrom)
+    #expect(table.isError[later])
+    #expect(table.strings[Int(table.service[later])] == "worker")
+    // A reference into another trace is no parent here.
+    #expect(table.parentIndex[try #require(row["cross"])] == -1)
+    #expect(table.quality.multiRootTraces == 1)
+    #expect(table.spanKind[try #require(row["root"])] == .server)
+    #expect(table.attributes.count == 3)
+  }
+
+  @Test func csvColumnsAndUnitsAreInferredAndStated() throws {
+    // Milliseconds inferred from the magnitude; pod names become services.
+    let path = try temporaryFile(
+      "spans.csv",
+      """
+      trace_id,span_id,parent_span_id,pod,name,start_ms,duration_ms,status
+      t1,a,,checkout-7d9f8b6c5d-x2x9k,GET /cart,1700000000000.5,120,OK
+      t1,b,a,"cart-5d4c3b2a19-abcde","query, with comma",1700000000010,30.25,ERROR
+      t1,c,a,broken,row
+      """)
+    let table = try TraceReader.read(paths: [path])
+    #expect(table.spanCount == 2)
+    #expect(table.quality.skippedRecords == 1)
+    let row = rows(table)
+    let query = try #require(row["query, with comma"])
+    #expect(table.strings[Int(table.service[query])] == "cart")
+    #expect(table.isError[query])
+    #expect(table.durationNanos[query] == 30_250_000)
+    #expect(table.startNanos[try #require(row["GET /cart"])] == 1_700_000_000_000_500_000)
+    #expect(table.quality.notes.contains { $0.contains("\"start_ms\" read as milliseconds") })
+    #expect(table.quality.notes.contains { $0.contains("pod names") })
+  }
+
+  @Test func csvColumnsCanBeMappedByHand() throws {
+    let path = try temporaryFile(
+      "odd.csv",
+      """
+      T,S,P,Svc,Op,Begin,Finish
+      t1,a,,api,root,1000,2000
+      t1,b,a,db,q,1200,1500
+      """)
+    #expect {
+      try TraceReader.read(paths: [path])
+    } throws: { error in
+      String(describing: error).contains("--columns trace=NAME")
+    }
+    let table = try TraceReader.read(
+      paths: [path],
+      options: ReadOptions(
+        csvColumns: "trace=T,span=S,parent=P,service=Svc,operation=Op,start=Begin,end=Finish"))
+    #expect(table.spanCount == 2)
+    #expect(table.durationNanos.sorted() == [300_000_000_000, 1_000_000_000_000])  // seconds
+  }
+
+  @Test func gzipCompressedFilesAreReadTransparently() throws {
+    let plain = packageRoot.appendingPathComponent("Datasets/demo/fast/traces-1.json").path
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-gz-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let compressed = folder.appendingPathComponent("traces-1.json.gz").path
+    let gzip = Process()
+    gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+    gzip.arguments = ["-c", "gzip -c '\(plain)' > '\(compressed)'"]
+    try gzip.run()
+    gzip.waitUntilExit()
+    let table = try TraceReader.read(paths: [folder.path])
+    #expect(table.spanCount == (try TraceReader.read(paths: [plain])).spanCount)
+  }
+}
