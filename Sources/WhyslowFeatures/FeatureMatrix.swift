@@ -1,31 +1,92 @@
-import CWhyslowCore
 import WhyslowIngest
 
-/// What groups spans across traces: the service and the operation name.
+/// What groups spans across traces: the service and the (normalized) operation name, and with
+/// path keys the chain of ancestor keys too.
 public struct SpanKey: Hashable, Comparable, Sendable, CustomStringConvertible {
   /// The service that recorded the span.
   public let service: String
-  /// The span's operation name.
+  /// The span's operation name, ids replaced by placeholders unless asked otherwise.
   public let operation: String
+  /// With path keys: the ancestors' keys from the root down, joined by " > "; else empty.
+  public let callers: String
 
-  public init(service: String, operation: String) {
+  public init(service: String, operation: String, callers: String = "") {
     self.service = service
     self.operation = operation
+    self.callers = callers
   }
 
   public static func < (lhs: SpanKey, rhs: SpanKey) -> Bool {
-    (lhs.service, lhs.operation) < (rhs.service, rhs.operation)
+    (lhs.service, lhs.operation, lhs.callers) < (rhs.service, rhs.operation, rhs.callers)
   }
 
-  public var description: String { "\(service) \(operation)" }
+  /// "service operation", and " (via callers)" for a path key.
+  public var description: String {
+    callers.isEmpty ? "\(service) \(operation)" : "\(service) \(operation) (via \(callers))"
+  }
+
+  /// The operation as exported: with its callers for a path key.
+  public var qualifiedOperation: String {
+    callers.isEmpty ? operation : "\(operation) (via \(callers))"
+  }
 }
 
-/// What a feature column measures about a span key in one trace; raw values are the stable
-/// words used in every output.
-public enum FeatureKind: String, Sendable, Hashable {
-  /// Summed self-time of the key's spans, in milliseconds: span time not covered by the union
-  /// of its synchronous children, each clipped to the span.
-  case selfTime = "self_time"
+/// What a feature column measures about a span key in one trace.
+public enum FeatureKind: Hashable, Sendable {
+  /// Summed self-time, ms: span time not covered by its synchronous children.
+  case selfTime
+  /// Summed time on the trace's critical path, ms (CRISP).
+  case criticalTime
+  /// Number of spans (N+1 queries, fan-out, retries).
+  case count
+  /// First start relative to the trace's start, ms.
+  case startOffset
+  /// Summed wait before the key's spans start (queueing before a call), ms.
+  case wait
+  /// Summed client duration minus the callee's server duration, ms; the column names the callee.
+  case networkGap
+  /// Number of spans with error status.
+  case error
+  /// Depth below the root of the key's first span.
+  case depth
+  /// 1 when a span of the key carries this attribute value, else 0.
+  case attribute(key: String, value: String)
+  /// Mean of a numeric attribute over the key's spans (0 when absent).
+  case numericAttribute(key: String)
+
+  /// The stable word used in every output: `self_time`, ..., `attr:KEY=VALUE`, `attr:KEY`.
+  public var name: String {
+    switch self {
+    case .selfTime: return "self_time"
+    case .criticalTime: return "critical_time"
+    case .count: return "count"
+    case .startOffset: return "start_offset"
+    case .wait: return "wait"
+    case .networkGap: return "network_gap"
+    case .error: return "error"
+    case .depth: return "depth"
+    case .attribute(let key, let value): return "attr:\(key)=\(value)"
+    case .numericAttribute(let key): return "attr:\(key)"
+    }
+  }
+
+  /// Whether the feature can cause latency rather than record it. `criticalTime` partitions
+  /// each trace's latency exactly, and `startOffset` grows with whatever ran before the span:
+  /// both are outcomes, which a regression of latency would credit with every effect.
+  public var isExplanatory: Bool {
+    switch self {
+    case .criticalTime, .startOffset: return false
+    default: return true
+    }
+  }
+
+  /// Whether values are milliseconds (else counts, depths or attribute values).
+  public var isTime: Bool {
+    switch self {
+    case .selfTime, .criticalTime, .startOffset, .wait, .networkGap: return true
+    default: return false
+    }
+  }
 }
 
 /// One named column of a feature matrix.
@@ -34,19 +95,45 @@ public struct FeatureColumn: Hashable, Sendable {
   public let key: SpanKey
   /// What is measured.
   public let kind: FeatureKind
+  /// For `networkGap`: the callee's service; else empty.
+  public let peerService: String
 
-  public init(key: SpanKey, kind: FeatureKind) {
+  public init(key: SpanKey, kind: FeatureKind, peerService: String = "") {
     self.key = key
     self.kind = kind
+    self.peerService = peerService
+  }
+}
+
+/// How traces become feature vectors.
+public struct FeatureOptions: Sendable {
+  /// Keep operation names as recorded instead of replacing ids with placeholders.
+  public var keepOperationNames = false
+  /// Key spans by their path from the root (ancestor keys) as well as service and operation.
+  public var keyByPath = false
+  /// At most this many 0/1 columns per attribute (its most frequent values).
+  public var maxAttributeValues = 8
+  /// Leave out (and report) columns that never vary: they carry no information for a fit.
+  public var dropConstantColumns = true
+
+  public init(
+    keepOperationNames: Bool = false, keyByPath: Bool = false, maxAttributeValues: Int = 8,
+    dropConstantColumns: Bool = true
+  ) {
+    self.keepOperationNames = keepOperationNames
+    self.keyByPath = keyByPath
+    self.maxAttributeValues = maxAttributeValues
+    self.dropConstantColumns = dropConstantColumns
   }
 }
 
 /// Traces of a fast and a slow batch as rows, span features as columns.
 ///
 /// Rows are the fast batch's traces, then the slow batch's, each in reading order. `values`
-/// is column-major, ready for BLAS. Times are in milliseconds.
+/// is column-major, ready for BLAS. Times are in milliseconds. A key absent from a trace has
+/// 0 in all its columns (`count` tells absence apart).
 public struct FeatureMatrix: Sendable {
-  /// The schema: what each column measures, sorted by key.
+  /// The schema: what each column measures, sorted by key, then feature.
   public let columns: [FeatureColumn]
   /// Entries, column after column: trace `t`, column `j` is `values[j * traceCount + t]`.
   public let values: [Double]
@@ -56,6 +143,10 @@ public struct FeatureMatrix: Sendable {
   public let isSlow: [Bool]
   /// Each trace's latency in milliseconds: its root span's duration.
   public let latencyMillis: [Double]
+  /// Each trace's entry point: its root span's key.
+  public let entryPoints: [SpanKey]
+  /// Columns left out, with the reason (they never vary, or an attribute is an id).
+  public let droppedColumns: [(name: String, reason: String)]
 
   /// Number of rows.
   public var traceCount: Int { traceIDs.count }
@@ -63,15 +154,23 @@ public struct FeatureMatrix: Sendable {
   /// A matrix from its parts; `values` holds `traceIDs.count * columns.count` entries.
   public init(
     columns: [FeatureColumn], values: [Double], traceIDs: [String], isSlow: [Bool],
-    latencyMillis: [Double]
+    latencyMillis: [Double], entryPoints: [SpanKey], droppedColumns: [(name: String, reason: String)] = []
   ) {
     precondition(values.count == columns.count * traceIDs.count)
     precondition(isSlow.count == traceIDs.count && latencyMillis.count == traceIDs.count)
+    precondition(entryPoints.count == traceIDs.count)
     self.columns = columns
     self.values = values
     self.traceIDs = traceIDs
     self.isSlow = isSlow
     self.latencyMillis = latencyMillis
+    self.entryPoints = entryPoints
+    self.droppedColumns = droppedColumns
+  }
+
+  /// The entries of column `column`.
+  public func column(_ column: Int) -> ArraySlice<Double> {
+    values[(column * traceCount)..<((column + 1) * traceCount)]
   }
 
   /// The matrix of the given rows only, in the given order.
@@ -80,93 +179,7 @@ public struct FeatureMatrix: Sendable {
       columns: columns,
       values: columns.indices.flatMap { column in indices.map { values[column * traceCount + $0] } },
       traceIDs: indices.map { traceIDs[$0] }, isSlow: indices.map { isSlow[$0] },
-      latencyMillis: indices.map { latencyMillis[$0] })
-  }
-
-  /// The entries of column `column`.
-  public func column(_ column: Int) -> ArraySlice<Double> {
-    values[(column * traceCount)..<((column + 1) * traceCount)]
-  }
-}
-
-extension FeatureMatrix {
-  /// Builds the matrix of a fast and a slow batch over the union of their span keys.
-  public init(fast: SpanTable, slow: SpanTable) {
-    let batches = [fast, slow]
-    let keys = Set(batches.flatMap { table in
-      zip(table.service, table.operation).map { table.key(service: $0, operation: $1) }
-    }).sorted()
-    let columnOfKey = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
-    let traceCount = fast.traceCount + slow.traceCount
-
-    var values = [Double](repeating: 0, count: keys.count * traceCount)
-    var traceIDs: [String] = []
-    var latencies: [Double] = []
-    var firstRow = 0
-    for table in batches {
-      let selfTimes = table.selfTimeNanos()
-      let spanColumns = table.columnIndices(columnOfKey)
-      for span in 0..<table.spanCount {
-        let column = spanColumns[span]
-        let row = firstRow + Int(table.traceIndex[span])
-        values[column * traceCount + row] += Double(selfTimes[span]) / nanosPerMilli
-      }
-      traceIDs += (0..<table.traceCount).map(table.traceID)
-      latencies += table.traceLatencyNanos().map { Double($0) / nanosPerMilli }
-      firstRow += table.traceCount
-    }
-    self.init(
-      columns: keys.map { FeatureColumn(key: $0, kind: .selfTime) },
-      values: values,
-      traceIDs: traceIDs,
-      isSlow: [Bool](repeating: false, count: fast.traceCount)
-        + [Bool](repeating: true, count: slow.traceCount),
-      latencyMillis: latencies)
-  }
-}
-
-private let nanosPerMilli = 1_000_000.0
-
-extension SpanTable {
-  func key(service: Int32, operation: Int32) -> SpanKey {
-    SpanKey(service: strings[Int(service)], operation: strings[Int(operation)])
-  }
-
-  /// The matrix column of each span's key, resolving each distinct (service, operation) once.
-  func columnIndices(_ columnOfKey: [SpanKey: Int]) -> [Int] {
-    var columnOfPair: [Int64: Int] = [:]
-    return (0..<spanCount).map { span in
-      let pair = Int64(service[span]) << 32 | Int64(operation[span])
-      if let column = columnOfPair[pair] { return column }
-      guard let column = columnOfKey[key(service: service[span], operation: operation[span])]
-      else { preconditionFailure("span key missing from the matrix schema") }
-      columnOfPair[pair] = column
-      return column
-    }
-  }
-
-  /// Self-time of every span, computed by the native core.
-  func selfTimeNanos() -> [Int64] {
-    [Int64](unsafeUninitializedCapacity: spanCount) { out, initialized in
-      let edges = edgeKind.map(\.rawValue)
-      parentIndex.withUnsafeBufferPointer { parents in
-        edges.withUnsafeBufferPointer { edgeCodes in
-          startNanos.withUnsafeBufferPointer { starts in
-            durationNanos.withUnsafeBufferPointer { durations in
-              wsl_self_time_nanos(
-                spanCount, parents.baseAddress, edgeCodes.baseAddress, starts.baseAddress,
-                durations.baseAddress, out.baseAddress)
-            }
-          }
-        }
-      }
-      initialized = spanCount
-    }
-  }
-
-  /// Each trace's latency: the duration of its root (see `rootRows`). Asynchronous work that
-  /// outlives the root does not count: the caller had its answer by then.
-  func traceLatencyNanos() -> [Int64] {
-    rootRows().map { durationNanos[$0] }
+      latencyMillis: indices.map { latencyMillis[$0] }, entryPoints: indices.map { entryPoints[$0] },
+      droppedColumns: droppedColumns)
   }
 }

@@ -16,8 +16,9 @@ public struct CSVExporter: SuspectExporter {
     var lines = [Self.header.joined(separator: ",")]
     for (index, finding) in analysis.findings.enumerated() {
       let fields = [
-        String(index + 1), finding.column.key.service, finding.column.key.operation,
-        finding.column.kind.rawValue, "", decimal(finding.contributionMillis, 3),
+        String(index + 1), finding.column.key.service, finding.column.key.qualifiedOperation,
+        finding.column.kind.name, finding.column.peerService,
+        decimal(finding.contributionMillis, 3),
         decimal(finding.share, 4), "", "", "", "", decimal(finding.fastMean, 3),
         decimal(finding.slowMean, 3), String(analysis.fastTraces), String(analysis.slowTraces),
         finding.exampleSlowTraceID,

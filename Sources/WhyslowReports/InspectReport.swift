@@ -1,4 +1,5 @@
 import Foundation
+import WhyslowFeatures
 import WhyslowIngest
 import WhyslowStatistics
 
@@ -11,6 +12,19 @@ public func readingSummary(_ summary: BatchSummary, name: String) -> String {
     + "\(counted(summary.traces, "trace")), \(counted(summary.spans, "span")); "
   line += qualityPhrase(summary.quality)
   return ([line] + summary.quality.notes.map { "note: \($0)" }).joined(separator: "\n")
+}
+
+/// The one-line account of the feature matrix, for standard error: its size and what was left
+/// out, by reason.
+public func featureSummary(_ matrix: FeatureMatrix) -> String {
+  let keys = Set(matrix.columns.map(\.key)).count
+  var line = "features: \(counted(matrix.columns.count, "column")) over \(counted(keys, "span key"))"
+  let reasons = Dictionary(grouping: matrix.droppedColumns, by: { $0.reason.hasSuffix("looks like an id") ? "id-like attributes" : $0.reason })
+  let parts = reasons.keys.sorted().map { reason in
+    reason == "never varies" ? "\(reasons[reason]?.count ?? 0) that never vary" : "\(reasons[reason]?.count ?? 0) \(reason)"
+  }
+  if !parts.isEmpty { line += "; left out: " + parts.joined(separator: ", ") }
+  return line
 }
 
 /// "1 file", "2 files".

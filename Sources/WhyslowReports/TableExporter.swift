@@ -25,8 +25,9 @@ public struct TableExporter: SuspectExporter {
       [
         String(index + 1), decimal(finding.contributionMillis, 1) + " ms",
         decimal(finding.share * 100, 1) + "%", decimal(finding.fastMean, 1),
-        decimal(finding.slowMean, 1), finding.column.kind.rawValue,
-        finding.column.key.description,
+        decimal(finding.slowMean, 1), finding.column.kind.name,
+        finding.column.key.description
+          + (finding.column.peerService.isEmpty ? "" : " → \(finding.column.peerService)"),
       ]
     }
     let widths = header.indices.map { column in

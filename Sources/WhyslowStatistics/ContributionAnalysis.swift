@@ -61,8 +61,9 @@ public enum StatisticsError: Error, Equatable, CustomStringConvertible {
 
 /// Oaxaca–Blinder style contribution analysis of the slow−fast latency gap.
 ///
-/// Trace latency is regressed on the feature matrix over both batches together (ridge, with
-/// an unpenalized intercept); each feature's contribution to the mean gap is
+/// Trace latency is regressed on the explanatory features (see `FeatureKind.isExplanatory`)
+/// over both batches together (ridge, with an unpenalized intercept); each feature's
+/// contribution to the mean gap is
 /// cⱼ = βⱼ (x̄ⱼ,slow − x̄ⱼ,fast). With an intercept and a linear model, Σ cⱼ equals the gap of
 /// the fitted means; the rest is reported as unexplained. Assumes latency is close to linear in
 /// the features, which holds for self-time on the critical path and fails off it, where the
@@ -83,22 +84,26 @@ public enum ContributionAnalysis {
       throw StatisticsError.tooFewTraces(
         fast: fastRows.count, slow: slowRows.count, needed: minimumTracesPerBatch)
     }
+    let explanatory = matrix.columns.indices.filter { matrix.columns[$0].kind.isExplanatory }
     let design = Matrix(
-      rows: matrix.traceCount, columns: matrix.columns.count, values: matrix.values)
+      rows: matrix.traceCount, columns: explanatory.count,
+      values: explanatory.flatMap { matrix.column($0) })
     let penalty = relativePenalty * Double(matrix.traceCount)
     let fit = try RidgeRegression.fit(
       design: design, response: matrix.latencyMillis, penalty: penalty)
-    let dropped = Set(fit.droppedColumns)
+    let dropped = Set(fit.droppedColumns.map { explanatory[$0] })
 
     let fastLatency = mean(fastRows.map { matrix.latencyMillis[$0] })
     let slowLatency = mean(slowRows.map { matrix.latencyMillis[$0] })
     let gap = slowLatency - fastLatency
-    let findings = matrix.columns.indices.filter { !dropped.contains($0) }.map { column in
+    let findings = explanatory.indices.filter { !dropped.contains(explanatory[$0]) }.map {
+      position in
+      let column = explanatory[position]
       let values = matrix.column(column)
       let base = values.startIndex
       let fastMean = mean(fastRows.map { values[base + $0] })
       let slowMean = mean(slowRows.map { values[base + $0] })
-      let contribution = fit.coefficients[column] * (slowMean - fastMean)
+      let contribution = fit.coefficients[position] * (slowMean - fastMean)
       let example = slowRows.max { values[base + $0] < values[base + $1] } ?? slowRows[0]
       return Finding(
         column: matrix.columns[column], contributionMillis: contribution,
@@ -113,7 +118,7 @@ public enum ContributionAnalysis {
         "the slow batch is not slower on average (gap \(gap) ms): contributions explain a "
           + "non-positive gap")
     }
-    let keptColumns = matrix.columns.count - dropped.count
+    let keptColumns = explanatory.count - dropped.count
     if matrix.traceCount <= keptColumns + 1 {
       caveats.append(
         "\(keptColumns) varying features but only \(matrix.traceCount) traces: the regression is "
@@ -123,7 +128,7 @@ public enum ContributionAnalysis {
     return LatencyAnalysis(
       fastTraces: fastRows.count, slowTraces: slowRows.count,
       fastMeanLatencyMillis: fastLatency, slowMeanLatencyMillis: slowLatency,
-      findings: findings, constantColumns: fit.droppedColumns.map { matrix.columns[$0] },
+      findings: findings, constantColumns: fit.droppedColumns.map { matrix.columns[explanatory[$0]] },
       penalty: penalty, caveats: caveats)
   }
 

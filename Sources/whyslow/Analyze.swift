@@ -43,6 +43,8 @@ struct Analyze: ParsableCommand {
 
   @OptionGroup var input: InputOptions
 
+  @OptionGroup var features: FeatureArguments
+
   func validate() throws {
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }
     guard (fast + slow).filter({ $0 == "-" }).count <= 1 else {
@@ -55,7 +57,8 @@ struct Analyze: ParsableCommand {
     let slowTable = try TraceReader.read(paths: slow, options: input.readOptions)
     printError(readingSummary(BatchSummary(fastTable), name: "fast"))
     printError(readingSummary(BatchSummary(slowTable), name: "slow"))
-    let matrix = FeatureMatrix(fast: fastTable, slow: slowTable)
+    let matrix = FeatureMatrix(fast: fastTable, slow: slowTable, options: features.options)
+    printError(featureSummary(matrix))
     let analysis = try ContributionAnalysis.analyze(matrix)
     print(TableExporter(limit: top).render(analysis), terminator: "")
     if let csv {

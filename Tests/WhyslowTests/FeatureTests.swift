@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WhyslowFeatures
 import WhyslowIngest
@@ -25,35 +26,229 @@ let handTrace = #"""
   ]}]}
   """#
 
+/// A checkout trace (µs) with one span of each kind of trouble:
+///
+///     A front GET /checkout   0‥1000  server, root
+///     ├─ G front skewed     -50‥20    starts before its parent (clock skew)
+///     ├─ B front call cart  100‥400   client → C cart GetCart 150‥350 server (network gap 100)
+///     ├─ D front query      450‥550   client, error (the first try)
+///     ├─ E front query      600‥700   client (the retry)
+///     └─ F mail send        900‥1500  FOLLOWS_FROM A: asynchronous, outlives A
+///
+/// By hand: self A = 1000 − (20 + 300 + 100 + 100) = 480, B = 100, C = 200, query = 200,
+/// G = 70, F = 600. Critical path: E, D, B (→ C), G walking back from A's end; critical times
+/// A 480, B 100, C 200, query 200, G 20, F 0; they sum to 1000. Waits (from the parent's start
+/// or the last sibling that ended before): B 100 − 20 = 80, D 450 − 400 = 50, E 600 − 550 = 50,
+/// F 900 − 700 = 200, C 150 − 100 = 50, G 0. Depths: A 0, C 2, the rest 1.
+let troubleTrace = #"""
+  {"traceID":"t","processes":{"f":{"serviceName":"front"},"c":{"serviceName":"cart"},"m":{"serviceName":"mail"}},"spans":[
+   {"spanID":"A","operationName":"GET /checkout","startTime":0,"duration":1000,"processID":"f","tags":[{"key":"span.kind","type":"string","value":"server"}]},
+   {"spanID":"G","operationName":"skewed","references":[{"refType":"CHILD_OF","spanID":"A"}],"startTime":-50,"duration":70,"processID":"f"},
+   {"spanID":"B","operationName":"call cart","references":[{"refType":"CHILD_OF","spanID":"A"}],"startTime":100,"duration":300,"processID":"f","tags":[{"key":"span.kind","type":"string","value":"client"}]},
+   {"spanID":"C","operationName":"GetCart","references":[{"refType":"CHILD_OF","spanID":"B"}],"startTime":150,"duration":200,"processID":"c","tags":[{"key":"span.kind","type":"string","value":"server"}]},
+   {"spanID":"D","operationName":"query","references":[{"refType":"CHILD_OF","spanID":"A"}],"startTime":450,"duration":100,"processID":"f","tags":[{"key":"span.kind","type":"string","value":"client"},{"key":"error","type":"bool","value":true}]},
+   {"spanID":"E","operationName":"query","references":[{"refType":"CHILD_OF","spanID":"A"}],"startTime":600,"duration":100,"processID":"f","tags":[{"key":"span.kind","type":"string","value":"client"}]},
+   {"spanID":"F","operationName":"send","references":[{"refType":"FOLLOWS_FROM","spanID":"A"}],"startTime":900,"duration":600,"processID":"m"}
+  ]}
+  """#
+
+/// Every column's value in the first row, by "service operation feature[→ peer]".
+func firstRow(_ matrix: FeatureMatrix) -> [String: Double] {
+  Dictionary(
+    uniqueKeysWithValues: matrix.columns.enumerated().map { index, column in
+      let peer = column.peerService.isEmpty ? "" : "→\(column.peerService)"
+      return ("\(column.key) \(column.kind.name)\(peer)", matrix.column(index).first ?? .nan)
+    })
+}
+
+let everyColumn = FeatureOptions(dropConstantColumns: false)
+
 struct FeatureTests {
   @Test func selfTimeSubtractsTheUnionOfSynchronousChildrenClippedToTheParent() throws {
     let table = try TraceReader.read(paths: [try temporaryFile("hand.json", handTrace)])
-    let matrix = FeatureMatrix(fast: table, slow: table)
-    let selfTimeMillis = Dictionary(
-      uniqueKeysWithValues: matrix.columns.enumerated().map { column, name in
-        (name.key.operation, matrix.column(column).first ?? .nan)
-      })
+    let matrix = FeatureMatrix(fast: table, slow: table, options: everyColumn)
+    let values = firstRow(matrix)
     let expectedMicros: [String: Double] = [
       "A": 30, "B": 10, "C": 30, "D": 40, "E": 150, "F": 10, "G": 15,
     ]
-    // Both sides are correctly rounded quotients of the same exact value, so equal bit for bit.
-    #expect(selfTimeMillis == expectedMicros.mapValues { $0 / 1000 })
-    #expect(matrix.columns.allSatisfy { $0.kind == .selfTime && $0.key.service == "svc" })
+    for (operation, micros) in expectedMicros {
+      // Both sides are correctly rounded quotients of the same exact value: equal bit for bit.
+      #expect(values["svc \(operation) self_time"] == micros / 1000, "\(operation)")
+    }
     #expect(matrix.latencyMillis == [0.1, 0.1])
     #expect(matrix.isSlow == [false, true])
+    #expect(matrix.entryPoints.first == SpanKey(service: "svc", operation: "A"))
   }
 
-  @Test func repeatedKeysInATraceAreSummed() throws {
+  @Test func everyFeatureOfTheTroubleTraceMatchesTheHandComputation() throws {
+    let table = try TraceReader.read(paths: [try temporaryFile("trouble.json", troubleTrace)])
+    let values = firstRow(FeatureMatrix(fast: table, slow: table, options: everyColumn))
+    let expected: [String: Double] = [
+      "front GET /checkout self_time": 0.48, "front GET /checkout critical_time": 0.48,
+      "front call cart self_time": 0.1, "front call cart critical_time": 0.1,
+      "cart GetCart self_time": 0.2, "cart GetCart critical_time": 0.2,
+      "front query self_time": 0.2, "front query critical_time": 0.2,
+      "front skewed self_time": 0.07, "front skewed critical_time": 0.02,
+      "mail send self_time": 0.6, "mail send critical_time": 0,
+      "front call cart wait": 0.08, "front query wait": 0.1, "mail send wait": 0.2,
+      "cart GetCart wait": 0.05, "front skewed wait": 0, "front GET /checkout wait": 0,
+      "front query count": 2, "front query error": 1, "front call cart error": 0,
+      "front query start_offset": 0.45, "mail send start_offset": 0.9,
+      "front skewed start_offset": -0.05, "cart GetCart start_offset": 0.15,
+      "front GET /checkout depth": 0, "cart GetCart depth": 2, "mail send depth": 1,
+      "front call cart network_gap→cart": 0.1,
+    ]
+    for (name, value) in expected {
+      let actual = try #require(values[name], "\(name) missing")
+      #expect(abs(actual - value) < 1e-12, "\(name): \(actual) ≠ \(value)")
+    }
+    // Critical times partition the latency exactly.
+    let critical = values.filter { $0.key.hasSuffix(" critical_time") }.values.reduce(0, +)
+    #expect(abs(critical - 1.0) < 1e-12)
+    // Only the client span with a server child in another service has a network gap.
+    #expect(values.keys.filter { $0.contains("network_gap") } == ["front call cart network_gap→cart"])
+  }
+
+  @Test func networkGapOfAnOTLPClientServerPairNamesTheCallee() throws {
+    let path = try temporaryFile(
+      "pair.json",
+      #"""
+      {"resourceSpans":[
+       {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},"scopeSpans":[{"spans":[
+        {"traceId":"0102","spanId":"01","name":"GET /orders","kind":2,"startTimeUnixNano":"1000000","endTimeUnixNano":"9000000"},
+        {"traceId":"0102","spanId":"02","parentSpanId":"01","name":"SELECT orders","kind":3,"startTimeUnixNano":"2000000","endTimeUnixNano":"7000000"}]}]},
+       {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"orders-db"}}]},"scopeSpans":[{"spans":[
+        {"traceId":"0102","spanId":"03","parentSpanId":"02","name":"query","kind":2,"startTimeUnixNano":"3000000","endTimeUnixNano":"6000000"}]}]}]}
+      """#)
+    let table = try TraceReader.read(paths: [path])
+    let values = firstRow(FeatureMatrix(fast: table, slow: table, options: everyColumn))
+    #expect(values["api SELECT orders network_gap→orders-db"] == 2)
+  }
+
+  @Test func networkGapOfAZipkinSharedSpanIsClientMinusServerHalf() throws {
+    let path = try temporaryFile(
+      "shared.json",
+      #"""
+      [{"traceId":"aa","id":"01","name":"root","kind":"SERVER","timestamp":1000,"duration":500,"localEndpoint":{"serviceName":"front"}},
+       {"traceId":"aa","id":"02","parentId":"01","name":"call","kind":"CLIENT","timestamp":1100,"duration":300,"localEndpoint":{"serviceName":"front"}},
+       {"traceId":"aa","id":"02","parentId":"01","name":"handle","kind":"SERVER","timestamp":1150,"duration":200,"localEndpoint":{"serviceName":"back"},"shared":true}]
+      """#)
+    let table = try TraceReader.read(paths: [path])
+    let values = firstRow(FeatureMatrix(fast: table, slow: table, options: everyColumn))
+    #expect(values["front call network_gap→back"] == 0.1)
+    #expect(values["front root critical_time"] == 0.2 && values["back handle critical_time"] == 0.2)
+  }
+
+  /// Expected critical-path times per "[service] operation" from each CRISP test case.
+  static let crispCases: [(file: String, expected: [String: Double])] = {
+    let folder = realDatasets.appendingPathComponent("crisp/test_cases")
+    let files = (FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String] ?? [])
+      .filter { $0.hasSuffix(".json") }.sorted()
+    return files.compactMap { file in
+      guard let data = try? Data(contentsOf: folder.appendingPathComponent(file)),
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+      else { return nil }
+      let testing = object["testing"]
+      let table =
+        (testing as? [[String: Any]])?.first
+        ?? ((testing as? [String: Any])?["opTimeExclusive"] as? [String: Any])
+      guard let table else { return nil }
+      return (file, table.compactMapValues { ($0 as? NSNumber)?.doubleValue })
+    }
+  }()
+
+  @Test func crispOracleCasesAreAllPresent() {
+    #expect(Self.crispCases.count == 33)
+  }
+
+  @Test(arguments: crispCases.map(\.file))
+  func criticalTimeMatchesCRISP(_ file: String) throws {
+    let expected = try #require(Self.crispCases.first { $0.file == file }?.expected)
+    let table = try TraceReader.read(paths: [realDatasets.appendingPathComponent("crisp/test_cases/\(file)").path])
+    let matrix = FeatureMatrix(fast: table, slow: table, options: everyColumn)
+    var actual: [String: Double] = [:]
+    for (index, column) in matrix.columns.enumerated() where column.kind == .criticalTime {
+      let value = matrix.column(index).first ?? 0
+      if value != 0 { actual["[\(column.key.service)] \(column.key.operation)"] = value * 1000 }
+    }
+    let wanted = expected.filter { $0.value != 0 }
+    #expect(Set(actual.keys) == Set(wanted.keys))
+    for (key, micros) in wanted {
+      #expect(abs((actual[key] ?? .nan) - micros) < 1e-6, "\(key)")
+    }
+  }
+
+  /// Self-time totals the Jaeger UI's TraceStatistics tests expect (rounded to 0.01 ms), for
+  /// traces whose children overlap, outlive their parent or start after it ends.
+  @Test(arguments: [
+    ("testTraceNormal.json", "api-gateway GET /api/customer/owners/8/pets/10", 2.40),
+    ("testTraceNormal.json", "customers-service HikariProxyPreparedStatement.executeQuery", 0.07),
+    ("spansAmongEachOther.json", "customers-service GET /owners", 1.67),
+    ("spansAmongEachOtherGrouped.json", "customers-service GET /owners", 1.63),
+    ("spanAmongEachOtherGroupedAndSpans.json", "customers-service GET /owners", 1.56),
+    ("spanLongerAsParent.json", "api-gateway GET /owners/8/pets/10", 1.22),
+  ])
+  func selfTimeMatchesTheJaegerUI(_ file: String, _ key: String, _ millis: Double) throws {
+    let path = realDatasets.appendingPathComponent(
+      "jaeger-ui/packages/jaeger-ui/src/components/TracePage/TraceStatistics/tableValuesTestTrace/\(file)"
+    ).path
+    let table = try TraceReader.read(paths: [path])
+    let options = FeatureOptions(keepOperationNames: true, dropConstantColumns: false)
+    let value = try #require(firstRow(FeatureMatrix(fast: table, slow: table, options: options))["\(key) self_time"])
+    #expect((value * 100).rounded() / 100 == millis)
+  }
+
+  @Test func operationNamesLoseTheirIds() {
+    let normalizer = OperationNormalizer()
+    #expect(normalizer.normalize("GET /users/123") == "GET /users/{n}")
+    #expect(normalizer.normalize("GET /users/456") == "GET /users/{n}")
+    #expect(normalizer.normalize("GET /api/v1/orders/6f1c2a9e-3b7d-4c1a-9f2e-0a1b2c3d4e5f") == "GET /api/v1/orders/{uuid}")
+    #expect(normalizer.normalize("SELECT * FROM t WHERE name = 'O''Brien' AND id = 42") == "SELECT * FROM t WHERE name = ? AND id = {n}")
+    #expect(normalizer.normalize("notify bob.smith@example.com") == "notify {email}")
+    #expect(normalizer.normalize("GET /blobs/5dc8d4f9fd0a") == "GET /blobs/{hex}")
+    #expect(normalizer.normalize("HikariProxyPreparedStatement.executeQuery") == "HikariProxyPreparedStatement.executeQuery")
+    #expect(normalizer.normalize("order-123") == "order-{n}")
+  }
+
+  @Test func pathKeysTellTheSameOperationCalledFromTwoPlacesApart() throws {
     let trace = #"""
-      {"traceID":"t","processes":{"p":{"serviceName":"db"}},"spans":[
-       {"spanID":"r","operationName":"root","startTime":0,"duration":50,"processID":"p"},
-       {"spanID":"q1","operationName":"query","references":[{"refType":"CHILD_OF","spanID":"r"}],"startTime":0,"duration":10,"processID":"p"},
-       {"spanID":"q2","operationName":"query","references":[{"refType":"CHILD_OF","spanID":"r"}],"startTime":20,"duration":10,"processID":"p"}
+      {"traceID":"t","processes":{"p":{"serviceName":"api"},"d":{"serviceName":"db"}},"spans":[
+       {"spanID":"r","operationName":"root","startTime":0,"duration":100,"processID":"p"},
+       {"spanID":"a","operationName":"list","references":[{"refType":"CHILD_OF","spanID":"r"}],"startTime":0,"duration":40,"processID":"p"},
+       {"spanID":"b","operationName":"save","references":[{"refType":"CHILD_OF","spanID":"r"}],"startTime":50,"duration":40,"processID":"p"},
+       {"spanID":"q1","operationName":"query","references":[{"refType":"CHILD_OF","spanID":"a"}],"startTime":10,"duration":10,"processID":"d"},
+       {"spanID":"q2","operationName":"query","references":[{"refType":"CHILD_OF","spanID":"b"}],"startTime":60,"duration":20,"processID":"d"}
       ]}
       """#
-    let table = try TraceReader.read(paths: [try temporaryFile("repeat.json", trace)])
-    let matrix = FeatureMatrix(fast: table, slow: table)
-    let query = try #require(matrix.columns.firstIndex { $0.key.operation == "query" })
-    #expect(matrix.column(query).first == 0.02)
+    let table = try TraceReader.read(paths: [try temporaryFile("paths.json", trace)])
+    let byOperation = firstRow(FeatureMatrix(fast: table, slow: table, options: everyColumn))
+    #expect(byOperation["db query self_time"] == 0.03)
+    let byPath = firstRow(
+      FeatureMatrix(fast: table, slow: table, options: FeatureOptions(keyByPath: true, dropConstantColumns: false)))
+    #expect(byPath["db query (via api root > api list) self_time"] == 0.01)
+    #expect(byPath["db query (via api root > api save) self_time"] == 0.02)
+  }
+
+  @Test func attributesBecomeColumnsAndIdsAreLeftOut() throws {
+    // Three fast and three slow traces of one span; db.instance is categorical, rows numeric,
+    // request.id an id.
+    func batch(_ traces: Range<Int>) throws -> SpanTable {
+      let document = #"{"data":["# + traces.map { index in
+        #"{"traceID":"t\#(index)","processes":{"p":{"serviceName":"db"}},"spans":[{"traceID":"t\#(index)","spanID":"s","operationName":"query","startTime":0,"duration":\#(10 + index),"processID":"p","tags":[{"key":"db.instance","type":"string","value":"replica-\#(index % 2 + 1)"},{"key":"rows","type":"float64","value":\#(Double(index) * 1.5)},{"key":"request.id","type":"string","value":"req-\#(index)abc"}]}]}"#
+      }.joined(separator: ",") + "]}"
+      return try TraceReader.read(paths: [try temporaryFile("attributes.json", document)])
+    }
+    let matrix = FeatureMatrix(
+      fast: try batch(0..<3), slow: try batch(3..<6), options: FeatureOptions(maxAttributeValues: 2))
+    let names = matrix.columns.map { "\($0.key) \($0.kind.name)" }
+    #expect(names.contains("db query attr:db.instance=replica-1"))
+    #expect(names.contains("db query attr:db.instance=replica-2"))
+    #expect(names.contains("db query attr:rows"))
+    #expect(!names.contains { $0.contains("request.id") })
+    #expect(matrix.droppedColumns.contains { $0.name == "db query attr:request.id" && $0.reason.contains("looks like an id") })
+    // A key present in every trace once has a constant count: dropped and reported.
+    #expect(matrix.droppedColumns.contains { $0.name == "db query count" && $0.reason == "never varies" })
+    let rows = try #require(matrix.columns.firstIndex { $0.kind == .numericAttribute(key: "rows") })
+    #expect(Array(matrix.column(rows).prefix(6)) == [0, 1.5, 3, 4.5, 6, 7.5])
   }
 }

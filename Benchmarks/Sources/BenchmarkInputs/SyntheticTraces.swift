@@ -23,7 +23,7 @@ public enum SyntheticTraces {
           "{\"traceID\":\"\(traceID)\",\"spanID\":\"\(spanID)\",\"flags\":1,"
           + "\"operationName\":\"GET /api/v1/items/\(span % 17)\",\"references\":\(references),"
           + "\"startTime\":\(1_700_000_000_000_000 + trace * 1_000_000 + span * 100),"
-          + "\"duration\":\(1000 + (span * 7919) % 5000),"
+          + "\"duration\":\(1000 + (span * 7919 + trace * 104_729) % 5000),"
           + "\"tags\":[{\"key\":\"span.kind\",\"type\":\"string\",\"value\":\"server\"},"
           + "{\"key\":\"http.status_code\",\"type\":\"int64\",\"value\":200},"
           + "{\"key\":\"db.instance\",\"type\":\"string\",\"value\":\"replica-\(span % 3)\"}],"
@@ -47,7 +47,7 @@ public enum SyntheticTraces {
         let spanID = String(format: "%016x", trace * spansPerTrace + span + 1)
         let parentID = String(format: "%016x", trace * spansPerTrace + max(span / 4, 0) + 1)
         let start = 1_700_000_000_000_000_000 + trace * 1_000_000_000 + span * 100_000
-        let end = start + 1_000_000 + (span * 7919) % 5_000_000
+        let end = start + 1_000_000 + (span * 7919 + trace * 104_729) % 5_000_000
         perService[span % 8].append(
           "{\"traceId\":\"\(traceID)\",\"spanId\":\"\(spanID)\","
             + (span == 0 ? "" : "\"parentSpanId\":\"\(parentID)\",")

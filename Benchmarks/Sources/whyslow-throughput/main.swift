@@ -5,6 +5,7 @@ import BenchmarkInputs
 import CWhyslowCore
 import Dispatch
 import Foundation
+import WhyslowFeatures
 import WhyslowIngest
 
 /// Best wall-clock seconds of `repeats` runs.
@@ -41,10 +42,14 @@ func report(_ name: String, _ bytes: Data, _ format: wsl_format, spans: Int) {
       Double(spans) / ours / 1e6, 100 * bare / ours))
 }
 
+// `--features-only` skips the parse measurements (for profiling the feature step alone).
+let featuresOnly = CommandLine.arguments.contains("--features-only")
 let traces = 20_000
 let spansPerTrace = 20
+if !featuresOnly {
 report("Jaeger JSON", SyntheticTraces.jaeger(traces: traces, spansPerTrace: spansPerTrace), WSL_FORMAT_JAEGER, spans: traces * spansPerTrace)
 report("OTLP JSON", SyntheticTraces.otlp(traces: traces, spansPerTrace: spansPerTrace), WSL_FORMAT_OTLP, spans: traces * spansPerTrace)
+}
 
 // Several files: one core versus both (files parsed two at a time), end to end through
 // TraceReader (read, parse, append, link, copy columns to Swift).
@@ -55,10 +60,30 @@ for file in 0..<8 {
   try SyntheticTraces.jaeger(traces: 2_500, spansPerTrace: 20)
     .write(to: folder.appendingPathComponent("part-\(file).json"))
 }
-let oneCore = best(3) { _ = try? TraceReader.read(paths: [folder.path], options: ReadOptions(parallelFiles: 1)) }
-let twoCores = best(3) { _ = try? TraceReader.read(paths: [folder.path], options: ReadOptions(parallelFiles: 2)) }
+let oneCore = featuresOnly ? .nan : best(3) { _ = try? TraceReader.read(paths: [folder.path], options: ReadOptions(parallelFiles: 1)) }
+let twoCores = featuresOnly ? .nan : best(3) { _ = try? TraceReader.read(paths: [folder.path], options: ReadOptions(parallelFiles: 2)) }
 print(
   String(
     format: "8 Jaeger files, 400000 spans, end to end through TraceReader:\n"
       + "  one file at a time: %.3f s (%.2f M spans/s)\n  two at a time:      %.3f s (%.2f M spans/s)  speed-up %.2fx",
     oneCore, 0.4 / oneCore, twoCores, 0.4 / twoCores, oneCore / twoCores))
+
+// Span table → feature matrix, one core: 2 × 200,000 spans (10,000 traces of 20 spans per
+// batch, 8 services × 17 operations, an attribute with 3 values).
+let fastFolder = folder.appendingPathComponent("fast")
+let slowFolder = folder.appendingPathComponent("slow")
+for batch in [fastFolder, slowFolder] {
+  try FileManager.default.createDirectory(at: batch, withIntermediateDirectories: true)
+  try SyntheticTraces.jaeger(traces: 10_000, spansPerTrace: 20).write(to: batch.appendingPathComponent("traces.json"))
+}
+let fastTable = try TraceReader.read(paths: [fastFolder.path])
+let slowTable = try TraceReader.read(paths: [slowFolder.path])
+var columns = 0
+let building = best(featuresOnly ? 40 : 5) {
+  columns = FeatureMatrix(fast: fastTable, slow: slowTable).columns.count
+}
+let spans = Double(fastTable.spanCount + slowTable.spanCount)
+print(
+  String(
+    format: "span table → feature matrix (%d spans, %d traces, %d columns): %.3f s = %.2f M spans/s",
+    Int(spans), fastTable.traceCount + slowTable.traceCount, columns, building, spans / building / 1e6))

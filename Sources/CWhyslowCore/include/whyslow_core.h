@@ -163,14 +163,44 @@ void wsl_span_table_copy_attribute_type(const wsl_span_table *table, int8_t *out
 /** The UTF-8 bytes of interned string `index` (not NUL-terminated) and their length. */
 const char *wsl_span_table_string(const wsl_span_table *table, int32_t index, size_t *length);
 
+/** Linked span columns, as the wsl_span_table_copy_* calls give them; count rows each. */
+typedef struct wsl_span_columns {
+  size_t count;
+  const int32_t *trace_index;
+  const int32_t *parent_index;
+  const int8_t *edge_kind;
+  const int8_t *span_kind;
+  const int32_t *service;
+  const int64_t *start_nanos;
+  const int64_t *duration_nanos;
+} wsl_span_columns;
+
+/** Where wsl_compute_span_metrics writes; each pointer receives count values. */
+typedef struct wsl_span_metrics {
+  /** Duration minus the union of synchronous children, each clipped to the span. */
+  int64_t *self_nanos;
+  /** Time on the trace's critical path (CRISP); a trace's values sum to its root's duration. */
+  int64_t *critical_nanos;
+  /** From the parent's start, or the end of the sibling that finished last before this span
+      started, to this span's start (0 for roots, never negative). */
+  int64_t *wait_nanos;
+  /** Start minus the trace root's start. */
+  int64_t *start_offset_nanos;
+  /** Depth below the root (roots 0). */
+  int32_t *depth;
+  /** For a client span: its duration minus its callee's server span's (0 otherwise). */
+  int64_t *network_gap_nanos;
+  /** For a client span: the row of its callee's server span, else -1. */
+  int32_t *callee_row;
+} wsl_span_metrics;
+
 /**
- * Self-time of each of `count` spans: its duration minus the union of its
- * synchronous (WSL_EDGE_CHILD_OF) children's intervals, each clipped to the
- * span. Asynchronous children never cover their parent. `parent_index` holds
- * row indices (-1 for none) as wsl_span_table_copy_parent_index gives them.
+ * Per-span timing metrics of linked spans. `root_row` gives each trace's root
+ * row (trace_count values, -1 for none). Asynchronous children never cover
+ * their parent and are never on its critical path.
  */
-void wsl_self_time_nanos(size_t count, const int32_t *parent_index, const int8_t *edge_kind,
-                         const int64_t *start_nanos, const int64_t *duration_nanos, int64_t *out);
+void wsl_compute_span_metrics(const wsl_span_columns *spans, size_t trace_count, const int32_t *root_row,
+                              const wsl_span_metrics *out);
 
 /**
  * Benchmark reference: simdjson On-Demand alone walking a Jaeger or OTLP

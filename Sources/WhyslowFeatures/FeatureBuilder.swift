@@ -1,0 +1,453 @@
+import CWhyslowCore
+import WhyslowIngest
+
+extension FeatureMatrix {
+  /// Builds the matrix of a fast and a slow batch over the union of their span keys.
+  ///
+  /// Per trace and key: summed self-time, critical-path time, wait and error count, the span
+  /// count, the first span's start offset and depth, the network gap to each callee service,
+  /// and attribute columns (see `FeatureOptions`). The interval work runs in the native core;
+  /// the rest is one pass over the spans and one over the attributes.
+  public init(fast: SpanTable, slow: SpanTable, options: FeatureOptions = FeatureOptions()) {
+    var keys = KeyRegistry(options: options)
+    let batches = [fast, slow].map { BatchSpans(table: $0, keys: &keys) }
+    let rows = fast.traceCount + slow.traceCount
+    var accumulator = Accumulator(keys: keys.keys.count, rows: rows, options: options)
+    var firstRow = 0
+    for batch in batches {
+      accumulator.add(batch, firstRow: firstRow)
+      firstRow += batch.table.traceCount
+    }
+    self = accumulator.matrix(
+      keys: keys.keys,
+      traceIDs: batches.flatMap { batch in (0..<batch.table.traceCount).map(batch.table.traceID) },
+      isSlow: [Bool](repeating: false, count: fast.traceCount)
+        + [Bool](repeating: true, count: slow.traceCount),
+      latencyMillis: batches.flatMap { batch in batch.roots.map { millis(batch.table.durationNanos[$0]) } },
+      entryPoints: batches.flatMap { batch in batch.roots.map { batch.baseKey(of: $0, keys) } })
+  }
+}
+
+private func millis(_ nanos: Int64) -> Double { Double(nanos) / 1_000_000 }
+
+/// Dense ids for span keys, shared by both batches.
+private struct KeyRegistry {
+  let options: FeatureOptions
+  let normalizer = OperationNormalizer()
+  private(set) var keys: [SpanKey] = []
+  private var idOfKey: [SpanKey: Int32] = [:]
+
+  init(options: FeatureOptions) { self.options = options }
+
+  mutating func id(of key: SpanKey) -> Int32 {
+    if let id = idOfKey[key] { return id }
+    let id = Int32(keys.count)
+    keys.append(key)
+    idOfKey[key] = id
+    return id
+  }
+
+  func operationName(_ raw: String) -> String {
+    options.keepOperationNames ? raw : normalizer.normalize(raw)
+  }
+}
+
+/// One batch with its per-span metrics and key ids.
+private struct BatchSpans {
+  let table: SpanTable
+  let roots: [Int]
+  let metrics: SpanMetrics
+  /// The key id of each span: (service, operation), or with path keys its whole lineage.
+  let key: [Int32]
+  /// The (service, operation) key id of each span, for entry points.
+  let baseKey: [Int32]
+
+  init(table: SpanTable, keys: inout KeyRegistry) {
+    self.table = table
+    roots = table.rootRows()
+    metrics = SpanMetrics(table, roots: roots)
+    // Dense (service, operation) pair ids: two array loads per span instead of a hash lookup.
+    var serviceIndex = [Int32](repeating: -1, count: table.strings.count)
+    var operationIndex = [Int32](repeating: -1, count: table.strings.count)
+    var services: [Int32] = []
+    var operations: [Int32] = []
+    for span in 0..<table.spanCount {
+      let service = Int(table.service[span])
+      let operation = Int(table.operation[span])
+      if serviceIndex[service] < 0 {
+        serviceIndex[service] = Int32(services.count)
+        services.append(Int32(service))
+      }
+      if operationIndex[operation] < 0 {
+        operationIndex[operation] = Int32(operations.count)
+        operations.append(Int32(operation))
+      }
+    }
+    var keyOfPair = [Int32](repeating: -1, count: services.count * operations.count)
+    let operationNames = operations.map { keys.operationName(table.strings[Int($0)]) }
+    var baseKey = [Int32](repeating: 0, count: table.spanCount)
+    for span in 0..<table.spanCount {
+      let operation = Int(operationIndex[Int(table.operation[span])])
+      let pair = Int(serviceIndex[Int(table.service[span])]) * operations.count + operation
+      if keyOfPair[pair] < 0 {
+        keyOfPair[pair] = keys.id(
+          of: SpanKey(
+            service: table.strings[Int(table.service[span])], operation: operationNames[operation]))
+      }
+      baseKey[span] = keyOfPair[pair]
+    }
+    self.baseKey = baseKey
+    key = keys.options.keyByPath ? Self.pathKeys(table, baseKey, &keys) : baseKey
+  }
+
+  /// Each span's key extended by its ancestors' keys, parents resolved before children.
+  private static func pathKeys(_ table: SpanTable, _ baseKey: [Int32], _ keys: inout KeyRegistry)
+    -> [Int32]
+  {
+    var path = [Int32](repeating: -1, count: table.spanCount)
+    var idOfStep: [Int64: Int32] = [:]  // (parent path id, own base key) -> path id
+    var walk: [Int] = []
+    for span in 0..<table.spanCount where path[span] < 0 {
+      walk.removeAll(keepingCapacity: true)
+      var at = span
+      while at >= 0 && path[at] < 0 {
+        walk.append(at)
+        at = Int(table.parentIndex[at])
+      }
+      var parentPath: Int32 = at >= 0 ? path[at] : -1
+      for row in walk.reversed() {
+        let step = Int64(parentPath) << 32 | Int64(baseKey[row])
+        if let id = idOfStep[step] {
+          path[row] = id
+        } else {
+          let base = keys.keys[Int(baseKey[row])]
+          var callers = ""
+          if parentPath >= 0 {
+            let parent = keys.keys[Int(parentPath)]
+            let parentName = "\(parent.service) \(parent.operation)"
+            callers = parent.callers.isEmpty ? parentName : "\(parent.callers) > \(parentName)"
+          }
+          let id = keys.id(
+            of: SpanKey(service: base.service, operation: base.operation, callers: callers))
+          idOfStep[step] = id
+          path[row] = id
+        }
+        parentPath = path[row]
+      }
+    }
+    return path
+  }
+
+  func baseKey(of span: Int, _ keys: KeyRegistry) -> SpanKey { keys.keys[Int(baseKey[span])] }
+}
+
+/// Per-span timing metrics from the native core.
+private struct SpanMetrics {
+  var selfNanos: [Int64]
+  var criticalNanos: [Int64]
+  var waitNanos: [Int64]
+  var startOffsetNanos: [Int64]
+  var depth: [Int32]
+  var networkGapNanos: [Int64]
+  var calleeRow: [Int32]
+
+  init(_ table: SpanTable, roots: [Int]) {
+    let count = table.spanCount
+    selfNanos = [Int64](repeating: 0, count: count)
+    criticalNanos = selfNanos
+    waitNanos = selfNanos
+    startOffsetNanos = selfNanos
+    networkGapNanos = selfNanos
+    depth = [Int32](repeating: 0, count: count)
+    calleeRow = depth
+    let edges = table.edgeKind.map(\.rawValue)
+    let kinds = table.spanKind.map(\.rawValue)
+    let rootRows = roots.map(Int32.init)
+    table.traceIndex.withUnsafeBufferPointer { traceIndex in
+      table.parentIndex.withUnsafeBufferPointer { parentIndex in
+        edges.withUnsafeBufferPointer { edgeKind in
+          kinds.withUnsafeBufferPointer { spanKind in
+            table.service.withUnsafeBufferPointer { service in
+              table.startNanos.withUnsafeBufferPointer { start in
+                table.durationNanos.withUnsafeBufferPointer { duration in
+                  var columns = wsl_span_columns(
+                    count: count, trace_index: traceIndex.baseAddress,
+                    parent_index: parentIndex.baseAddress, edge_kind: edgeKind.baseAddress,
+                    span_kind: spanKind.baseAddress, service: service.baseAddress,
+                    start_nanos: start.baseAddress, duration_nanos: duration.baseAddress)
+                  selfNanos.withUnsafeMutableBufferPointer { selfOut in
+                    criticalNanos.withUnsafeMutableBufferPointer { criticalOut in
+                      waitNanos.withUnsafeMutableBufferPointer { waitOut in
+                        startOffsetNanos.withUnsafeMutableBufferPointer { offsetOut in
+                          depth.withUnsafeMutableBufferPointer { depthOut in
+                            networkGapNanos.withUnsafeMutableBufferPointer { gapOut in
+                              calleeRow.withUnsafeMutableBufferPointer { calleeOut in
+                                var out = wsl_span_metrics(
+                                  self_nanos: selfOut.baseAddress,
+                                  critical_nanos: criticalOut.baseAddress,
+                                  wait_nanos: waitOut.baseAddress,
+                                  start_offset_nanos: offsetOut.baseAddress,
+                                  depth: depthOut.baseAddress,
+                                  network_gap_nanos: gapOut.baseAddress,
+                                  callee_row: calleeOut.baseAddress)
+                                rootRows.withUnsafeBufferPointer { rootsIn in
+                                  wsl_compute_span_metrics(
+                                    &columns, table.traceCount, rootsIn.baseAddress, &out)
+                                }
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Attribute keys and values of both batches interned together, so the per-attribute loop
+/// compares integers, not strings.
+private struct NameRegistry {
+  /// Attribute keys that are features already (kind, status) or describe the tracer.
+  static let ignoredKeys: Set<String> = [
+    "span.kind", "error", "otel.status_code", "otel.status_description", "internal.span.format",
+    "otel.library.name", "otel.library.version", "otel.scope.name", "otel.scope.version",
+  ]
+  private var names: [String] = []
+  private var ids: [String: Int32] = [:]
+  private var ignored: [Bool] = []
+
+  mutating func id(_ name: String) -> Int32 {
+    if let id = ids[name] { return id }
+    let id = Int32(names.count)
+    names.append(name)
+    ignored.append(Self.ignoredKeys.contains(name))
+    ids[name] = id
+    return id
+  }
+
+  func name(_ id: Int32) -> String { names[Int(id)] }
+  func isIgnored(_ id: Int32) -> Bool { ignored[Int(id)] }
+}
+
+/// Sums the features of every (key, trace) pair.
+private struct Accumulator {
+  let keyCount: Int
+  let rows: Int
+  let options: FeatureOptions
+  /// The fixed features, each keyCount × rows, key-major (key k, row r at k * rows + r).
+  var selfTime: [Double]
+  var criticalTime: [Double]
+  var count: [Double]
+  var wait: [Double]
+  var errors: [Double]
+  var startOffset: [Double]  // NaN until the key is seen in the row
+  var depth: [Double]
+  /// Network gaps per (key, callee service).
+  var gapSlot: [NetworkSlot: Int] = [:]
+  var gaps: [[Double]] = []
+  /// Attribute keys and values of both batches, interned together.
+  var names = NameRegistry()
+  /// Attribute occurrences per (span key, attribute key), by `slotIndex`.
+  var attributeSlots: [AttributeValues] = []
+  /// Slot of (span key, attribute key): slotOf[span key][attributeKeyIndex[name]], -1 if none.
+  var slotOf: [[Int32]] = []
+  var attributeKeyIndex: [Int32: Int] = [:]
+
+  struct NetworkSlot: Hashable {
+    let key: Int32
+    let callee: String
+  }
+
+  /// The values an attribute took on one span key: (row, value name id, number) per occurrence.
+  struct AttributeValues {
+    let key: Int32
+    let name: Int32
+    var occurrences: [(row: Int32, value: Int32, number: Double)] = []
+    var allNumeric = true
+    var anyDouble = false
+  }
+
+  init(keys: Int, rows: Int, options: FeatureOptions) {
+    keyCount = keys
+    self.rows = rows
+    self.options = options
+    let zeros = [Double](repeating: 0, count: keys * rows)
+    selfTime = zeros
+    criticalTime = zeros
+    count = zeros
+    wait = zeros
+    errors = zeros
+    depth = zeros
+    startOffset = [Double](repeating: .nan, count: keys * rows)
+  }
+
+  mutating func add(_ batch: BatchSpans, firstRow: Int) {
+    let table = batch.table
+    let metrics = batch.metrics
+    for span in 0..<table.spanCount {
+      let row = firstRow + Int(table.traceIndex[span])
+      let cell = Int(batch.key[span]) * rows + row
+      selfTime[cell] += millis(metrics.selfNanos[span])
+      criticalTime[cell] += millis(metrics.criticalNanos[span])
+      count[cell] += 1
+      wait[cell] += millis(metrics.waitNanos[span])
+      if table.isError[span] { errors[cell] += 1 }
+      let offset = millis(metrics.startOffsetNanos[span])
+      if !(startOffset[cell] <= offset) {  // first span of the key (NaN compares false)
+        startOffset[cell] = offset
+        depth[cell] = Double(metrics.depth[span])
+      }
+      let callee = Int(metrics.calleeRow[span])
+      if callee >= 0 {
+        let slot = NetworkSlot(
+          key: batch.key[span], callee: table.strings[Int(table.service[callee])])
+        let index = gapSlot[slot] ?? {
+          gaps.append([Double](repeating: 0, count: rows))
+          gapSlot[slot] = gaps.count - 1
+          return gaps.count - 1
+        }()
+        gaps[index][row] += millis(metrics.networkGapNanos[span])
+      }
+    }
+    let attributes = table.attributes
+    var nameOf = [Int32](repeating: -1, count: table.strings.count)  // table string -> name id
+    func name(_ string: Int32) -> Int32 {
+      if nameOf[Int(string)] < 0 { nameOf[Int(string)] = names.id(table.strings[Int(string)]) }
+      return nameOf[Int(string)]
+    }
+    var keyIndexOf = [Int](repeating: -1, count: table.strings.count)  // table string -> index
+    for item in 0..<attributes.count {
+      let keyString = Int(attributes.key[item])
+      if keyIndexOf[keyString] < 0 {
+        let attributeName = name(attributes.key[item])
+        keyIndexOf[keyString] = attributeKeyIndex[attributeName] ?? {
+          attributeKeyIndex[attributeName] = attributeKeyIndex.count
+          return attributeKeyIndex.count - 1
+        }()
+      }
+      let keyIndex = keyIndexOf[keyString]
+      let span = Int(attributes.span[item])
+      let spanKey = Int(batch.key[span])
+      if slotOf.count <= spanKey { slotOf += Array(repeating: [], count: spanKey + 1 - slotOf.count) }
+      if slotOf[spanKey].count <= keyIndex {
+        slotOf[spanKey] += Array(repeating: -1, count: attributeKeyIndex.count - slotOf[spanKey].count)
+      }
+      if slotOf[spanKey][keyIndex] == -2 { continue }  // an ignored attribute key
+      if slotOf[spanKey][keyIndex] < 0 {
+        let attributeName = name(attributes.key[item])
+        if names.isIgnored(attributeName) {
+          slotOf[spanKey][keyIndex] = -2
+          continue
+        }
+        attributeSlots.append(AttributeValues(key: batch.key[span], name: attributeName))
+        slotOf[spanKey][keyIndex] = Int32(attributeSlots.count - 1)
+      }
+      let slot = Int(slotOf[spanKey][keyIndex])
+      let type = attributes.type[item]
+      attributeSlots[slot].occurrences.append(
+        (Int32(firstRow) + table.traceIndex[span], name(attributes.text[item]), attributes.number[item]))
+      if type != .int && type != .double { attributeSlots[slot].allNumeric = false }
+      if type == .double { attributeSlots[slot].anyDouble = true }
+    }
+  }
+
+  /// The columns in schema order, constant ones and id-like attributes left out and reported.
+  func matrix(
+    keys: [SpanKey], traceIDs: [String], isSlow: [Bool], latencyMillis: [Double],
+    entryPoints: [SpanKey]
+  ) -> FeatureMatrix {
+    var candidates: [(FeatureColumn, ArraySlice<Double>)] = []
+    var dropped: [(name: String, reason: String)] = []
+    let fixed: [(FeatureKind, [Double])] = [
+      (.selfTime, selfTime), (.criticalTime, criticalTime), (.count, count),
+      (.startOffset, startOffset.map { $0.isNaN ? 0 : $0 }), (.wait, wait), (.error, errors),
+      (.depth, depth),
+    ]
+    let gapsByKey = Dictionary(grouping: gapSlot.keys, by: \.key)
+    let attributesByKey = Dictionary(grouping: attributeSlots.indices, by: { attributeSlots[$0].key })
+    for key in keys.indices.sorted(by: { keys[$0] < keys[$1] }) {
+      let range = (key * rows)..<((key + 1) * rows)
+      for (kind, values) in fixed {
+        candidates.append((FeatureColumn(key: keys[key], kind: kind), values[range]))
+      }
+      for slot in (gapsByKey[Int32(key)] ?? []).sorted(by: { $0.callee < $1.callee }) {
+        let column = FeatureColumn(key: keys[key], kind: .networkGap, peerService: slot.callee)
+        candidates.append((column, gaps[gapSlot[slot] ?? 0][...]))
+      }
+      let slots = (attributesByKey[Int32(key)] ?? []).map { attributeSlots[$0] }
+      for values in slots.sorted(by: { names.name($0.name) < names.name($1.name) }) {
+        let built = attributeColumns(keys[key], names.name(values.name), values)
+        candidates += built.columns
+        dropped += built.dropped
+      }
+    }
+    var columns: [FeatureColumn] = []
+    var matrixValues: [Double] = []
+    matrixValues.reserveCapacity(candidates.count * rows)
+    for (column, values) in candidates {
+      let varies = values.first.map { first in values.contains { $0 != first } } ?? false
+      guard varies || !options.dropConstantColumns else {
+        dropped.append((describe(column), "never varies"))
+        continue
+      }
+      columns.append(column)
+      matrixValues.append(contentsOf: values)
+    }
+    return FeatureMatrix(
+      columns: columns, values: matrixValues, traceIDs: traceIDs, isSlow: isSlow,
+      latencyMillis: latencyMillis, entryPoints: entryPoints, droppedColumns: dropped)
+  }
+
+  /// Numeric attributes become their mean per trace; categorical ones one 0/1 column per
+  /// frequent value. An attribute with more distinct values than `maxAttributeValues` that are
+  /// also more than half its occurrences looks like an id or a timestamp and is left out.
+  private func attributeColumns(_ key: SpanKey, _ name: String, _ values: AttributeValues)
+    -> (columns: [(FeatureColumn, ArraySlice<Double>)], dropped: [(name: String, reason: String)])
+  {
+    var frequency: [Int32: Int] = [:]
+    for occurrence in values.occurrences { frequency[occurrence.value, default: 0] += 1 }
+    let limit = max(1, options.maxAttributeValues)
+    if values.allNumeric && (values.anyDouble || frequency.count > limit) {
+      var sum = [Double](repeating: 0, count: rows)
+      var seen = [Double](repeating: 0, count: rows)
+      for occurrence in values.occurrences where occurrence.number.isFinite {
+        sum[Int(occurrence.row)] += occurrence.number
+        seen[Int(occurrence.row)] += 1
+      }
+      let mean = zip(sum, seen).map { $1 > 0 ? $0 / $1 : 0 }
+      return ([(FeatureColumn(key: key, kind: .numericAttribute(key: name)), mean[...])], [])
+    }
+    let label = "\(key) attr:\(name)"
+    if frequency.count > limit && frequency.count * 2 > values.occurrences.count {
+      return (
+        [],
+        [(label, "\(frequency.count) distinct values in \(values.occurrences.count) spans: looks like an id")]
+      )
+    }
+    let kept = frequency.map { (name: names.name($0.key), id: $0.key, count: $0.value) }
+      .sorted { ($1.count, $0.name) < ($0.count, $1.name) }.prefix(limit)
+    var dropped: [(name: String, reason: String)] = []
+    if frequency.count > limit {
+      dropped.append(
+        (label, "\(frequency.count - limit) of \(frequency.count) values beyond the \(limit) most frequent"))
+    }
+    let columns = kept.sorted { $0.name < $1.name }.map { value -> (FeatureColumn, ArraySlice<Double>) in
+      var present = [Double](repeating: 0, count: rows)
+      for occurrence in values.occurrences where occurrence.value == value.id { present[Int(occurrence.row)] = 1 }
+      return (FeatureColumn(key: key, kind: .attribute(key: name, value: value.name)), present[...])
+    }
+    return (columns, dropped)
+  }
+
+  private func describe(_ column: FeatureColumn) -> String {
+    let peer = column.peerService.isEmpty ? "" : " → \(column.peerService)"
+    return "\(column.key) \(column.kind.name)\(peer)"
+  }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import WhyslowFeatures
+
+/// How traces become feature vectors.
+struct FeatureArguments: ParsableArguments {
+  /// What identifies a span across traces.
+  enum KeyKind: String, ExpressibleByArgument, CaseIterable {
+    case operation
+    case path
+  }
+
+  @Option(
+    help: ArgumentHelp(
+      "Group spans by service and operation (operation), or also by their chain of callers "
+        + "(path), to tell the same operation called from different places apart.",
+      valueName: "operation|path"))
+  var key: KeyKind = .operation
+
+  @Flag(
+    help: ArgumentHelp(
+      "Keep operation names as recorded; by default ids inside them (numbers, UUIDs, hex, "
+        + "e-mail addresses, quoted SQL literals) become placeholders so /users/123 and "
+        + "/users/456 are one key."))
+  var keepOperationNames = false
+
+  @Option(help: "At most this many 0/1 columns per attribute: its most frequent values.")
+  var maxAttributeValues = 8
+
+  func validate() throws {
+    guard maxAttributeValues >= 1 else {
+      throw ValidationError("--max-attribute-values must be at least 1")
+    }
+  }
+
+  var options: FeatureOptions {
+    FeatureOptions(
+      keepOperationNames: keepOperationNames, keyByPath: key == .path,
+      maxAttributeValues: maxAttributeValues)
+  }
+}
