@@ -9,7 +9,7 @@ let package = Package(
   name: "whyslow",
   products: [
     .executable(name: "whyslow", targets: ["whyslow"]),
-    .library(name: "Whyslow", targets: ["WhyslowReports"]),
+    .library(name: "Whyslow", targets: ["WhyslowReports", "WhyslowEvaluation"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,12 +43,14 @@ let package = Package(
       swiftSettings: swiftSettings),
     .target(
       name: "WhyslowReports", dependencies: ["WhyslowStatistics"], swiftSettings: swiftSettings),
+    .target(
+      name: "WhyslowEvaluation", dependencies: ["WhyslowReports"], swiftSettings: swiftSettings),
 
     // MARK: Command line
     .executableTarget(
       name: "whyslow",
       dependencies: [
-        "WhyslowReports",
+        "WhyslowEvaluation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -58,7 +60,7 @@ let package = Package(
     .testTarget(
       name: "WhyslowLinalgTests", dependencies: ["WhyslowLinalg"], swiftSettings: swiftSettings),
     .testTarget(
-      name: "WhyslowTests", dependencies: ["WhyslowReports"], exclude: ["Fixtures"],
+      name: "WhyslowTests", dependencies: ["WhyslowEvaluation"], exclude: ["Fixtures"],
       swiftSettings: swiftSettings),
     .testTarget(name: "WhyslowCLITests", swiftSettings: swiftSettings),
   ],

@@ -1,4 +1,5 @@
 import CLAPACKE
+import COpenBLAS
 
 /// A LAPACK routine reported failure.
 public enum LinalgError: Error, Equatable, CustomStringConvertible {
@@ -64,5 +65,109 @@ extension Matrix {
         &solutionSpace, Int32(leading), &singularValues, relativeCutoff, &rank)
     }
     return (Array(solutionSpace.prefix(columns)), Int(rank))
+  }
+}
+
+/// The Cholesky factor of a symmetric positive definite matrix (upper triangle, LAPACK
+/// `dpotrf`), kept to solve many right-hand sides (`dpotrs`) and to whiten designs (`dtrsm`).
+public struct CholeskyFactor: Sendable {
+  /// The factor U with A = UᵀU in the upper triangle (the strict lower triangle is zero).
+  public let upper: Matrix
+
+  /// Factors `matrix`; throws `LinalgError.notPositiveDefinite` when it is not.
+  public init(_ matrix: Matrix) throws {
+    precondition(matrix.rows == matrix.columns)
+    var factor = matrix.values
+    let n = Int32(matrix.rows)
+    if n > 0 {
+      try lapack("dpotrf", failure: LinalgError.notPositiveDefinite) {
+        LAPACKE_dpotrf(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), n, &factor, n)
+      }
+    }
+    var upper = Matrix(rows: matrix.rows, columns: matrix.columns, values: factor)
+    for column in 0..<matrix.columns {
+      for row in (column + 1)..<max(column + 1, matrix.rows) { upper[row, column] = 0 }
+    }
+    self.upper = upper
+  }
+
+  /// Solves A X = B for the columns of B (LAPACK `dpotrs`).
+  public func solve(_ rightHandSides: Matrix) throws -> Matrix {
+    precondition(rightHandSides.rows == upper.rows)
+    var solution = rightHandSides.values
+    let n = Int32(upper.rows)
+    guard n > 0, rightHandSides.columns > 0 else { return rightHandSides }
+    try lapack("dpotrs", failure: LinalgError.noConvergence) {
+      LAPACKE_dpotrs(
+        LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), n, Int32(rightHandSides.columns), upper.values,
+        n, &solution, n)
+    }
+    return Matrix(rows: rightHandSides.rows, columns: rightHandSides.columns, values: solution)
+  }
+
+  /// Solves A x = b.
+  public func solve(_ rightHandSide: [Double]) throws -> [Double] {
+    try solve(Matrix(rows: rightHandSide.count, columns: 1, values: rightHandSide)).values
+  }
+
+  /// X U⁻¹ (BLAS `dtrsm`): rows of the result have squared norms xᵢᵀA⁻¹xᵢ, the leverages.
+  public func whiten(_ design: Matrix) -> Matrix {
+    precondition(design.columns == upper.rows)
+    var result = design
+    guard design.rows > 0, design.columns > 0 else { return result }
+    cblas_dtrsm(
+      CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, Int32(design.rows),
+      Int32(design.columns), 1, upper.values, Int32(upper.rows), &result.values, Int32(design.rows))
+    return result
+  }
+}
+
+/// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix (LAPACK `dsyevd`).
+public struct SymmetricEigen: Sendable {
+  public let values: [Double]
+  public let vectors: Matrix
+
+  public init(_ matrix: Matrix) throws {
+    precondition(matrix.rows == matrix.columns)
+    var vectors = matrix.values
+    var values = [Double](repeating: 0, count: matrix.rows)
+    let n = Int32(matrix.rows)
+    if n > 0 {
+      try lapack("dsyevd", failure: LinalgError.noConvergence) {
+        LAPACKE_dsyevd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), n, &vectors, n, &values)
+      }
+    }
+    self.values = values
+    self.vectors = Matrix(rows: matrix.rows, columns: matrix.columns, values: vectors)
+  }
+}
+
+extension Matrix {
+  /// The matrix with row i multiplied by `weights[i]` (BLAS `dscal` per column on a strided
+  /// view would be slower than this single pass; `dsbmv`-style kernels do not apply).
+  public func scalingRows(by weights: [Double]) -> Matrix {
+    precondition(weights.count == rows)
+    var result = self
+    for column in 0..<columns {
+      let base = column * rows
+      for row in 0..<rows { result.values[base + row] *= weights[row] }
+    }
+    return result
+  }
+
+  /// The columns at `indices`, in that order.
+  public func selectingColumns(_ indices: [Int]) -> Matrix {
+    Matrix(rows: rows, columns: indices.count, values: indices.flatMap { column($0) })
+  }
+
+  /// AB (BLAS `dgemm`).
+  public func times(_ other: Matrix) -> Matrix {
+    precondition(columns == other.rows)
+    var result = Matrix(zeros: rows, other.columns)
+    guard rows > 0, other.columns > 0, columns > 0 else { return result }
+    cblas_dgemm(
+      CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(other.columns), Int32(columns),
+      1, values, Int32(rows), other.values, Int32(other.rows), 0, &result.values, Int32(rows))
+    return result
   }
 }

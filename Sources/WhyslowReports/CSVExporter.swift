@@ -1,7 +1,7 @@
 import WhyslowStatistics
 
-/// Ranked findings as CSV (RFC 4180): a header row, then one row per finding, largest
-/// contribution first. Columns not yet computed by the analysis are left empty.
+/// Ranked findings as CSV (RFC 4180): a header row, then one row per tested finding, largest
+/// contribution first.
 public struct CSVExporter: SuspectExporter {
   /// The header, in its fixed order.
   public static let header = [
@@ -18,8 +18,9 @@ public struct CSVExporter: SuspectExporter {
       let fields = [
         String(index + 1), finding.column.key.service, finding.column.key.qualifiedOperation,
         finding.column.kind.name, finding.column.peerService,
-        decimal(finding.contributionMillis, 3),
-        decimal(finding.share, 4), "", "", "", "", decimal(finding.fastMean, 3),
+        decimal(finding.contributionMillis, 3), decimal(finding.share, 4),
+        decimal(finding.ciLowMillis, 3), decimal(finding.ciHighMillis, 3),
+        scientific(finding.pValue), scientific(finding.qValue), decimal(finding.fastMean, 3),
         decimal(finding.slowMean, 3), String(analysis.fastTraces), String(analysis.slowTraces),
         finding.exampleSlowTraceID,
       ]

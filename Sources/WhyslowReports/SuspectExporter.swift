@@ -37,3 +37,9 @@ func decimal(_ value: Double, _ digits: Int) -> String {
   return text.hasPrefix("-") && text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." })
     ? String(text.dropFirst()) : text
 }
+
+/// A p- or q-value in 4 significant digits, exponent form when small; empty for NaN.
+func scientific(_ value: Double) -> String {
+  guard value.isFinite else { return "" }
+  return value >= 0.001 || value == 0 ? String(format: "%.4f", value) : String(format: "%.3e", value)
+}

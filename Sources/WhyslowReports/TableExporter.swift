@@ -1,8 +1,9 @@
 import WhyslowStatistics
 
-/// A terminal summary: the gap, then the top suspects as an aligned table.
+/// A terminal summary: the gap and how it splits, the suspects with their intervals and
+/// q-values, and where the time went on the critical path.
 public struct TableExporter: SuspectExporter {
-  /// How many findings to show.
+  /// How many suspects and critical-path keys to show.
   public let limit: Int
 
   public init(limit: Int) {
@@ -13,46 +14,66 @@ public struct TableExporter: SuspectExporter {
     var out = """
       fast: \(analysis.fastTraces) traces, mean \(decimal(analysis.fastMeanLatencyMillis, 1)) ms
       slow: \(analysis.slowTraces) traces, mean \(decimal(analysis.slowMeanLatencyMillis, 1)) ms
-      gap:  \(decimal(analysis.gapMillis, 1)) ms; unexplained by the findings: \
-      \(decimal(analysis.unexplainedMillis, 1)) ms
+      gap:  \(decimal(analysis.gapMillis, 1)) ms = \(decimal(analysis.withinEndpointGapMillis, 1)) ms \
+      within endpoints + \(decimal(analysis.endpointMixMillis, 1)) ms endpoint mix
 
       """
+    if analysis.endpointMix.count > 1 {
+      for entry in analysis.endpointMix.prefix(limit) {
+        out +=
+          "      \(entry.endpoint): \(decimal(entry.fastShare * 100, 0))% of fast, "
+          + "\(decimal(entry.slowShare * 100, 0))% of slow traces\n"
+      }
+    }
     for caveat in analysis.caveats { out += "caution: \(caveat)\n" }
-    let shown = analysis.findings.prefix(limit)
+    let level = decimal(analysis.falseDiscoveryRate, 2)
+    let shown = analysis.suspects.prefix(limit)
     guard !shown.isEmpty else { return out + "\nno findings: no feature varies across traces\n" }
-    let header = ["rank", "contribution", "share", "fast mean", "slow mean", "feature", "span"]
-    let rows = shown.enumerated().map { index, finding in
-      [
-        String(index + 1), decimal(finding.contributionMillis, 1) + " ms",
-        decimal(finding.share * 100, 1) + "%", decimal(finding.fastMean, 1),
-        decimal(finding.slowMean, 1), finding.column.kind.name,
-        finding.column.key.description
-          + (finding.column.peerService.isEmpty ? "" : " → \(finding.column.peerService)"),
+    out += "\nsuspects (significant: q < \(level)):\n"
+    let header = ["rank", "contribution", "95% interval", "share", "q", "", "suspect (evidence)"]
+    let rows = shown.enumerated().map { index, suspect -> [String] in
+      let top = suspect.findings[0]
+      let q = suspect.findings.filter { $0.contributionMillis > 0 }.map(\.qValue).min() ?? top.qValue
+      let evidence = suspect.findings.filter { $0.contributionMillis > 0 }.prefix(3)
+        .map(\.column.kind.name).joined(separator: ", ")
+      return [
+        String(index + 1), decimal(suspect.contributionMillis, 1) + " ms",
+        "[\(decimal(top.ciLowMillis, 1)), \(decimal(top.ciHighMillis, 1))]",
+        decimal(suspect.share * 100, 1) + "%", qText(q),
+        suspect.isSignificant ? "*" : "", "\(suspect.name) (\(evidence.isEmpty ? top.column.kind.name : evidence))",
       ]
     }
-    let widths = header.indices.map { column in
-      ([header] + rows).map { $0[column].count }.max() ?? 0
+    out += aligned([header] + rows)
+    if analysis.suspects.count > shown.count {
+      out += "(\(analysis.suspects.count - shown.count) more suspects; --top N shows more, --csv all findings)\n"
     }
-    out += "\n"
-    for row in [header] + rows {
-      // Numbers right-aligned, the last two (words) left-aligned.
-      let cells = row.enumerated().map { column, cell in
-        let padding = String(repeating: " ", count: widths[column] - cell.count)
-        return column < row.count - 2 ? padding + cell : cell + padding
-      }
-      out += cells.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
-    }
-    if analysis.findings.count > shown.count {
-      out += "(\(analysis.findings.count - shown.count) more findings; --top N shows more)\n"
+    let path = analysis.criticalPath.prefix(min(limit, 5))
+    if !path.isEmpty {
+      out += "\nwhere the time went (critical path, within endpoints; sums to \(decimal(analysis.withinEndpointGapMillis, 1)) ms):\n"
+      out += aligned(
+        path.map {
+          [
+            (($0.contributionMillis >= 0) ? "+" : "") + decimal($0.contributionMillis, 1) + " ms",
+            "[\(decimal($0.ciLowMillis, 1)), \(decimal($0.ciHighMillis, 1))]", $0.key.description,
+          ]
+        })
     }
     return out
   }
-}
 
-extension String {
-  fileprivate func trimmingTrailingSpaces() -> String {
-    var text = self
-    while text.last == " " { text.removeLast() }
-    return text
+  private func qText(_ q: Double) -> String {
+    q.isNaN ? "" : q < 0.001 ? "<0.001" : decimal(q, 3)
+  }
+
+  /// Rows padded to aligned columns: all but the last right-aligned.
+  private func aligned(_ rows: [[String]]) -> String {
+    guard let width = rows.first?.count else { return "" }
+    let widths = (0..<width).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    return rows.map { row in
+      row.enumerated().map { column, cell in
+        let padding = String(repeating: " ", count: widths[column] - cell.count)
+        return column < row.count - 1 ? padding + cell : cell
+      }.joined(separator: "  ")
+    }.joined(separator: "\n") + "\n"
   }
 }

@@ -1,46 +1,114 @@
+import Foundation
 import WhyslowFeatures
 import WhyslowLinalg
 
 /// One feature of one span key, with the part of the slow−fast latency gap it explains.
-public struct Finding: Sendable, Equatable {
-  /// The span key and the feature measured.
+public struct Finding: Sendable {
+  /// The span key and the feature measured (and the callee for `network_gap`).
   public let column: FeatureColumn
-  /// βⱼ · (x̄ⱼ,slow − x̄ⱼ,fast), in milliseconds of mean latency.
+  /// βⱼ · dⱼ: the coefficient times the within-endpoint difference of means, ms of latency.
   public let contributionMillis: Double
   /// `contributionMillis` as a fraction of the gap.
   public let share: Double
-  /// Mean of the feature over fast traces (milliseconds for times).
+  /// 95% bootstrap percentile interval of the contribution, ms.
+  public let ciLowMillis: Double
+  public let ciHighMillis: Double
+  /// Two-sided p-value of "contribution = 0" (delta method with HC3 errors).
+  public let pValue: Double
+  /// Benjamini–Hochberg q-value across all tested findings.
+  public let qValue: Double
+  /// Mean of the feature over fast traces (ms for times).
   public let fastMean: Double
   /// Mean of the feature over slow traces.
   public let slowMean: Double
   /// The slow trace in which the feature is largest, to open in a trace viewer.
   public let exampleSlowTraceID: String
+
+  /// Whether the finding passes the false discovery rate `level`.
+  public func isSignificant(at level: Double) -> Bool { qValue < level }
 }
 
-/// The answer to "why is the slow batch slower": the gap and its ranked explanation.
-public struct LatencyAnalysis: Sendable {
-  /// Traces in the fast batch.
-  public let fastTraces: Int
-  /// Traces in the slow batch.
-  public let slowTraces: Int
-  /// Mean trace latency of the fast batch, milliseconds.
-  public let fastMeanLatencyMillis: Double
-  /// Mean trace latency of the slow batch, milliseconds.
-  public let slowMeanLatencyMillis: Double
-  /// Findings ordered by contribution, largest first.
+/// A span key's share of the gap on the critical path: the exact, model-free accounting.
+public struct CriticalPathShare: Sendable {
+  public let key: SpanKey
+  /// Within-endpoint difference of mean critical-path time, ms; these sum to the
+  /// within-endpoint gap exactly.
+  public let contributionMillis: Double
+  /// 95% bootstrap percentile interval, ms.
+  public let ciLowMillis: Double
+  public let ciHighMillis: Double
+}
+
+/// Findings grouped by what to look at: a span key, or a callee service for network gaps.
+public struct Suspect: Sendable {
+  /// "service operation", or "network to SERVICE".
+  public let name: String
+  /// The service to look at (the callee for network gaps).
+  public let service: String
+  /// Sum of its findings' contributions (its significant ones when it has any), ms.
+  public let contributionMillis: Double
+  public let share: Double
+  /// Its findings, largest contribution first.
   public let findings: [Finding]
-  /// Features left out of the regression because they never vary.
-  public let constantColumns: [FeatureColumn]
-  /// The ridge penalty used, on the standardized scale.
+  /// Whether any of its findings is significant.
+  public let isSignificant: Bool
+  public let exampleSlowTraceID: String
+}
+
+/// The answer to "why is the slow batch slower", with how sure it is.
+public struct LatencyAnalysis: Sendable {
+  public let fastTraces: Int
+  public let slowTraces: Int
+  public let fastMeanLatencyMillis: Double
+  public let slowMeanLatencyMillis: Double
+  /// The part of the gap within entry points, weighted by the slow batch's mix.
+  public let withinEndpointGapMillis: Double
+  /// Entry points with their share of fast and slow traces, most slow traces first.
+  public let endpointMix: [(endpoint: SpanKey, fastShare: Double, slowShare: Double)]
+  /// Exact accounting of the within-endpoint gap over span keys' critical-path time.
+  public let criticalPath: [CriticalPathShare]
+  /// Tested findings, largest contribution first.
+  public let findings: [Finding]
+  /// Findings grouped, largest contribution first.
+  public let suspects: [Suspect]
+  /// The ridge penalty chosen by GCV for screening (standardized scale).
   public let penalty: Double
+  /// The false discovery rate findings are judged at.
+  public let falseDiscoveryRate: Double
   /// What limits how far the answer can be trusted, in plain words.
   public let caveats: [String]
 
-  /// The mean latency gap Δ = mean(slow) − mean(fast), milliseconds.
+  /// The mean latency gap Δ = mean(slow) − mean(fast), ms.
   public var gapMillis: Double { slowMeanLatencyMillis - fastMeanLatencyMillis }
-  /// The part of the gap the findings do not account for: Δ − Σ contributions.
+  /// The part of the gap due to the slow batch's different mix of entry points.
+  public var endpointMixMillis: Double { gapMillis - withinEndpointGapMillis }
+  /// The within-endpoint gap that the tested findings do not account for.
   public var unexplainedMillis: Double {
-    gapMillis - findings.reduce(0) { $0 + $1.contributionMillis }
+    withinEndpointGapMillis - findings.reduce(0) { $0 + $1.contributionMillis }
+  }
+  /// Whether any suspect is significant.
+  public var hasSignificantSuspect: Bool { suspects.contains { $0.isSignificant && $0.contributionMillis > 0 } }
+}
+
+/// How the analysis runs.
+public struct AnalysisOptions: Sendable {
+  /// Findings with a Benjamini–Hochberg q-value below this are significant.
+  public var falseDiscoveryRate = 0.05
+  /// The features with the largest screening contributions carried to inference.
+  public var testedFindings = 50
+  /// Bootstrap replicates for the intervals.
+  public var bootstrapReplicates = 200
+  /// Seed of the bootstrap (a fixed seed keeps the output byte-identical).
+  public var seed: UInt64 = 1
+
+  public init(
+    falseDiscoveryRate: Double = 0.05, testedFindings: Int = 50, bootstrapReplicates: Int = 200,
+    seed: UInt64 = 1
+  ) {
+    self.falseDiscoveryRate = falseDiscoveryRate
+    self.testedFindings = testedFindings
+    self.bootstrapReplicates = bootstrapReplicates
+    self.seed = seed
   }
 }
 
@@ -53,86 +121,230 @@ public enum StatisticsError: Error, Equatable, CustomStringConvertible {
     switch self {
     case .tooFewTraces(let fast, let slow, let needed):
       return
-        "too few traces to compare batches: \(fast) fast and \(slow) slow; each batch needs at "
-        + "least \(needed)"
+        "too few traces for a trustworthy answer: \(fast) fast and \(slow) slow; each batch "
+        + "needs at least \(needed) (use `whyslow diff` to compare two traces)"
     }
   }
 }
 
-/// Oaxaca–Blinder style contribution analysis of the slow−fast latency gap.
+/// Explains the slow−fast latency gap in milliseconds, with confidence.
 ///
-/// Trace latency is regressed on the explanatory features (see `FeatureKind.isExplanatory`)
-/// over both batches together (ridge, with an unpenalized intercept); each feature's
-/// contribution to the mean gap is
-/// cⱼ = βⱼ (x̄ⱼ,slow − x̄ⱼ,fast). With an intercept and a linear model, Σ cⱼ equals the gap of
-/// the fitted means; the rest is reported as unexplained. Assumes latency is close to linear in
-/// the features, which holds for self-time on the critical path and fails off it, where the
-/// regression learns a coefficient near 0. Reference: Oaxaca (1973), Blinder (1973).
+/// 1. Entry points: Δ splits into a within-endpoint gap W = Σₑ wₑ(μₑ,slow − μₑ,fast), wₑ the
+///    slow batch's mix over endpoints both batches have, and the endpoint mix Δ − W.
+/// 2. Exact accounting: critical-path times partition each trace's latency, so the stratified
+///    differences of their means over span keys sum to W exactly.
+/// 3. Screening: latency on the explanatory features plus endpoint indicators, ridge with the
+///    penalty chosen by generalized cross-validation (one eigendecomposition).
+/// 4. Contribution (Oaxaca–Blinder): cⱼ = βⱼ dⱼ, dⱼ the stratified difference of means.
+/// 5. Inference on the `testedFindings` largest |cⱼ|: refit by least squares with HC3 errors;
+///    se(cⱼ)² = dⱼ² se(βⱼ)² + βⱼ² var(dⱼ) (delta method) gives p-values, Benjamini–Hochberg
+///    gives q-values; 95% intervals by a stratified bootstrap over traces (a weighted Gram
+///    matrix per replicate).
+/// References: Oaxaca (1973); Blinder (1973); MacKinnon & White (1985); Benjamini & Hochberg
+/// (1995); Efron & Tibshirani (1993).
 public enum ContributionAnalysis {
   /// Fewest traces per batch for which a mean and a slope can be estimated at all.
   public static let minimumTracesPerBatch = 2
-  /// Ridge penalty relative to n on the standardized scale: small enough to leave
-  /// well-determined coefficients unchanged (about 1e-6 relative), large enough to make
-  /// collinear or p > n systems solvable.
-  public static let relativePenalty = 1e-6
+  /// Residual degrees of freedom kept for inference: with fewer, HC3 errors rest on a handful
+  /// of residuals with leverage near 1 and normal p-values would claim certainty they lack.
+  public static let minimumResidualDegrees = 10
 
-  /// Analyzes a fast/slow feature matrix.
-  public static func analyze(_ matrix: FeatureMatrix) throws -> LatencyAnalysis {
-    let slowRows = matrix.isSlow.indices.filter { matrix.isSlow[$0] }
-    let fastRows = matrix.isSlow.indices.filter { !matrix.isSlow[$0] }
-    guard fastRows.count >= minimumTracesPerBatch, slowRows.count >= minimumTracesPerBatch else {
-      throw StatisticsError.tooFewTraces(
-        fast: fastRows.count, slow: slowRows.count, needed: minimumTracesPerBatch)
+  public static func analyze(_ matrix: FeatureMatrix, options: AnalysisOptions = AnalysisOptions()) throws
+    -> LatencyAnalysis
+  {
+    let n = matrix.traceCount
+    let slowCount = matrix.isSlow.filter { $0 }.count
+    let fastCount = n - slowCount
+    guard fastCount >= minimumTracesPerBatch, slowCount >= minimumTracesPerBatch else {
+      throw StatisticsError.tooFewTraces(fast: fastCount, slow: slowCount, needed: minimumTracesPerBatch)
     }
-    let explanatory = matrix.columns.indices.filter { matrix.columns[$0].kind.isExplanatory }
-    let design = Matrix(
-      rows: matrix.traceCount, columns: explanatory.count,
-      values: explanatory.flatMap { matrix.column($0) })
-    let penalty = relativePenalty * Double(matrix.traceCount)
-    let fit = try RidgeRegression.fit(
-      design: design, response: matrix.latencyMillis, penalty: penalty)
-    let dropped = Set(fit.droppedColumns.map { explanatory[$0] })
+    let strata = Strata(matrix)
+    let y = matrix.latencyMillis
+    let unit = [Double](repeating: 1, count: n)
+    let fastLatency = strata.batchMean(y, weights: unit, slow: false)
+    let slowLatency = strata.batchMean(y, weights: unit, slow: true)
+    let within = strata.difference(y, weights: unit)
 
-    let fastLatency = mean(fastRows.map { matrix.latencyMillis[$0] })
-    let slowLatency = mean(slowRows.map { matrix.latencyMillis[$0] })
+    // Exact accounting over critical-path time.
+    let criticalColumns = matrix.columns.indices.filter { matrix.columns[$0].kind == .criticalTime }
+    let criticalDifferences = criticalColumns.map { strata.difference(Array(matrix.column($0)), weights: unit) }
+
+    // Screening ridge on explanatory features and endpoint indicators.
+    let explanatory = matrix.columns.indices.filter { matrix.columns[$0].kind.isExplanatory }
+    let indicators = strata.indicatorColumns()
+    let screeningDesign = Matrix(
+      rows: n, columns: explanatory.count + indicators.count,
+      values: explanatory.flatMap { matrix.column($0) } + indicators.flatMap { $0 })
+    let gcv = try RidgeRegression.generalizedCrossValidation(
+      design: screeningDesign, response: y, grid: RidgeRegression.penaltyGrid(rows: n))
+    let screening = try RidgeRegression.fit(design: screeningDesign, response: y, penalty: gcv.penalty)
+    let differences = explanatory.map { strata.difference(Array(matrix.column($0)), weights: unit) }
+    let dropped = Set(screening.droppedColumns)
+    let screened = explanatory.indices.filter { !dropped.contains($0) }
+      .sorted {
+        (abs(screening.coefficients[$0] * differences[$0]), $1) > (abs(screening.coefficients[$1] * differences[$1]), $0)
+      }
+    // HC3 errors and normal p-values need residual degrees of freedom: keep at least
+    // `minimumResidualDegrees` of them, or test nothing and say so.
+    let testable = max(0, n - indicators.count - 1 - minimumResidualDegrees)
+    let tested = Array(screened.prefix(min(options.testedFindings, testable)))
+    guard !tested.isEmpty else {
+      throw StatisticsError.tooFewTraces(
+        fast: fastCount, slow: slowCount,
+        needed: (indicators.count + 2 + minimumResidualDegrees + 1) / 2 + 1)
+    }
+
+    // Inference on the tested features.
+    let inferenceDesign = Matrix(
+      rows: n, columns: tested.count + indicators.count,
+      values: tested.flatMap { matrix.column(explanatory[$0]) } + indicators.flatMap { $0 })
+    let ridge = stabilizingPenalty(inferenceDesign)
+    let inference = try RobustRegression.fit(design: inferenceDesign, response: y, penalty: ridge)
+    var pValues: [Double] = []
+    var contributions: [Double] = []
+    for (position, index) in tested.enumerated() {
+      let beta = inference.coefficients[position + 1]
+      let betaError = inference.standardErrors[position + 1]
+      let column = Array(matrix.column(explanatory[index]))
+      let d = differences[index]
+      let varianceOfD = strata.varianceOfDifference(column)
+      let error = (d * d * betaError * betaError + beta * beta * varianceOfD).squareRoot()
+      contributions.append(beta * d)
+      pValues.append(error > 0 ? erfc(abs(beta * d / error) / 2.squareRoot()) : .nan)
+    }
+    let qValues = benjaminiHochberg(pValues)
+
+    // Stratified bootstrap: contributions of the tested features, critical-path shares.
+    var random = SeededRandom(seed: options.seed)
+    var contributionDraws = [[Double]](repeating: [], count: tested.count)
+    var criticalDraws = [[Double]](repeating: [], count: criticalColumns.count)
+    for _ in 0..<options.bootstrapReplicates {
+      let weights = strata.bootstrapWeights(&random)
+      let root = weights.map { $0.squareRoot() }
+      let x = Matrix(rows: n, columns: inferenceDesign.columns + 1, values: unit + inferenceDesign.values)
+      var normal = x.scalingRows(by: root).gram()
+      for column in 1..<x.columns { normal[column, column] += ridge }
+      guard let factor = try? CholeskyFactor(normal),
+        let beta = try? factor.solve(x.transposeTimes(zip(y, weights).map(*)))
+      else { continue }
+      for (position, index) in tested.enumerated() {
+        let d = strata.difference(Array(matrix.column(explanatory[index])), weights: weights)
+        contributionDraws[position].append(beta[position + 1] * d)
+      }
+      for (position, column) in criticalColumns.enumerated() {
+        criticalDraws[position].append(strata.difference(Array(matrix.column(column)), weights: weights))
+      }
+    }
+
     let gap = slowLatency - fastLatency
-    let findings = explanatory.indices.filter { !dropped.contains(explanatory[$0]) }.map {
-      position in
-      let column = explanatory[position]
+    let slowRows = matrix.isSlow.indices.filter { matrix.isSlow[$0] }
+    let findings = tested.enumerated().map { position, index -> Finding in
+      let column = explanatory[index]
       let values = matrix.column(column)
-      let base = values.startIndex
-      let fastMean = mean(fastRows.map { values[base + $0] })
-      let slowMean = mean(slowRows.map { values[base + $0] })
-      let contribution = fit.coefficients[position] * (slowMean - fastMean)
-      let example = slowRows.max { values[base + $0] < values[base + $1] } ?? slowRows[0]
+      let interval = percentileInterval(contributionDraws[position])
+      let example = slowRows.max { values[values.startIndex + $0] < values[values.startIndex + $1] } ?? slowRows[0]
       return Finding(
-        column: matrix.columns[column], contributionMillis: contribution,
-        share: contribution / gap, fastMean: fastMean, slowMean: slowMean,
+        column: matrix.columns[column], contributionMillis: contributions[position],
+        share: contributions[position] / gap, ciLowMillis: interval.low, ciHighMillis: interval.high,
+        pValue: pValues[position], qValue: qValues[position],
+        fastMean: strata.batchMean(Array(values), weights: unit, slow: false),
+        slowMean: strata.batchMean(Array(values), weights: unit, slow: true),
         exampleSlowTraceID: matrix.traceIDs[example])
     }
     .sorted { ($0.contributionMillis, $1.column.key) > ($1.contributionMillis, $0.column.key) }
 
+    let criticalPath = criticalColumns.enumerated().map { position, column -> CriticalPathShare in
+      let interval = percentileInterval(criticalDraws[position])
+      return CriticalPathShare(
+        key: matrix.columns[column].key, contributionMillis: criticalDifferences[position],
+        ciLowMillis: interval.low, ciHighMillis: interval.high)
+    }
+    .sorted { ($0.contributionMillis, $1.key) > ($1.contributionMillis, $0.key) }
+
+    let suspects = group(findings, gap: gap, level: options.falseDiscoveryRate)
     var caveats: [String] = []
     if gap <= 0 {
-      caveats.append(
-        "the slow batch is not slower on average (gap \(gap) ms): contributions explain a "
-          + "non-positive gap")
+      caveats.append("the slow batch is not slower on average (gap \(format(gap)) ms)")
     }
-    let keptColumns = explanatory.count - dropped.count
-    if matrix.traceCount <= keptColumns + 1 {
+    if !suspects.contains(where: { $0.isSignificant && $0.contributionMillis > 0 }) {
       caveats.append(
-        "\(keptColumns) varying features but only \(matrix.traceCount) traces: the regression is "
-          + "underdetermined and its coefficients are shrunk guesses; add at least "
-          + "\(keptColumns + 2 - matrix.traceCount) traces")
+        "nothing is significant at a false discovery rate of \(format(options.falseDiscoveryRate)): "
+          + "the ranking below is a best guess, not a finding")
+      if let best = findings.first, best.pValue > 0, best.pValue.isFinite {
+        let z = inverseNormal(1 - best.pValue / 2)
+        let needed = Double(min(fastCount, slowCount)) * pow(2.8 / max(z, 0.1), 2)
+        if needed > Double(min(fastCount, slowCount)) && needed.isFinite {
+          caveats.append(
+            "to detect an effect the size of the best guess (\(format(best.contributionMillis)) ms) with 80% "
+              + "power, each batch needs about \(Int(needed.rounded(.up))) traces")
+        }
+      }
+    }
+    if strata.excludedTraces > 0 {
+      caveats.append(
+        "\(strata.excludedTraces) traces enter at endpoints only one batch has; they count in the "
+          + "endpoint mix, not in the comparison")
     }
     return LatencyAnalysis(
-      fastTraces: fastRows.count, slowTraces: slowRows.count,
-      fastMeanLatencyMillis: fastLatency, slowMeanLatencyMillis: slowLatency,
-      findings: findings, constantColumns: fit.droppedColumns.map { matrix.columns[explanatory[$0]] },
-      penalty: penalty, caveats: caveats)
+      fastTraces: fastCount, slowTraces: slowCount, fastMeanLatencyMillis: fastLatency,
+      slowMeanLatencyMillis: slowLatency, withinEndpointGapMillis: within,
+      endpointMix: strata.mix(), criticalPath: criticalPath, findings: findings,
+      suspects: suspects, penalty: gcv.penalty, falseDiscoveryRate: options.falseDiscoveryRate,
+      caveats: caveats)
   }
 
-  private static func mean(_ values: [Double]) -> Double {
-    values.reduce(0, +) / Double(values.count)
+  /// A penalty just large enough to keep near-collinear tested columns solvable (10⁻⁸ of the
+  /// mean diagonal of the Gram matrix): far below what would move a well-determined slope.
+  private static func stabilizingPenalty(_ design: Matrix) -> Double {
+    guard design.columns > 0 else { return 0 }
+    let gram = design.gram()
+    let trace = (0..<design.columns).reduce(0) { $0 + gram[$1, $1] }
+    return 1e-8 * trace / Double(design.columns)
   }
+
+  /// Findings grouped by span key, or by callee service for network gaps.
+  private static func group(_ findings: [Finding], gap: Double, level: Double) -> [Suspect] {
+    let groups = Dictionary(grouping: findings) { finding in
+      finding.column.kind == .networkGap ? "network to \(finding.column.peerService)" : finding.column.key.description
+    }
+    return groups.map { name, members -> Suspect in
+      let significant = members.filter { $0.isSignificant(at: level) && $0.contributionMillis > 0 }
+      let counted = significant.isEmpty ? members.filter { $0.contributionMillis > 0 } : significant
+      let total = counted.reduce(0) { $0 + $1.contributionMillis }
+      let top = members.max { $0.contributionMillis < $1.contributionMillis } ?? members[0]
+      let service = top.column.kind == .networkGap ? top.column.peerService : top.column.key.service
+      return Suspect(
+        name: name, service: service, contributionMillis: total, share: total / gap,
+        findings: members.sorted { $0.contributionMillis > $1.contributionMillis },
+        isSignificant: !significant.isEmpty, exampleSlowTraceID: top.exampleSlowTraceID)
+    }
+    .sorted { a, b in
+      (a.isSignificant ? 1 : 0, a.contributionMillis, b.name) > (b.isSignificant ? 1 : 0, b.contributionMillis, a.name)
+    }
+  }
+
+  private static func percentileInterval(_ draws: [Double]) -> (low: Double, high: Double) {
+    guard draws.count >= 20 else { return (.nan, .nan) }
+    let sorted = draws.sorted()
+    return (percentile(sorted, 0.025), percentile(sorted, 0.975))
+  }
+
+  private static func format(_ value: Double) -> String { String(format: "%.3g", value) }
+}
+
+/// The standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
+func inverseNormal(_ p: Double) -> Double {
+  let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
+  let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01]
+  let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+  let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
+  let p = min(max(p, 1e-300), 1 - 1e-16)
+  if p < 0.02425 {
+    let q = (-2 * log(p)).squareRoot()
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+  }
+  if p > 1 - 0.02425 { return -inverseNormal(1 - p) }
+  let q = p - 0.5
+  let r = q * q
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
 }

@@ -55,7 +55,7 @@ struct AnalyzeCommandTests {
     #expect(run.status == 0)
     let lines = run.standardOutput.split(separator: "\n")
     let header = try #require(lines.firstIndex { $0.hasPrefix("rank") })
-    #expect(lines[header + 1].contains("self_time  payment-db SELECT payments"))
+    #expect(lines[header + 1].contains("*  payment-db SELECT payments (self_time"))
     #expect(run.standardError.contains("read fast: 2 files (2 jaeger), 60 traces, 480 spans; 60 async edges"))
   }
 

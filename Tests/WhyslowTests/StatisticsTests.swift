@@ -3,6 +3,7 @@ import Testing
 import WhyslowFeatures
 import WhyslowIngest
 import WhyslowLinalg
+import WhyslowEvaluation
 import WhyslowStatistics
 
 /// numpy reference written by scripts/reference_ridge.py.
@@ -53,14 +54,28 @@ struct StatisticsTests {
     #expect(close(fit.coefficients[1], -1, relative: 1e-12))
   }
 
-  @Test func moreFeaturesThanTracesStillSolvesAndSaysSo() throws {
+  @Test func tooFewTracesForInferenceAreRefusedWithTheNumberNeeded() throws {
     let fast = try TraceReader.read(paths: [packageRoot.appendingPathComponent("Datasets/demo/fast/traces-1.json").path])
     let slow = try TraceReader.read(paths: [packageRoot.appendingPathComponent("Datasets/demo/slow/traces-1.json").path])
-    // Keep 3 traces per batch: 6 rows for 8 features.
+    // 3 traces per batch leave no residual degrees of freedom to test anything with.
     let matrix = FeatureMatrix(fast: fast, slow: slow)
     let small = matrix.rows([0, 1, 2, matrix.traceCount - 3, matrix.traceCount - 2, matrix.traceCount - 1])
-    let analysis = try ContributionAnalysis.analyze(small)
-    #expect(analysis.caveats.contains { $0.contains("underdetermined") })
+    #expect(throws: StatisticsError.tooFewTraces(fast: 3, slow: 3, needed: 7)) {
+      try ContributionAnalysis.analyze(small)
+    }
+  }
+
+  @Test func aControlWithNoCauseHasNothingSignificantAndSaysSo() throws {
+    let generated = try Generator.generate(GeneratorOptions(scenario: .control, fastTraces: 150, slowTraces: 150, seed: 3))
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-control-\(UUID().uuidString)")
+    try TraceWriter(format: .jaeger).write(generated.fast, to: folder.appendingPathComponent("fast"))
+    try TraceWriter(format: .jaeger).write(generated.slow, to: folder.appendingPathComponent("slow"))
+    let analysis = try ContributionAnalysis.analyze(
+      FeatureMatrix(
+        fast: try TraceReader.read(paths: [folder.appendingPathComponent("fast").path]),
+        slow: try TraceReader.read(paths: [folder.appendingPathComponent("slow").path])))
+    #expect(!analysis.hasSignificantSuspect)
+    #expect(analysis.caveats.contains { $0.hasPrefix("nothing is significant") })
   }
 
   @Test func tooFewTracesIsAnErrorNotARanking() throws {
@@ -79,9 +94,14 @@ struct StatisticsTests {
     let top = try #require(analysis.findings.first)
     #expect(top.column == FeatureColumn(key: SpanKey(service: "payment-db", operation: "SELECT payments"), kind: .selfTime))
     #expect(top.share > 0.8 && top.share < 1.2)
+    #expect(top.qValue < 0.001 && top.ciLowMillis > 50 && top.ciHighMillis < 80)
     let email = try #require(analysis.findings.first { $0.column.key.service == "email-service" })
     #expect(email.slowMean - email.fastMean > 100)  // a bigger rise than the cause...
-    #expect(abs(email.share) < 0.05)  // ...that explains nothing
+    #expect(abs(email.share) < 0.05 && !email.isSignificant(at: 0.05))  // ...that explains nothing
+    // The critical path accounts for the within-endpoint gap exactly.
+    let accounted = analysis.criticalPath.reduce(0) { $0 + $1.contributionMillis }
+    #expect(abs(accounted - analysis.withinEndpointGapMillis) < 1e-9)
+    #expect(analysis.suspects.first?.name == "payment-db SELECT payments")
     let contributions = analysis.findings.map(\.contributionMillis)
     #expect(contributions == contributions.sorted(by: >))
   }
