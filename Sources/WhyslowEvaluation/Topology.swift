@@ -81,7 +81,8 @@ public enum TopologyKind: String, Sendable, CaseIterable {
   case shop
   /// An ML inference pipeline: gateway → preprocess (storage write) → inference → model.
   case ml
-  /// A random tree: depth ≤ 8, fan-out ≤ 6, 30–300 spans, 5–15 services.
+  /// A random tree: depth ≤ 8, fan-out ≤ 6, 30–300 spans, 5–15 services; the top two levels
+  /// call sequentially, so causes can be injected on the critical path.
   case random
 }
 
@@ -174,7 +175,7 @@ enum Topologies {
       }
       return Call(
         id, service, "op-\(counter)", selfMillis: 0.5 + random.uniform() * 8,
-        parallel: random.chance(0.3), children: children)
+        parallel: depth >= 2 && random.chance(0.3), children: children)
     }
     return node(service: services[0], depth: 0)
   }

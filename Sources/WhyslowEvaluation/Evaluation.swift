@@ -1,0 +1,234 @@
+import Dispatch
+import Foundation
+import WhyslowFeatures
+import WhyslowIngest
+import WhyslowStatistics
+
+/// One generated case of the evaluation suite.
+public struct SuiteCase: Codable, Sendable {
+  public var scenario: Scenario
+  public var topology: String
+  public var seed: UInt64
+  public var fast: Int
+  public var slow: Int
+  public var format: String
+  public var effect_ms: Double
+  public var noise: Double
+}
+
+/// The checked-in manifest of the suite (`Datasets/suite.json`).
+public struct SuiteManifest: Codable, Sendable {
+  public var version: Int
+  public var cases: [SuiteCase]
+}
+
+/// A real case: fault-free traces as fast, fault traces as slow, and the faulty service.
+public struct RealCase: Codable, Sendable {
+  public var id: String
+  public var fast: [String]
+  public var slow: [String]
+  public var root_cause_service: String
+  public var fault: String
+}
+
+/// The real cases' manifest (`Datasets/nezha.json`); paths are relative to its `root`.
+public struct RealManifest: Codable, Sendable {
+  public var version: Int
+  public var root: String
+  public var cases: [RealCase]
+}
+
+/// How one method ranked one case: the rank of the (last found) cause, nil when not ranked.
+public struct MethodOutcome: Sendable {
+  public var rank: Int?
+}
+
+/// The outcome of one case for whyslow and the two baselines.
+public struct CaseOutcome: Sendable {
+  public var group: String
+  /// What the case was, for the list of misses.
+  public var label: String
+  /// Causes that must all be named (two for two independent causes).
+  public var causeCount: Int
+  public var hasCause: Bool
+  public var whyslow: MethodOutcome
+  public var byDuration: MethodOutcome
+  public var bySelfTime: MethodOutcome
+  /// Whether whyslow reported a significant suspect.
+  public var significant: Bool
+  public var seconds: Double
+  /// Why the case could not be analysed, if it could not.
+  public var failure: String?
+}
+
+/// Runs whyslow on cases with known answers and measures how often it names the culprit,
+/// beside two naive rankings people use by hand: keys by mean span-duration difference, and
+/// keys by mean self-time difference.
+public enum Evaluation {
+  /// Runs every generated case; traces go to a temporary folder that is removed afterwards.
+  public static func run(_ manifest: SuiteManifest, options: AnalysisOptions) throws -> [CaseOutcome] {
+    let scratch = FileManager.default.temporaryDirectory
+      .appendingPathComponent("whyslow-eval-\(ProcessInfo.processInfo.processIdentifier)")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    return try manifest.cases.enumerated().map { index, item in
+      guard let topology = TopologyKind(rawValue: item.topology),
+        let format = TraceFormat(rawValue: item.format)
+      else { throw EvaluationError.badCase(index: index, reason: "unknown topology or format") }
+      let generated: GeneratedScenario
+      do {
+        generated = try Generator.generate(
+        GeneratorOptions(
+          scenario: item.scenario, topology: topology, fastTraces: item.fast, slowTraces: item.slow,
+          seed: item.seed, effectMillis: item.effect_ms, noise: item.noise))
+      } catch {
+        throw EvaluationError.badCase(index: index, reason: String(describing: error))
+      }
+      let folder = scratch.appendingPathComponent("case-\(index)")
+      try TraceWriter(format: format).write(generated.fast, to: folder.appendingPathComponent("fast"))
+      try TraceWriter(format: format).write(generated.slow, to: folder.appendingPathComponent("slow"))
+      defer { try? FileManager.default.removeItem(at: folder) }
+      return evaluate(
+        group: item.scenario.rawValue,
+        label: "\(item.scenario.rawValue) \(item.topology) \(item.fast)+\(item.slow) \(item.format) effect \(item.effect_ms) ms noise \(item.noise) seed \(item.seed)",
+        causeCount: max(1, generated.truth.causes.count), hasCause: item.scenario.hasCause,
+        fast: [folder.appendingPathComponent("fast").path],
+        slow: [folder.appendingPathComponent("slow").path], options: options
+      ) { suspects, keys in
+        rankOfCauses(generated.truth.causes, suspects: suspects, keys: keys)
+      }
+    }
+  }
+
+  /// Runs the real cases, service-level: a suspect counts for its service (a network gap for
+  /// its callee), and the first rank at which the faulty service appears is the rank.
+  public static func run(_ manifest: RealManifest, options: AnalysisOptions) -> [CaseOutcome] {
+    manifest.cases.map { item in
+      let path = { (relative: String) in (manifest.root as NSString).appendingPathComponent(relative) }
+      return evaluate(
+        group: "real: \(item.fault)", label: "\(item.id) (\(item.root_cause_service))", causeCount: 1,
+        hasCause: true, fast: item.fast.map(path), slow: item.slow.map(path),
+        options: options
+      ) { suspects, keys in
+        let services = suspects.map { $0.service } + keys.map(\.service)
+        var seen: [String] = []
+        for service in services where !seen.contains(service) { seen.append(service) }
+        return seen.firstIndex(of: item.root_cause_service).map { $0 + 1 }
+      }
+    }
+  }
+
+  /// Analyses one case; `rank` maps (whyslow's suspects, or a baseline's keys as services and
+  /// keys) to the rank of the truth.
+  private static func evaluate(
+    group: String, label: String, causeCount: Int, hasCause: Bool, fast: [String], slow: [String], options: AnalysisOptions,
+    rank: (_ suspects: [RankedSuspect], _ keys: [SpanKey]) -> Int?
+  ) -> CaseOutcome {
+    let start = DispatchTime.now().uptimeNanoseconds
+    do {
+      let fastTable = try TraceReader.read(paths: fast)
+      let slowTable = try TraceReader.read(paths: slow)
+      let matrix = FeatureMatrix(fast: fastTable, slow: slowTable)
+      let analysis = try ContributionAnalysis.analyze(matrix, options: options)
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      let suspects = analysis.suspects.map(RankedSuspect.init)
+      return CaseOutcome(
+        group: group, label: label, causeCount: causeCount, hasCause: hasCause,
+        whyslow: MethodOutcome(rank: rank(suspects, [])),
+        byDuration: MethodOutcome(rank: rank([], Baselines.byMeanSpanDuration(fastTable, slowTable))),
+        bySelfTime: MethodOutcome(rank: rank([], Baselines.byMeanSelfTime(matrix))),
+        significant: analysis.hasSignificantSuspect, seconds: seconds, failure: nil)
+    } catch {
+      return CaseOutcome(
+        group: group, label: label, causeCount: causeCount, hasCause: hasCause,
+        whyslow: MethodOutcome(rank: nil),
+        byDuration: MethodOutcome(rank: nil), bySelfTime: MethodOutcome(rank: nil),
+        significant: false, seconds: 0, failure: String(describing: error))
+    }
+  }
+
+  /// The rank by which every cause has been named (nil if one never is): a cause is named by
+  /// the first suspect matching any of its culprits.
+  static func rankOfCauses(_ causes: [[Culprit]], suspects: [RankedSuspect], keys: [SpanKey]) -> Int? {
+    guard !causes.isEmpty else { return nil }
+    let ranks = causes.map { culprits -> Int? in
+      if !suspects.isEmpty {
+        return suspects.firstIndex { suspect in culprits.contains { suspect.matches($0) } }.map { $0 + 1 }
+      }
+      return keys.firstIndex { key in
+        culprits.contains { $0.service == key.service && ($0.operation.isEmpty || $0.operation == key.operation) }
+      }.map { $0 + 1 }
+    }
+    guard ranks.allSatisfy({ $0 != nil }) else { return nil }
+    return ranks.compactMap { $0 }.max()
+  }
+}
+
+/// A suspect as the evaluation matches it.
+struct RankedSuspect {
+  let service: String
+  let keys: Set<SpanKey>
+  let callee: String?
+
+  init(_ suspect: Suspect) {
+    service = suspect.service
+    keys = Set(suspect.findings.map(\.column.key))
+    callee = suspect.findings.first { $0.column.kind == .networkGap }?.column.peerService
+  }
+
+  func matches(_ culprit: Culprit) -> Bool {
+    culprit.operation.isEmpty
+      ? callee == culprit.service
+      : keys.contains { $0.service == culprit.service && $0.operation == culprit.operation }
+  }
+}
+
+/// The rankings people make by hand.
+enum Baselines {
+  /// Keys by (mean span duration in slow) − (mean span duration in fast), largest first.
+  static func byMeanSpanDuration(_ fast: SpanTable, _ slow: SpanTable) -> [SpanKey] {
+    let normalizer = OperationNormalizer()
+    func means(_ table: SpanTable) -> [SpanKey: Double] {
+      var sums: [SpanKey: (Double, Double)] = [:]
+      var names: [Int32: String] = [:]
+      for span in 0..<table.spanCount {
+        let operation = names[table.operation[span]] ?? normalizer.normalize(table.strings[Int(table.operation[span])])
+        names[table.operation[span]] = operation
+        let key = SpanKey(service: table.strings[Int(table.service[span])], operation: operation)
+        let sum = sums[key] ?? (0, 0)
+        sums[key] = (sum.0 + Double(table.durationNanos[span]), sum.1 + 1)
+      }
+      return sums.mapValues { $0.0 / $0.1 }
+    }
+    let fastMeans = means(fast)
+    let slowMeans = means(slow)
+    return slowMeans.map { ($0.key, $0.value - (fastMeans[$0.key] ?? 0)) }
+      .sorted { ($0.1, $1.0) > ($1.1, $0.0) }.map(\.0)
+  }
+
+  /// Keys by the difference of mean per-trace self-time, largest first.
+  static func byMeanSelfTime(_ matrix: FeatureMatrix) -> [SpanKey] {
+    let slow = matrix.isSlow
+    let slowCount = Double(slow.filter { $0 }.count)
+    let fastCount = Double(slow.count) - slowCount
+    return matrix.columns.indices.filter { matrix.columns[$0].kind == .selfTime }
+      .map { column -> (SpanKey, Double) in
+        var difference = 0.0
+        for (row, value) in matrix.column(column).enumerated() {
+          difference += slow[row] ? value / slowCount : -value / fastCount
+        }
+        return (matrix.columns[column].key, difference)
+      }
+      .sorted { ($0.1, $1.0) > ($1.1, $0.0) }.map(\.0)
+  }
+}
+
+/// Problems with an evaluation manifest.
+public enum EvaluationError: Error, CustomStringConvertible {
+  case badCase(index: Int, reason: String)
+
+  public var description: String {
+    switch self {
+    case .badCase(let index, let reason): return "suite case \(index): \(reason)"
+    }
+  }
+}

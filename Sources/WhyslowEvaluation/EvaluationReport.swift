@@ -1,0 +1,75 @@
+import Foundation
+
+/// The evaluation table: per cause kind, how often each method named the culprit first (AC@1)
+/// and in its top 3 (AC@3), false alarms where there is no cause, and whyslow's runtime.
+public struct EvaluationReport {
+  public let title: String
+  public let outcomes: [CaseOutcome]
+
+  public init(title: String, outcomes: [CaseOutcome]) {
+    self.title = title
+    self.outcomes = outcomes
+  }
+
+  /// The table as GitHub Markdown (`markdown`) or aligned text.
+  public func render(markdown: Bool) -> String {
+    let header = [
+      "cause", "cases", "whyslow AC@1", "AC@3", "by duration AC@1", "AC@3", "by self-time AC@1",
+      "AC@3", "false alarms", "runtime",
+    ]
+    var groups: [String] = []
+    for outcome in outcomes where !groups.contains(outcome.group) { groups.append(outcome.group) }
+    var rows = groups.map { group in row(group, outcomes.filter { $0.group == group }) }
+    let withCause = outcomes.filter(\.hasCause)
+    if !withCause.isEmpty { rows.append(row("all with a cause", withCause)) }
+    let failures = outcomes.compactMap(\.failure)
+    var out = markdown ? "### \(title)\n\n" : "\(title)\n"
+    if markdown {
+      out += "| " + header.joined(separator: " | ") + " |\n"
+      out += "|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
+      out += rows.map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n") + "\n"
+    } else {
+      let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+      for line in [header] + rows {
+        out += line.enumerated().map { column, cell in
+          column == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+            : String(repeating: " ", count: widths[column] - cell.count) + cell
+        }.joined(separator: "  ") + "\n"
+      }
+    }
+    for failure in failures { out += (markdown ? "\n- not analysed: " : "not analysed: ") + failure + "\n" }
+    let misses = outcomes.filter { $0.hasCause && ($0.whyslow.rank ?? .max) > $0.causeCount }
+    if !misses.isEmpty {
+      out += markdown ? "\nwhyslow's misses (rank of the culprit):\n\n" : "misses (rank of the culprit):\n"
+      for miss in misses {
+        out += (markdown ? "- " : "  ") + "\(miss.label): \(miss.whyslow.rank.map(String.init) ?? "not ranked")\n"
+      }
+    }
+    let alarms = outcomes.filter { !$0.hasCause && $0.significant }
+    for alarm in alarms { out += (markdown ? "- false alarm: " : "  false alarm: ") + alarm.label + "\n" }
+    return out
+  }
+
+  private func row(_ name: String, _ cases: [CaseOutcome]) -> [String] {
+    let caused = cases.filter(\.hasCause)
+    let controls = cases.filter { !$0.hasCause }
+    func rate(_ outcome: (CaseOutcome) -> MethodOutcome, within k: Int) -> String {
+      guard !caused.isEmpty else { return "–" }
+      // With several causes, all must be named within max(k, causes) places.
+      let hits = caused.filter { (outcome($0).rank ?? .max) <= max(k, $0.causeCount) }.count
+      return "\(percent(hits, caused.count))"
+    }
+    let seconds = cases.map(\.seconds).reduce(0, +) / Double(max(cases.count, 1))
+    return [
+      name, String(cases.count), rate(\.whyslow, within: 1), rate(\.whyslow, within: 3),
+      rate(\.byDuration, within: 1), rate(\.byDuration, within: 3), rate(\.bySelfTime, within: 1),
+      rate(\.bySelfTime, within: 3),
+      controls.isEmpty ? "–" : "\(controls.filter(\.significant).count)/\(controls.count)",
+      String(format: "%.2f s", seconds),
+    ]
+  }
+
+  private func percent(_ hits: Int, _ total: Int) -> String {
+    "\(Int((100 * Double(hits) / Double(total)).rounded()))%"
+  }
+}
