@@ -171,8 +171,8 @@ struct RankedSuspect {
 
   init(_ suspect: Suspect) {
     service = suspect.service
-    keys = Set(suspect.findings.map(\.column.key))
-    callee = suspect.findings.first { $0.column.kind == .networkGap }?.column.peerService
+    keys = Set(suspect.keys)
+    callee = suspect.name.hasPrefix("network to ") ? suspect.service : nil
   }
 
   func matches(_ culprit: Culprit) -> Bool {

@@ -30,33 +30,21 @@ public struct TableExporter: SuspectExporter {
     let shown = analysis.suspects.prefix(limit)
     guard !shown.isEmpty else { return out + "\nno findings: no feature varies across traces\n" }
     out += "\nsuspects (significant: q < \(level)):\n"
-    let header = ["rank", "contribution", "95% interval", "share", "q", "", "suspect (evidence)"]
+    let header = ["rank", "on critical path", "95% interval", "share", "q", "", "suspect (significant findings)"]
     let rows = shown.enumerated().map { index, suspect -> [String] in
-      let top = suspect.findings[0]
-      let q = suspect.findings.filter { $0.contributionMillis > 0 }.map(\.qValue).min() ?? top.qValue
-      let evidence = suspect.findings.filter { $0.contributionMillis > 0 }.prefix(3)
-        .map(\.column.kind.name).joined(separator: ", ")
+      let evidence = suspect.findings.filter { $0.isSignificant(at: analysis.falseDiscoveryRate) }
+        .prefix(3).map { "\($0.column.kind.name) +\(decimal($0.contributionMillis, 1)) ms" }
+        .joined(separator: ", ")
       return [
         String(index + 1), decimal(suspect.contributionMillis, 1) + " ms",
-        "[\(decimal(top.ciLowMillis, 1)), \(decimal(top.ciHighMillis, 1))]",
-        decimal(suspect.share * 100, 1) + "%", qText(q),
-        suspect.isSignificant ? "*" : "", "\(suspect.name) (\(evidence.isEmpty ? top.column.kind.name : evidence))",
+        suspect.ciLowMillis.isNaN ? "" : "[\(decimal(suspect.ciLowMillis, 1)), \(decimal(suspect.ciHighMillis, 1))]",
+        decimal(suspect.share * 100, 1) + "%", qText(suspect.qValue),
+        suspect.isSignificant ? "*" : "", suspect.name + (evidence.isEmpty ? "" : " (\(evidence))"),
       ]
     }
     out += aligned([header] + rows)
     if analysis.suspects.count > shown.count {
       out += "(\(analysis.suspects.count - shown.count) more suspects; --top N shows more, --csv all findings)\n"
-    }
-    let path = analysis.criticalPath.prefix(min(limit, 5))
-    if !path.isEmpty {
-      out += "\nwhere the time went (critical path, within endpoints; sums to \(decimal(analysis.withinEndpointGapMillis, 1)) ms):\n"
-      out += aligned(
-        path.map {
-          [
-            (($0.contributionMillis >= 0) ? "+" : "") + decimal($0.contributionMillis, 1) + " ms",
-            "[\(decimal($0.ciLowMillis, 1)), \(decimal($0.ciHighMillis, 1))]", $0.key.description,
-          ]
-        })
     }
     return out
   }

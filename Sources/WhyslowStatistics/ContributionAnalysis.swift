@@ -37,20 +37,34 @@ public struct CriticalPathShare: Sendable {
   /// 95% bootstrap percentile interval, ms.
   public let ciLowMillis: Double
   public let ciHighMillis: Double
+  /// Two-sided p-value of "no difference" (the stratified difference over its standard error).
+  public let pValue: Double
+  /// Benjamini–Hochberg q-value across all span keys.
+  public let qValue: Double
+  /// The slow trace with the most critical-path time in this key.
+  public let exampleSlowTraceID: String
 }
 
-/// Findings grouped by what to look at: a span key, or a callee service for network gaps.
+/// What to look at: a span key whose critical-path time grew, or the network to a callee
+/// service when client spans grew by their network gap; with the findings that say why.
 public struct Suspect: Sendable {
   /// "service operation", or "network to SERVICE".
   public let name: String
   /// The service to look at (the callee for network gaps).
   public let service: String
-  /// Sum of its findings' contributions (its significant ones when it has any), ms.
+  /// Its share of the within-endpoint gap on the critical path, ms (exact accounting).
   public let contributionMillis: Double
   public let share: Double
-  /// Its findings, largest contribution first.
+  /// 95% bootstrap interval of the contribution, ms.
+  public let ciLowMillis: Double
+  public let ciHighMillis: Double
+  /// The q-value of its critical-path difference.
+  public let qValue: Double
+  /// The span keys it covers.
+  public let keys: [SpanKey]
+  /// Findings on its keys that explain the growth, largest contribution first.
   public let findings: [Finding]
-  /// Whether any of its findings is significant.
+  /// Whether its critical-path growth is significant and positive.
   public let isSignificant: Bool
   public let exampleSlowTraceID: String
 }
@@ -69,7 +83,7 @@ public struct LatencyAnalysis: Sendable {
   public let criticalPath: [CriticalPathShare]
   /// Tested findings, largest contribution first.
   public let findings: [Finding]
-  /// Findings grouped, largest contribution first.
+  /// Suspects: significant ones first, then by contribution.
   public let suspects: [Suspect]
   /// The ridge penalty chosen by GCV for screening (standardized scale).
   public let penalty: Double
@@ -253,15 +267,29 @@ public enum ContributionAnalysis {
     }
     .sorted { ($0.contributionMillis, $1.column.key) > ($1.contributionMillis, $0.column.key) }
 
+    let criticalP = criticalColumns.enumerated().map { position, column -> Double in
+      let error = strata.varianceOfDifference(Array(matrix.column(column))).squareRoot()
+      return error > 0 ? erfc(abs(criticalDifferences[position] / error) / 2.squareRoot()) : .nan
+    }
+    let criticalQ = benjaminiHochberg(criticalP)
     let criticalPath = criticalColumns.enumerated().map { position, column -> CriticalPathShare in
       let interval = percentileInterval(criticalDraws[position])
+      let values = matrix.column(column)
+      let example = slowRows.max { values[values.startIndex + $0] < values[values.startIndex + $1] } ?? slowRows[0]
       return CriticalPathShare(
         key: matrix.columns[column].key, contributionMillis: criticalDifferences[position],
-        ciLowMillis: interval.low, ciHighMillis: interval.high)
+        ciLowMillis: interval.low, ciHighMillis: interval.high, pValue: criticalP[position],
+        qValue: criticalQ[position], exampleSlowTraceID: matrix.traceIDs[example])
     }
     .sorted { ($0.contributionMillis, $1.key) > ($1.contributionMillis, $0.key) }
 
-    let suspects = group(findings, gap: gap, level: options.falseDiscoveryRate)
+    let networkGrowth = Dictionary(
+      matrix.columns.indices.filter { matrix.columns[$0].kind == .networkGap }.map { column in
+        (matrix.columns[column], strata.difference(Array(matrix.column(column)), weights: unit))
+      }, uniquingKeysWith: { first, _ in first })
+    let suspects = suspectsOf(
+      criticalPath, findings: findings, networkGrowth: networkGrowth, gap: gap,
+      level: options.falseDiscoveryRate)
     var caveats: [String] = []
     if gap <= 0 {
       caveats.append("the slow batch is not slower on average (gap \(format(gap)) ms)")
@@ -302,21 +330,42 @@ public enum ContributionAnalysis {
     return 1e-8 * trace / Double(design.columns)
   }
 
-  /// Findings grouped by span key, or by callee service for network gaps.
-  private static func group(_ findings: [Finding], gap: Double, level: Double) -> [Suspect] {
-    let groups = Dictionary(grouping: findings) { finding in
-      finding.column.kind == .networkGap ? "network to \(finding.column.peerService)" : finding.column.key.description
+  /// Span keys by their critical-path growth; a client key whose growth is mostly its network
+  /// gap becomes "network to CALLEE" (keys to the same callee merge).
+  private static func suspectsOf(
+    _ shares: [CriticalPathShare], findings: [Finding], networkGrowth: [FeatureColumn: Double],
+    gap: Double, level: Double
+  ) -> [Suspect] {
+    let findingsByKey = Dictionary(grouping: findings, by: \.column.key)
+    var merged: [String: [(share: CriticalPathShare, service: String)]] = [:]
+    var order: [String] = []
+    for share in shares {
+      let network = networkGrowth.filter { $0.key.key == share.key }.max { $0.value < $1.value }
+      let name: String
+      let service: String
+      if let network, share.contributionMillis > 0, network.value >= 0.5 * share.contributionMillis {
+        name = "network to \(network.key.peerService)"
+        service = network.key.peerService
+      } else {
+        name = share.key.description
+        service = share.key.service
+      }
+      if merged[name] == nil { order.append(name) }
+      merged[name, default: []].append((share, service))
     }
-    return groups.map { name, members -> Suspect in
-      let significant = members.filter { $0.isSignificant(at: level) && $0.contributionMillis > 0 }
-      let counted = significant.isEmpty ? members.filter { $0.contributionMillis > 0 } : significant
-      let total = counted.reduce(0) { $0 + $1.contributionMillis }
-      let top = members.max { $0.contributionMillis < $1.contributionMillis } ?? members[0]
-      let service = top.column.kind == .networkGap ? top.column.peerService : top.column.key.service
+    return order.compactMap { name -> Suspect? in
+      guard let members = merged[name], let top = members.max(by: { $0.share.contributionMillis < $1.share.contributionMillis }) else { return nil }
+      let total = members.reduce(0) { $0 + $1.share.contributionMillis }
+      let keys = members.map(\.share.key)
+      let evidence = keys.flatMap { findingsByKey[$0] ?? [] }.filter { $0.contributionMillis > 0 }
+        .sorted { ($0.contributionMillis, $1.column.key) > ($1.contributionMillis, $0.column.key) }
+      let q = members.map(\.share.qValue).filter { !$0.isNaN }.min() ?? .nan
       return Suspect(
-        name: name, service: service, contributionMillis: total, share: total / gap,
-        findings: members.sorted { $0.contributionMillis > $1.contributionMillis },
-        isSignificant: !significant.isEmpty, exampleSlowTraceID: top.exampleSlowTraceID)
+        name: name, service: top.service, contributionMillis: total, share: total / gap,
+        ciLowMillis: members.count == 1 ? top.share.ciLowMillis : .nan,
+        ciHighMillis: members.count == 1 ? top.share.ciHighMillis : .nan, qValue: q, keys: keys,
+        findings: evidence, isSignificant: q < level && total > 0,
+        exampleSlowTraceID: top.share.exampleSlowTraceID)
     }
     .sorted { a, b in
       (a.isSignificant ? 1 : 0, a.contributionMillis, b.name) > (b.isSignificant ? 1 : 0, b.contributionMillis, a.name)
