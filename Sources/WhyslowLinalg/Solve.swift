@@ -171,3 +171,16 @@ extension Matrix {
     return result
   }
 }
+
+extension Matrix {
+  /// AᵀB (BLAS `dgemm`).
+  public func transposeTimes(_ other: Matrix) -> Matrix {
+    precondition(rows == other.rows)
+    var result = Matrix(zeros: columns, other.columns)
+    guard rows > 0, columns > 0, other.columns > 0 else { return result }
+    cblas_dgemm(
+      CblasColMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(other.columns), Int32(rows),
+      1, values, Int32(rows), other.values, Int32(other.rows), 0, &result.values, Int32(columns))
+    return result
+  }
+}

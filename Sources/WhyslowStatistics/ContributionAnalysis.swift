@@ -37,9 +37,8 @@ public struct CriticalPathShare: Sendable {
   /// 95% bootstrap percentile interval, ms.
   public let ciLowMillis: Double
   public let ciHighMillis: Double
-  /// Two-sided p-value of "no difference" (the stratified difference over its standard error).
-  public let pValue: Double
-  /// Benjamini–Hochberg q-value across all span keys.
+  /// Benjamini–Hochberg q-value across all span keys of "no difference" (the stratified
+  /// difference over its standard error, two-sided).
   public let qValue: Double
   /// The slow trace with the most critical-path time in this key.
   public let exampleSlowTraceID: String
@@ -58,7 +57,7 @@ public struct Suspect: Sendable {
   /// 95% bootstrap interval of the contribution, ms.
   public let ciLowMillis: Double
   public let ciHighMillis: Double
-  /// The q-value of its critical-path difference.
+  /// The Benjamini–Hochberg q-value (across suspects) of its critical-path difference.
   public let qValue: Double
   /// The span keys it covers.
   public let keys: [SpanKey]
@@ -83,7 +82,7 @@ public struct LatencyAnalysis: Sendable {
   public let criticalPath: [CriticalPathShare]
   /// Tested findings, largest contribution first.
   public let findings: [Finding]
-  /// Suspects: significant ones first, then by contribution.
+  /// Suspects, largest contribution first.
   public let suspects: [Suspect]
   /// The ridge penalty chosen by GCV for screening (standardized scale).
   public let penalty: Double
@@ -136,7 +135,7 @@ public enum StatisticsError: Error, Equatable, CustomStringConvertible {
     case .tooFewTraces(let fast, let slow, let needed):
       return
         "too few traces for a trustworthy answer: \(fast) fast and \(slow) slow; each batch "
-        + "needs at least \(needed) (use `whyslow diff` to compare two traces)"
+        + "needs at least \(needed)"
     }
   }
 }
@@ -179,9 +178,25 @@ public enum ContributionAnalysis {
     let slowLatency = strata.batchMean(y, weights: unit, slow: true)
     let within = strata.difference(y, weights: unit)
 
-    // Exact accounting over critical-path time.
+    // Exact accounting over critical-path time, and the network growth of client keys.
     let criticalColumns = matrix.columns.indices.filter { matrix.columns[$0].kind == .criticalTime }
-    let criticalDifferences = criticalColumns.map { strata.difference(Array(matrix.column($0)), weights: unit) }
+    let critical = Matrix(rows: n, columns: criticalColumns.count, values: criticalColumns.flatMap { matrix.column($0) })
+    let criticalDifferences = strata.differences(critical, weights: unit)
+    let networkColumns = matrix.columns.indices.filter { matrix.columns[$0].kind == .networkGap }
+    let networkDifferences = strata.differences(
+      Matrix(rows: n, columns: networkColumns.count, values: networkColumns.flatMap { matrix.column($0) }),
+      weights: unit)
+    let groups = suspectGroups(
+      keys: criticalColumns.map { matrix.columns[$0].key }, growth: criticalDifferences,
+      network: zip(networkColumns, networkDifferences).map { (matrix.columns[$0], $1) })
+    var suspectValues = [Double](repeating: 0, count: n * groups.count)
+    for (index, group) in groups.enumerated() {
+      for member in group.members {
+        for row in 0..<n { suspectValues[index * n + row] += critical[row, member] }
+      }
+    }
+    let suspectMatrix = Matrix(rows: n, columns: groups.count, values: suspectValues)
+    let suspectDifferences = strata.differences(suspectMatrix, weights: unit)
 
     // Screening ridge on explanatory features and endpoint indicators.
     let explanatory = matrix.columns.indices.filter { matrix.columns[$0].kind.isExplanatory }
@@ -192,7 +207,9 @@ public enum ContributionAnalysis {
     let gcv = try RidgeRegression.generalizedCrossValidation(
       design: screeningDesign, response: y, grid: RidgeRegression.penaltyGrid(rows: n))
     let screening = try RidgeRegression.fit(design: screeningDesign, response: y, penalty: gcv.penalty)
-    let differences = explanatory.map { strata.difference(Array(matrix.column($0)), weights: unit) }
+    let differences = strata.differences(
+      Matrix(rows: n, columns: explanatory.count, values: explanatory.flatMap { matrix.column($0) }),
+      weights: unit)
     let dropped = Set(screening.droppedColumns)
     let screened = explanatory.indices.filter { !dropped.contains($0) }
       .sorted {
@@ -209,9 +226,10 @@ public enum ContributionAnalysis {
     }
 
     // Inference on the tested features.
+    let testedColumns = Matrix(rows: n, columns: tested.count, values: tested.flatMap { matrix.column(explanatory[$0]) })
     let inferenceDesign = Matrix(
       rows: n, columns: tested.count + indicators.count,
-      values: tested.flatMap { matrix.column(explanatory[$0]) } + indicators.flatMap { $0 })
+      values: testedColumns.values + indicators.flatMap { $0 })
     let ridge = stabilizingPenalty(inferenceDesign)
     let inference = try RobustRegression.fit(design: inferenceDesign, response: y, penalty: ridge)
     var pValues: [Double] = []
@@ -219,77 +237,88 @@ public enum ContributionAnalysis {
     for (position, index) in tested.enumerated() {
       let beta = inference.coefficients[position + 1]
       let betaError = inference.standardErrors[position + 1]
-      let column = Array(matrix.column(explanatory[index]))
       let d = differences[index]
-      let varianceOfD = strata.varianceOfDifference(column)
+      let varianceOfD = strata.varianceOfDifference(Array(testedColumns.column(position)))
       let error = (d * d * betaError * betaError + beta * beta * varianceOfD).squareRoot()
       contributions.append(beta * d)
       pValues.append(error > 0 ? erfc(abs(beta * d / error) / 2.squareRoot()) : .nan)
     }
     let qValues = benjaminiHochberg(pValues)
 
-    // Stratified bootstrap: contributions of the tested features, critical-path shares.
+    // Stratified bootstrap: tested contributions, key and suspect shares of the critical path.
     var random = SeededRandom(seed: options.seed)
     var contributionDraws = [[Double]](repeating: [], count: tested.count)
     var criticalDraws = [[Double]](repeating: [], count: criticalColumns.count)
+    var suspectDraws = [[Double]](repeating: [], count: groups.count)
+    let x = Matrix(rows: n, columns: inferenceDesign.columns + 1, values: unit + inferenceDesign.values)
     for _ in 0..<options.bootstrapReplicates {
       let weights = strata.bootstrapWeights(&random)
-      let root = weights.map { $0.squareRoot() }
-      let x = Matrix(rows: n, columns: inferenceDesign.columns + 1, values: unit + inferenceDesign.values)
-      var normal = x.scalingRows(by: root).gram()
+      var normal = x.scalingRows(by: weights.map { $0.squareRoot() }).gram()
       for column in 1..<x.columns { normal[column, column] += ridge }
       guard let factor = try? CholeskyFactor(normal),
         let beta = try? factor.solve(x.transposeTimes(zip(y, weights).map(*)))
       else { continue }
-      for (position, index) in tested.enumerated() {
-        let d = strata.difference(Array(matrix.column(explanatory[index])), weights: weights)
+      for (position, d) in strata.differences(testedColumns, weights: weights).enumerated() {
         contributionDraws[position].append(beta[position + 1] * d)
       }
-      for (position, column) in criticalColumns.enumerated() {
-        criticalDraws[position].append(strata.difference(Array(matrix.column(column)), weights: weights))
+      for (position, d) in strata.differences(critical, weights: weights).enumerated() {
+        criticalDraws[position].append(d)
+      }
+      for (position, d) in strata.differences(suspectMatrix, weights: weights).enumerated() {
+        suspectDraws[position].append(d)
       }
     }
 
     let gap = slowLatency - fastLatency
     let slowRows = matrix.isSlow.indices.filter { matrix.isSlow[$0] }
+    func example(_ values: ArraySlice<Double>) -> String {
+      matrix.traceIDs[slowRows.max { values[values.startIndex + $0] < values[values.startIndex + $1] } ?? slowRows[0]]
+    }
     let findings = tested.enumerated().map { position, index -> Finding in
       let column = explanatory[index]
       let values = matrix.column(column)
       let interval = percentileInterval(contributionDraws[position])
-      let example = slowRows.max { values[values.startIndex + $0] < values[values.startIndex + $1] } ?? slowRows[0]
       return Finding(
         column: matrix.columns[column], contributionMillis: contributions[position],
         share: contributions[position] / gap, ciLowMillis: interval.low, ciHighMillis: interval.high,
         pValue: pValues[position], qValue: qValues[position],
         fastMean: strata.batchMean(Array(values), weights: unit, slow: false),
         slowMean: strata.batchMean(Array(values), weights: unit, slow: true),
-        exampleSlowTraceID: matrix.traceIDs[example])
+        exampleSlowTraceID: example(values))
     }
     .sorted { ($0.contributionMillis, $1.column.key) > ($1.contributionMillis, $0.column.key) }
 
-    let criticalP = criticalColumns.enumerated().map { position, column -> Double in
+    func testOfDifference(_ matrix: Matrix, _ column: Int, _ d: Double) -> Double {
       let error = strata.varianceOfDifference(Array(matrix.column(column))).squareRoot()
-      return error > 0 ? erfc(abs(criticalDifferences[position] / error) / 2.squareRoot()) : .nan
+      return error > 0 ? erfc(abs(d / error) / 2.squareRoot()) : .nan
     }
-    let criticalQ = benjaminiHochberg(criticalP)
+    let criticalQ = benjaminiHochberg(criticalDifferences.indices.map { testOfDifference(critical, $0, criticalDifferences[$0]) })
     let criticalPath = criticalColumns.enumerated().map { position, column -> CriticalPathShare in
       let interval = percentileInterval(criticalDraws[position])
-      let values = matrix.column(column)
-      let example = slowRows.max { values[values.startIndex + $0] < values[values.startIndex + $1] } ?? slowRows[0]
       return CriticalPathShare(
         key: matrix.columns[column].key, contributionMillis: criticalDifferences[position],
-        ciLowMillis: interval.low, ciHighMillis: interval.high, pValue: criticalP[position],
-        qValue: criticalQ[position], exampleSlowTraceID: matrix.traceIDs[example])
+        ciLowMillis: interval.low, ciHighMillis: interval.high, qValue: criticalQ[position],
+        exampleSlowTraceID: example(matrix.column(column)))
     }
     .sorted { ($0.contributionMillis, $1.key) > ($1.contributionMillis, $0.key) }
 
-    let networkGrowth = Dictionary(
-      matrix.columns.indices.filter { matrix.columns[$0].kind == .networkGap }.map { column in
-        (matrix.columns[column], strata.difference(Array(matrix.column(column)), weights: unit))
-      }, uniquingKeysWith: { first, _ in first })
-    let suspects = suspectsOf(
-      criticalPath, findings: findings, networkGrowth: networkGrowth, gap: gap,
-      level: options.falseDiscoveryRate)
+    let suspectQ = benjaminiHochberg(suspectDifferences.indices.map { testOfDifference(suspectMatrix, $0, suspectDifferences[$0]) })
+    let findingsByKey = Dictionary(grouping: findings, by: \.column.key)
+    let suspects = groups.enumerated().map { index, group -> Suspect in
+      let interval = percentileInterval(suspectDraws[index])
+      let keys = group.members.map { matrix.columns[criticalColumns[$0]].key }
+      let evidence = keys.flatMap { findingsByKey[$0] ?? [] }.filter { $0.contributionMillis > 0 }
+        .sorted { ($0.contributionMillis, $1.column.key) > ($1.contributionMillis, $0.column.key) }
+      let contribution = suspectDifferences[index]
+      return Suspect(
+        name: group.name, service: group.service, contributionMillis: contribution,
+        share: contribution / gap, ciLowMillis: interval.low, ciHighMillis: interval.high,
+        qValue: suspectQ[index], keys: keys, findings: evidence,
+        isSignificant: suspectQ[index] < options.falseDiscoveryRate && contribution > 0,
+        exampleSlowTraceID: example(suspectMatrix.column(index)))
+    }
+    .sorted { ($0.contributionMillis, $1.name) > ($1.contributionMillis, $0.name) }
+
     var caveats: [String] = []
     if gap <= 0 {
       caveats.append("the slow batch is not slower on average (gap \(format(gap)) ms)")
@@ -330,46 +359,31 @@ public enum ContributionAnalysis {
     return 1e-8 * trace / Double(design.columns)
   }
 
-  /// Span keys by their critical-path growth; a client key whose growth is mostly its network
-  /// gap becomes "network to CALLEE" (keys to the same callee merge).
-  private static func suspectsOf(
-    _ shares: [CriticalPathShare], findings: [Finding], networkGrowth: [FeatureColumn: Double],
-    gap: Double, level: Double
-  ) -> [Suspect] {
-    let findingsByKey = Dictionary(grouping: findings, by: \.column.key)
-    var merged: [String: [(share: CriticalPathShare, service: String)]] = [:]
-    var order: [String] = []
-    for share in shares {
-      let network = networkGrowth.filter { $0.key.key == share.key }.max { $0.value < $1.value }
-      let name: String
-      let service: String
-      if let network, share.contributionMillis > 0, network.value >= 0.5 * share.contributionMillis {
-        name = "network to \(network.key.peerService)"
-        service = network.key.peerService
-      } else {
-        name = share.key.description
-        service = share.key.service
+  /// What each span key is a suspect as: itself, or "network to CALLEE" when its critical-path
+  /// growth is mostly the growth of its network gap to that callee (keys to one callee merge).
+  private static func suspectGroups(
+    keys: [SpanKey], growth: [Double], network: [(column: FeatureColumn, growth: Double)]
+  ) -> [(name: String, service: String, members: [Int])] {
+    let networkByKey = Dictionary(grouping: network, by: \.column.key)
+    var groups: [(name: String, service: String, members: [Int])] = []
+    var index: [String: Int] = [:]
+    for (member, key) in keys.enumerated() {
+      var name = key.description
+      var service = key.service
+      if growth[member] > 0, let gap = networkByKey[key]?.max(by: { $0.growth < $1.growth }),
+        gap.growth >= 0.5 * growth[member]
+      {
+        name = "network to \(gap.column.peerService)"
+        service = gap.column.peerService
       }
-      if merged[name] == nil { order.append(name) }
-      merged[name, default: []].append((share, service))
+      if let existing = index[name] {
+        groups[existing].members.append(member)
+      } else {
+        index[name] = groups.count
+        groups.append((name, service, [member]))
+      }
     }
-    return order.compactMap { name -> Suspect? in
-      guard let members = merged[name], let top = members.max(by: { $0.share.contributionMillis < $1.share.contributionMillis }) else { return nil }
-      let total = members.reduce(0) { $0 + $1.share.contributionMillis }
-      let keys = members.map(\.share.key)
-      let evidence = keys.flatMap { findingsByKey[$0] ?? [] }.filter { $0.contributionMillis > 0 }
-        .sorted { ($0.contributionMillis, $1.column.key) > ($1.contributionMillis, $0.column.key) }
-      let q = members.map(\.share.qValue).filter { !$0.isNaN }.min() ?? .nan
-      return Suspect(
-        name: name, service: top.service, contributionMillis: total, share: total / gap,
-        ciLowMillis: members.count == 1 ? top.share.ciLowMillis : .nan,
-        ciHighMillis: members.count == 1 ? top.share.ciHighMillis : .nan, qValue: q, keys: keys,
-        findings: evidence, isSignificant: q < level && total > 0,
-        exampleSlowTraceID: top.share.exampleSlowTraceID)
-    }
-    .sorted { a, b in
-      (a.isSignificant ? 1 : 0, a.contributionMillis, b.name) > (b.isSignificant ? 1 : 0, b.contributionMillis, a.name)
-    }
+    return groups
   }
 
   private static func percentileInterval(_ draws: [Double]) -> (low: Double, high: Double) {

@@ -1,4 +1,5 @@
 import WhyslowFeatures
+import WhyslowLinalg
 
 /// Traces grouped by entry point and batch, for comparing like with like.
 ///
@@ -58,6 +59,24 @@ struct Strata {
       slowTotal += slowWeight
     }
     return slowTotal > 0 ? result / slowTotal : 0
+  }
+
+  /// `difference` of every column of `columns` at once: the weighted sums per (endpoint,
+  /// batch) cell are one BLAS `dgemm` (columnsᵀ × cell weights).
+  func differences(_ columns: Matrix, weights: [Double]) -> [Double] {
+    var cellWeights = Matrix(zeros: cellOf.count, rows.count)
+    for (row, cell) in cellOf.enumerated() { cellWeights[row, cell] = weights[row] }
+    let sums = columns.transposeTimes(cellWeights)
+    let totals = rows.indices.map { cell in rows[cell].reduce(0) { $0 + weights[$1] } }
+    let comparableSlow = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
+    let slowTotal = comparableSlow.reduce(0) { $0 + totals[2 * $1 + 1] }
+    guard slowTotal > 0 else { return [Double](repeating: 0, count: columns.columns) }
+    return (0..<columns.columns).map { column in
+      comparableSlow.reduce(0) { sum, endpoint in
+        sum + totals[2 * endpoint + 1] / slowTotal
+          * (sums[column, 2 * endpoint + 1] / totals[2 * endpoint + 1] - sums[column, 2 * endpoint] / totals[2 * endpoint])
+      }
+    }
   }
 
   /// var(d) = Σₑ wₑ² (s²ₑ,slow/nₑ,slow + s²ₑ,fast/nₑ,fast), sample variances.
