@@ -14,12 +14,31 @@ public struct SuiteCase: Codable, Sendable {
   public var format: String
   public var effect_ms: Double
   public var noise: Double
+
+  public init(
+    scenario: Scenario, topology: String, seed: UInt64, fast: Int, slow: Int, format: String,
+    effect_ms: Double, noise: Double
+  ) {
+    self.scenario = scenario
+    self.topology = topology
+    self.seed = seed
+    self.fast = fast
+    self.slow = slow
+    self.format = format
+    self.effect_ms = effect_ms
+    self.noise = noise
+  }
 }
 
 /// The checked-in manifest of the suite (`Datasets/suite.json`).
 public struct SuiteManifest: Codable, Sendable {
   public var version: Int
   public var cases: [SuiteCase]
+
+  public init(version: Int, cases: [SuiteCase]) {
+    self.version = version
+    self.cases = cases
+  }
 }
 
 /// A real case: fault-free traces as fast, fault traces as slow, and the faulty service.

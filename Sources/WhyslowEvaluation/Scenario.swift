@@ -56,6 +56,12 @@ public struct Culprit: Codable, Sendable, Equatable {
   public var operation: String
   /// Feature words that count (`self_time`, `count`, ...); empty means any.
   public var features: [String]
+
+  public init(service: String, operation: String, features: [String]) {
+    self.service = service
+    self.operation = operation
+    self.features = features
+  }
 }
 
 /// The ground truth written beside a generated scenario.

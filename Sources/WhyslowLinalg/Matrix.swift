@@ -98,3 +98,12 @@ public struct Matrix: Sendable, Equatable {
 func blasInt(_ value: Int) -> Int32 {
   Int32(value)
 }
+
+/// The number of threads OpenBLAS runs its kernels on.
+public enum BLASThreads {
+  /// Sets the thread count for the calls that follow.
+  public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+
+  /// The thread count in force.
+  public static var current: Int { Int(openblas_get_num_threads()) }
+}

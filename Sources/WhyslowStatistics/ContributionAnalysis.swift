@@ -204,9 +204,9 @@ public enum ContributionAnalysis {
     let screeningDesign = Matrix(
       rows: n, columns: explanatory.count + indicators.count,
       values: explanatory.flatMap { matrix.column($0) } + indicators.flatMap { $0 })
-    let gcv = try RidgeRegression.generalizedCrossValidation(
-      design: screeningDesign, response: y, grid: RidgeRegression.penaltyGrid(rows: n))
-    let screening = try RidgeRegression.fit(design: screeningDesign, response: y, penalty: gcv.penalty)
+    let system = StandardizedSystem(design: screeningDesign, response: y)
+    let gcv = try system.generalizedCrossValidation(grid: RidgeRegression.penaltyGrid(rows: n))
+    let screening = try system.fit(penalty: gcv.penalty)
     let differences = strata.differences(
       Matrix(rows: n, columns: explanatory.count, values: explanatory.flatMap { matrix.column($0) }),
       weights: unit)

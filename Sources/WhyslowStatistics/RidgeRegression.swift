@@ -18,87 +18,102 @@ public struct RidgeFit: Sendable, Equatable {
 /// With column means x̄ⱼ and population standard deviations sⱼ, zᵢⱼ = (xᵢⱼ − x̄ⱼ)/sⱼ and
 /// γ̂ = (ZᵀZ + λI)⁻¹ Zᵀ(y − ȳ); coefficients βⱼ = γ̂ⱼ/sⱼ and intercept ȳ − Σ βⱼ x̄ⱼ.
 /// The centered Gram matrix is built once with BLAS `dsyrk`, scaled to ZᵀZ, and solved by
-/// Cholesky (LAPACK `dposv`). λ > 0 makes the system positive definite even when columns are
+/// Cholesky (LAPACK `dposv`); see `StandardizedSystem`. λ > 0 makes the system positive definite even when columns are
 /// collinear or outnumber the rows, at the price of shrinking coefficients towards 0.
 /// Reference: Hoerl & Kennard (1970), Technometrics 12(1).
 public enum RidgeRegression {
   /// Fits `response` on the columns of `design` with penalty λ = `penalty` ≥ 0.
   /// With λ = 0 this is ordinary least squares and needs full column rank.
   public static func fit(design: Matrix, response: [Double], penalty: Double) throws -> RidgeFit {
-    precondition(response.count == design.rows && design.rows > 0 && penalty >= 0)
-    let n = Double(design.rows)
-    let means = design.columnMeans()
-    let responseMean = response.reduce(0, +) / n
-
-    var centered = design
-    centered.shiftAndScaleColumns(
-      shift: means, scale: [Double](repeating: 1, count: design.columns))
-    let centeredGram = centered.gram()
-    let deviations = (0..<design.columns).map { (centeredGram[$0, $0] / n).squareRoot() }
-    let varies = (0..<design.columns).map {
-      deviations[$0] > 0 && deviations[$0] > 1e-10 * abs(means[$0])
-    }
-    let kept = varies.indices.filter { varies[$0] }
-    let dropped = varies.indices.filter { !varies[$0] }
-
-    var system = Matrix(zeros: kept.count, kept.count)
-    for (a, column) in kept.enumerated() {
-      for (b, row) in kept.enumerated() {
-        system[b, a] = centeredGram[row, column] / (deviations[row] * deviations[column])
-      }
-      system[a, a] += penalty
-    }
-    let crossProducts = centered.transposeTimes(response.map { $0 - responseMean })
-    let rightHandSide = kept.map { crossProducts[$0] / deviations[$0] }
-    let scaledCoefficients = try system.solvePositiveDefinite(rightHandSide)
-
-    var coefficients = [Double](repeating: 0, count: design.columns)
-    for (a, column) in kept.enumerated() {
-      coefficients[column] = scaledCoefficients[a] / deviations[column]
-    }
-    let intercept = responseMean - zip(coefficients, means).reduce(0) { $0 + $1.0 * $1.1 }
-    return RidgeFit(
-      intercept: intercept, coefficients: coefficients, penalty: penalty, droppedColumns: dropped)
+    try StandardizedSystem(design: design, response: response).fit(penalty: penalty)
   }
-}
 
-extension RidgeRegression {
   /// The penalty grid GCV searches, on the standardized scale: 60 values from 10⁻⁶·n to 10³·n,
   /// evenly spaced in log. Wide enough to span "no shrinkage" to "everything shrunk".
   public static func penaltyGrid(rows: Int) -> [Double] {
     (0..<60).map { Double(rows) * pow(10, -6 + 9 * Double($0) / 59) }
   }
 
-  /// The penalty minimizing generalized cross-validation over `grid`,
-  /// GCV(λ) = n·RSS(λ) / (n − df(λ))², df(λ) = Σ sᵢ²/(sᵢ² + λ).
-  ///
-  /// One eigendecomposition of the standardized Gram matrix ZᵀZ = V S² Vᵀ (BLAS `dsyrk`,
-  /// LAPACK `dsyevd`) serves the whole grid: with c = VᵀZᵀ(y − ȳ),
-  /// RSS(λ) = ‖y − ȳ‖² − Σ cᵢ²(sᵢ² + 2λ)/(sᵢ² + λ)². Constant columns are left out.
-  /// Reference: Golub, Heath & Wahba (1979), Technometrics 21(2).
+  /// See `StandardizedSystem.generalizedCrossValidation(grid:)`.
   public static func generalizedCrossValidation(
     design: Matrix, response: [Double], grid: [Double]
   ) throws -> (penalty: Double, scores: [Double]) {
+    try StandardizedSystem(design: design, response: response).generalizedCrossValidation(grid: grid)
+  }
+}
+
+/// The standardized normal equations ZᵀZ γ = Zᵀ(y − ȳ) of a design, built once (one BLAS
+/// `dsyrk` on the centered design) and shared by the GCV search and the fit.
+public struct StandardizedSystem: Sendable {
+  private let rows: Int
+  private let columns: Int
+  private let means: [Double]
+  private let deviations: [Double]
+  /// Columns that vary (population standard deviation > 1e-10·|mean|); the rest are dropped.
+  private let kept: [Int]
+  /// ZᵀZ over the kept columns (each has mean 0 and Σz² = n).
+  private let gram: Matrix
+  /// Zᵀ(y − ȳ) over the kept columns.
+  private let crossProducts: [Double]
+  private let responseMean: Double
+  /// ‖y − ȳ‖².
+  private let responseSquares: Double
+
+  public init(design: Matrix, response: [Double]) {
+    precondition(response.count == design.rows && design.rows > 0)
+    rows = design.rows
+    columns = design.columns
     let n = Double(design.rows)
     let means = design.columnMeans()
+    self.means = means
+    let responseMean = response.reduce(0, +) / n
+    self.responseMean = responseMean
     var centered = design
     centered.shiftAndScaleColumns(shift: means, scale: [Double](repeating: 1, count: design.columns))
-    let gram = centered.gram()
-    let deviations = (0..<design.columns).map { (gram[$0, $0] / n).squareRoot() }
+    let centeredGram = centered.gram()
+    let deviations = (0..<design.columns).map { (centeredGram[$0, $0] / n).squareRoot() }
+    self.deviations = deviations
     let kept = deviations.indices.filter { deviations[$0] > 0 && deviations[$0] > 1e-10 * abs(means[$0]) }
-    var standardized = Matrix(zeros: kept.count, kept.count)
+    self.kept = kept
+    var gram = Matrix(zeros: kept.count, kept.count)
     for (a, column) in kept.enumerated() {
       for (b, row) in kept.enumerated() {
-        standardized[b, a] = gram[row, column] / (deviations[row] * deviations[column])
+        gram[b, a] = centeredGram[row, column] / (deviations[row] * deviations[column])
       }
     }
-    let responseMean = response.reduce(0, +) / n
+    self.gram = gram
     let centeredResponse = response.map { $0 - responseMean }
-    let crossProducts = centered.transposeTimes(centeredResponse)
-    let scaled = kept.map { crossProducts[$0] / deviations[$0] }
-    let eigen = try SymmetricEigen(standardized)
-    let projected = eigen.vectors.transposeTimes(scaled)
-    let total = centeredResponse.reduce(0) { $0 + $1 * $1 }
+    responseSquares = centeredResponse.reduce(0) { $0 + $1 * $1 }
+    let products = centered.transposeTimes(centeredResponse)
+    crossProducts = kept.map { products[$0] / deviations[$0] }
+  }
+
+  /// The ridge fit with penalty λ ≥ 0 (Cholesky, LAPACK `dposv`).
+  public func fit(penalty: Double) throws -> RidgeFit {
+    var system = gram
+    for index in 0..<kept.count { system[index, index] += penalty }
+    let scaledCoefficients = try system.solvePositiveDefinite(crossProducts)
+    var coefficients = [Double](repeating: 0, count: columns)
+    for (a, column) in kept.enumerated() {
+      coefficients[column] = scaledCoefficients[a] / deviations[column]
+    }
+    let intercept = responseMean - zip(coefficients, means).reduce(0) { $0 + $1.0 * $1.1 }
+    let keptSet = Set(kept)
+    return RidgeFit(
+      intercept: intercept, coefficients: coefficients, penalty: penalty,
+      droppedColumns: (0..<columns).filter { !keptSet.contains($0) })
+  }
+
+  /// The penalty minimizing generalized cross-validation over `grid`,
+  /// GCV(λ) = n·RSS(λ) / (n − df(λ))², df(λ) = Σ sᵢ²/(sᵢ² + λ).
+  ///
+  /// One eigendecomposition ZᵀZ = V S² Vᵀ (LAPACK `dsyevd`) serves the whole grid: with
+  /// c = VᵀZᵀ(y − ȳ), RSS(λ) = ‖y − ȳ‖² − Σ cᵢ²(sᵢ² + 2λ)/(sᵢ² + λ)².
+  /// Reference: Golub, Heath & Wahba (1979), Technometrics 21(2).
+  public func generalizedCrossValidation(grid: [Double]) throws -> (penalty: Double, scores: [Double]) {
+    let n = Double(rows)
+    let eigen = try SymmetricEigen(gram)
+    let projected = eigen.vectors.transposeTimes(crossProducts)
     let squares = eigen.values.map { max($0, 0) }
     let scores = grid.map { lambda -> Double in
       var fitted = 0.0
@@ -107,7 +122,7 @@ extension RidgeRegression {
         fitted += c * c * (s2 + 2 * lambda) / ((s2 + lambda) * (s2 + lambda))
         degrees += s2 / (s2 + lambda)
       }
-      let residual = max(total - fitted, 0)
+      let residual = max(responseSquares - fitted, 0)
       let denominator = n - degrees
       return denominator > 0 ? n * residual / (denominator * denominator) : .infinity
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WhyslowFeatures
 import WhyslowIngest
+import WhyslowLinalg
 import WhyslowReports
 import WhyslowStatistics
 
@@ -53,8 +54,13 @@ struct Analyze: ParsableCommand {
   }
 
   func run() throws {
+    // Files are parsed on both cores without BLAS; the analysis then gets every core, unless
+    // the user set OPENBLAS_NUM_THREADS.
+    let userThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil
+    if !userThreads { BLASThreads.set(1) }
     let fastTable = try TraceReader.read(paths: fast, options: input.readOptions)
     let slowTable = try TraceReader.read(paths: slow, options: input.readOptions)
+    if !userThreads { BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
     printError(readingSummary(BatchSummary(fastTable), name: "fast"))
     printError(readingSummary(BatchSummary(slowTable), name: "slow"))
     let matrix = FeatureMatrix(fast: fastTable, slow: slowTable, options: features.options)

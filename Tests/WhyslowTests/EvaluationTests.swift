@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import WhyslowEvaluation
+import WhyslowStatistics
+
+struct EvaluationTests {
+  @Test func theSameSeedGeneratesTheSameTraces() throws {
+    let options = GeneratorOptions(scenario: .network, fastTraces: 20, slowTraces: 20, seed: 5)
+    let first = try Generator.generate(options)
+    let second = try Generator.generate(options)
+    #expect(first.slow.map(\.spanID) == second.slow.map(\.spanID))
+    #expect(first.slow.map(\.durationNanos) == second.slow.map(\.durationNanos))
+    let other = try Generator.generate(GeneratorOptions(scenario: .network, fastTraces: 20, slowTraces: 20, seed: 6))
+    #expect(other.slow.map(\.durationNanos) != first.slow.map(\.durationNanos))
+  }
+
+  @Test func truthNamesTheInjectedCulprit() throws {
+    let truth = try Generator.generate(GeneratorOptions(scenario: .twoCauses, fastTraces: 10, slowTraces: 10)).truth
+    #expect(truth.causes.map { $0.map(\.service) } == [["orders-db"], ["pricing"]])
+    #expect(truth.realisedGapMillis > 0)
+    let network = try Generator.generate(GeneratorOptions(scenario: .network, fastTraces: 10, slowTraces: 10)).truth
+    #expect(network.causes.first?.first == Culprit(service: "pricing", operation: "", features: ["network_gap"]))
+  }
+
+  @Test func aScenarioTheTopologyCannotHostIsRefused() {
+    #expect(throws: GeneratorError.unsupported(scenario: .redHerring, topology: .ml)) {
+      try Generator.generate(GeneratorOptions(scenario: .redHerring, topology: .ml))
+    }
+  }
+
+  /// A small suite in every format: whyslow names each cause first and raises no false alarm.
+  @Test func aSmallSuiteFindsEveryCauseAndNoFalseAlarm() throws {
+    let manifest = SuiteManifest(
+      version: 1,
+      cases: [
+        SuiteCase(scenario: .slowSpan, topology: "shop", seed: 11, fast: 120, slow: 120, format: "jaeger", effect_ms: 30, noise: 0.25),
+        SuiteCase(scenario: .network, topology: "shop", seed: 12, fast: 120, slow: 120, format: "otlp", effect_ms: 30, noise: 0.25),
+        SuiteCase(scenario: .nPlusOne, topology: "ml", seed: 13, fast: 120, slow: 120, format: "zipkin", effect_ms: 30, noise: 0.25),
+        SuiteCase(scenario: .redHerring, topology: "shop", seed: 14, fast: 120, slow: 120, format: "csv", effect_ms: 30, noise: 0.25),
+        SuiteCase(scenario: .control, topology: "shop", seed: 15, fast: 120, slow: 120, format: "csv", effect_ms: 30, noise: 0.25),
+      ])
+    let outcomes = try Evaluation.run(manifest, options: AnalysisOptions())
+    #expect(outcomes.allSatisfy { $0.failure == nil })
+    for outcome in outcomes where outcome.hasCause {
+      #expect(outcome.whyslow.rank == 1, "\(outcome.label)")
+    }
+    #expect(outcomes.filter { !$0.hasCause }.allSatisfy { !$0.significant })
+    let table = EvaluationReport(title: "small", outcomes: outcomes).render(markdown: true)
+    #expect(table.contains("| all with a cause | 4 | 100% | 100% |"))
+  }
+}
