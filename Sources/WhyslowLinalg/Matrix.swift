@@ -40,6 +40,19 @@ public struct Matrix: Sendable, Equatable {
     return transposeTimes(ones).map { $0 / Double(rows) }
   }
 
+  /// The smallest and largest entry of each column.
+  public func columnRanges() -> [(min: Double, max: Double)] {
+    (0..<columns).map { column in
+      var low = Double.infinity
+      var high = -Double.infinity
+      for value in values[(column * rows)..<((column + 1) * rows)] {
+        low = Swift.min(low, value)
+        high = Swift.max(high, value)
+      }
+      return (low, high)
+    }
+  }
+
   /// Xᵀv (BLAS `dgemv`); `v` has `rows` entries.
   public func transposeTimes(_ vector: [Double]) -> [Double] {
     precondition(vector.count == rows)
@@ -74,22 +87,6 @@ public struct Matrix: Sendable, Equatable {
       for row in (column + 1)..<columns { result[row, column] = result[column, row] }
     }
     return result
-  }
-
-  /// Subtracts `shift[j]` from every entry of column j and then divides the column by
-  /// `scale[j]` (BLAS `dger` for the rank-one shift, `dscal` per column).
-  public mutating func shiftAndScaleColumns(shift: [Double], scale: [Double]) {
-    precondition(shift.count == columns && scale.count == columns)
-    guard rows > 0, columns > 0 else { return }
-    let ones = [Double](repeating: 1, count: rows)
-    let m = blasInt(rows)
-    values.withUnsafeMutableBufferPointer { entries in
-      guard let base = entries.baseAddress else { return }
-      cblas_dger(CblasColMajor, m, blasInt(columns), -1, ones, 1, shift, 1, base, m)
-      for column in 0..<columns {
-        cblas_dscal(m, 1 / scale[column], base + column * rows, 1)
-      }
-    }
   }
 }
 

@@ -46,26 +46,6 @@ extension Matrix {
     }
     return solution
   }
-
-  /// Minimum-norm least-squares solution of min ‖A x − b‖ by SVD (LAPACK `dgelsd`), with the
-  /// numerical rank: singular values below `relativeCutoff` × the largest count as zero.
-  public func leastSquares(_ rightHandSide: [Double], relativeCutoff: Double = 1e-12) throws
-    -> (solution: [Double], rank: Int)
-  {
-    precondition(rightHandSide.count == rows)
-    guard rows > 0, columns > 0 else { return ([Double](repeating: 0, count: columns), 0) }
-    let leading = Swift.max(rows, columns)
-    var matrix = values
-    var solutionSpace = rightHandSide + [Double](repeating: 0, count: leading - rows)
-    var singularValues = [Double](repeating: 0, count: Swift.min(rows, columns))
-    var rank: Int32 = 0
-    try lapack("dgelsd", failure: LinalgError.noConvergence) {
-      LAPACKE_dgelsd(
-        LAPACK_COL_MAJOR, Int32(rows), Int32(columns), 1, &matrix, Int32(rows),
-        &solutionSpace, Int32(leading), &singularValues, relativeCutoff, &rank)
-    }
-    return (Array(solutionSpace.prefix(columns)), Int(rank))
-  }
 }
 
 /// The Cholesky factor of a symmetric positive definite matrix (upper triangle, LAPACK

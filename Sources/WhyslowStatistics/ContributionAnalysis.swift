@@ -207,9 +207,8 @@ public enum ContributionAnalysis {
     let system = StandardizedSystem(design: screeningDesign, response: y)
     let gcv = try system.generalizedCrossValidation(grid: RidgeRegression.penaltyGrid(rows: n))
     let screening = try system.fit(penalty: gcv.penalty)
-    let differences = strata.differences(
-      Matrix(rows: n, columns: explanatory.count, values: explanatory.flatMap { matrix.column($0) }),
-      weights: unit)
+    // The design's first columns are the explanatory features (indicators follow).
+    let differences = Array(strata.differences(screeningDesign, weights: unit).prefix(explanatory.count))
     let dropped = Set(screening.droppedColumns)
     let screened = explanatory.indices.filter { !dropped.contains($0) }
       .sorted {
@@ -251,21 +250,24 @@ public enum ContributionAnalysis {
     var criticalDraws = [[Double]](repeating: [], count: criticalColumns.count)
     var suspectDraws = [[Double]](repeating: [], count: groups.count)
     let x = Matrix(rows: n, columns: inferenceDesign.columns + 1, values: unit + inferenceDesign.values)
-    for _ in 0..<options.bootstrapReplicates {
-      let weights = strata.bootstrapWeights(&random)
-      var normal = x.scalingRows(by: weights.map { $0.squareRoot() }).gram()
-      for column in 1..<x.columns { normal[column, column] += ridge }
-      guard let factor = try? CholeskyFactor(normal),
-        let beta = try? factor.solve(x.transposeTimes(zip(y, weights).map(*)))
-      else { continue }
-      for (position, d) in strata.differences(testedColumns, weights: weights).enumerated() {
-        contributionDraws[position].append(beta[position + 1] * d)
-      }
-      for (position, d) in strata.differences(critical, weights: weights).enumerated() {
-        criticalDraws[position].append(d)
-      }
-      for (position, d) in strata.differences(suspectMatrix, weights: weights).enumerated() {
-        suspectDraws[position].append(d)
+    let replicates = (0..<options.bootstrapReplicates).map { _ in strata.bootstrapWeights(&random) }
+    let chunk = 25  // replicates per batched dgemm, to bound the weight matrix's memory
+    for first in stride(from: 0, to: replicates.count, by: chunk) {
+      let sets = Array(replicates[first..<min(first + chunk, replicates.count)])
+      let testedDifferences = strata.differences(testedColumns, weightSets: sets)
+      let criticalSets = strata.differences(critical, weightSets: sets)
+      let suspectSets = strata.differences(suspectMatrix, weightSets: sets)
+      for (offset, weights) in sets.enumerated() {
+        var normal = x.scalingRows(by: weights.map { $0.squareRoot() }).gram()
+        for column in 1..<x.columns { normal[column, column] += ridge }
+        guard let factor = try? CholeskyFactor(normal),
+          let beta = try? factor.solve(x.transposeTimes(zip(y, weights).map(*)))
+        else { continue }
+        for (position, d) in testedDifferences[offset].enumerated() {
+          contributionDraws[position].append(beta[position + 1] * d)
+        }
+        for (position, d) in criticalSets[offset].enumerated() { criticalDraws[position].append(d) }
+        for (position, d) in suspectSets[offset].enumerated() { suspectDraws[position].append(d) }
       }
     }
 

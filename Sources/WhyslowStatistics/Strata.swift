@@ -61,20 +61,33 @@ struct Strata {
     return slowTotal > 0 ? result / slowTotal : 0
   }
 
-  /// `difference` of every column of `columns` at once: the weighted sums per (endpoint,
-  /// batch) cell are one BLAS `dgemm` (columnsᵀ × cell weights).
+  /// `difference` of every column of `columns` at once.
   func differences(_ columns: Matrix, weights: [Double]) -> [Double] {
-    var cellWeights = Matrix(zeros: cellOf.count, rows.count)
-    for (row, cell) in cellOf.enumerated() { cellWeights[row, cell] = weights[row] }
+    differences(columns, weightSets: [weights])[0]
+  }
+
+  /// `difference` of every column for each set of weights (bootstrap replicates): the weighted
+  /// sums per (endpoint, batch) cell of all sets are one BLAS `dgemm`, columnsᵀ × a
+  /// (rows × sets·cells) matrix holding each set's weights in its cell's column.
+  func differences(_ columns: Matrix, weightSets: [[Double]]) -> [[Double]] {
+    let cells = rows.count
+    var cellWeights = Matrix(zeros: cellOf.count, cells * weightSets.count)
+    for (set, weights) in weightSets.enumerated() {
+      for (row, cell) in cellOf.enumerated() { cellWeights[row, set * cells + cell] = weights[row] }
+    }
     let sums = columns.transposeTimes(cellWeights)
-    let totals = rows.indices.map { cell in rows[cell].reduce(0) { $0 + weights[$1] } }
-    let comparableSlow = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
-    let slowTotal = comparableSlow.reduce(0) { $0 + totals[2 * $1 + 1] }
-    guard slowTotal > 0 else { return [Double](repeating: 0, count: columns.columns) }
-    return (0..<columns.columns).map { column in
-      comparableSlow.reduce(0) { sum, endpoint in
-        sum + totals[2 * endpoint + 1] / slowTotal
-          * (sums[column, 2 * endpoint + 1] / totals[2 * endpoint + 1] - sums[column, 2 * endpoint] / totals[2 * endpoint])
+    return weightSets.enumerated().map { set, weights in
+      let totals = rows.map { cell in cell.reduce(0) { $0 + weights[$1] } }
+      let compared = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
+      let slowTotal = compared.reduce(0) { $0 + totals[2 * $1 + 1] }
+      guard slowTotal > 0 else { return [Double](repeating: 0, count: columns.columns) }
+      return (0..<columns.columns).map { column in
+        compared.reduce(0) { sum, endpoint in
+          let slowCell = set * cells + 2 * endpoint + 1
+          let fastCell = set * cells + 2 * endpoint
+          return sum + totals[2 * endpoint + 1] / slowTotal
+            * (sums[column, slowCell] / totals[2 * endpoint + 1] - sums[column, fastCell] / totals[2 * endpoint])
+        }
       }
     }
   }

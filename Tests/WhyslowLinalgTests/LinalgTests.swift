@@ -16,12 +16,6 @@ struct LinalgTests {
     #expect(design.columnMeans() == [2, 5])
   }
 
-  @Test func shiftAndScaleCentersEachColumn() {
-    var centered = design
-    centered.shiftAndScaleColumns(shift: [2, 5], scale: [1, 2])
-    #expect(centered.values == [-1, 0, 1, -0.5, 0, 0.5])
-  }
-
   @Test func choleskySolvesAPositiveDefiniteSystem() throws {
     // [4 2; 2 3] x = [2, 1]  =>  x = [0.5, 0]
     let solution = try Matrix(rows: 2, columns: 2, values: [4, 2, 2, 3])
@@ -35,12 +29,26 @@ struct LinalgTests {
     }
   }
 
-  @Test func leastSquaresFindsTheRankAndTheMinimumNormSolution() throws {
-    // Columns [1,2,3] and [2,4,6] are collinear: rank 1. b = [1,2,3] is the first column, so
-    // the minimum-norm solution is (1, 2)/5.
-    let collinear = Matrix(rows: 3, columns: 2, values: [1, 2, 3, 2, 4, 6])
-    let fit = try collinear.leastSquares([1, 2, 3])
-    #expect(fit.rank == 1)
-    #expect(abs(fit.solution[0] - 0.2) < 1e-12 && abs(fit.solution[1] - 0.4) < 1e-12)
+  @Test func choleskyFactorSolvesWhitensAndEigenDecomposes() throws {
+    let a = Matrix(rows: 2, columns: 2, values: [4, 2, 2, 3])
+    let factor = try CholeskyFactor(a)
+    // U = [2 1; 0 √2]
+    #expect(factor.upper == Matrix(rows: 2, columns: 2, values: [2, 0, 1, 2.squareRoot()]))
+    let solution = try factor.solve([2, 1])
+    #expect(abs(solution[0] - 0.5) < 1e-12 && abs(solution[1]) < 1e-12)
+    // Rows of X U⁻¹ have squared norms xᵀA⁻¹x: for x = (1, 0), A⁻¹₁₁ = 3/8.
+    let whitened = factor.whiten(Matrix(rows: 1, columns: 2, values: [1, 0]))
+    #expect(abs(whitened.values.reduce(0) { $0 + $1 * $1 } - 0.375) < 1e-12)
+    // Eigenvalues of [4 2; 2 3]: (7 ± √17)/2.
+    let eigen = try SymmetricEigen(a)
+    #expect(abs(eigen.values[0] - (7 - 17.squareRoot()) / 2) < 1e-12)
+    #expect(abs(eigen.values[1] - (7 + 17.squareRoot()) / 2) < 1e-12)
+  }
+
+  @Test func productsAndRangesAreExact() {
+    #expect(design.transposeTimes(design) == design.gram())
+    #expect(design.times(Matrix(rows: 2, columns: 1, values: [1, -1])).values == [-3, -3, -3])
+    #expect(design.columnRanges().map { [$0.min, $0.max] } == [[1, 3], [4, 6]])
+    #expect(design.scalingRows(by: [1, 0, 2]).values == [1, 0, 6, 4, 0, 12])
   }
 }
