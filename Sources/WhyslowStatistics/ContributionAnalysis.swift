@@ -250,15 +250,17 @@ public enum ContributionAnalysis {
     var criticalDraws = [[Double]](repeating: [], count: criticalColumns.count)
     var suspectDraws = [[Double]](repeating: [], count: groups.count)
     let x = Matrix(rows: n, columns: inferenceDesign.columns + 1, values: unit + inferenceDesign.values)
+    var scratch: [Double] = []
     let replicates = (0..<options.bootstrapReplicates).map { _ in strata.bootstrapWeights(&random) }
     let chunk = 25  // replicates per batched dgemm, to bound the weight matrix's memory
     for first in stride(from: 0, to: replicates.count, by: chunk) {
       let sets = Array(replicates[first..<min(first + chunk, replicates.count)])
-      let testedDifferences = strata.differences(testedColumns, weightSets: sets)
-      let criticalSets = strata.differences(critical, weightSets: sets)
-      let suspectSets = strata.differences(suspectMatrix, weightSets: sets)
+      let batched = strata.differences([testedColumns, critical, suspectMatrix], weightSets: sets)
+      let (testedDifferences, criticalSets, suspectSets) = (batched[0], batched[1], batched[2])
       for (offset, weights) in sets.enumerated() {
-        var normal = x.scalingRows(by: weights.map { $0.squareRoot() }).gram()
+        // XᵀWX over the rows drawn at least once, scaled by √w into a reused buffer.
+        let drawn = weights.indices.filter { weights[$0] > 0 }
+        var normal = x.gram(ofRows: drawn, scaledBy: drawn.map { weights[$0].squareRoot() }, scratch: &scratch)
         for column in 1..<x.columns { normal[column, column] += ridge }
         guard let factor = try? CholeskyFactor(normal),
           let beta = try? factor.solve(x.transposeTimes(zip(y, weights).map(*)))

@@ -63,21 +63,23 @@ struct Strata {
 
   /// `difference` of every column of `columns` at once.
   func differences(_ columns: Matrix, weights: [Double]) -> [Double] {
-    differences(columns, weightSets: [weights])[0]
+    differences([columns], weightSets: [weights])[0][0]
   }
 
-  /// `difference` of every column for each set of weights (bootstrap replicates): the weighted
-  /// sums per (endpoint, batch) cell of all sets are one BLAS `dgemm`, columnsᵀ × a
-  /// (rows × sets·cells) matrix holding each set's weights in its cell's column.
-  func differences(_ columns: Matrix, weightSets: [[Double]]) -> [[Double]] {
+  /// `difference` of every column of each matrix for each set of weights (bootstrap
+  /// replicates): result[matrix][set][column]. The weighted sums per (endpoint, batch) cell of
+  /// all sets are one BLAS `dgemm` per matrix, columnsᵀ × a (rows × sets·cells) matrix holding
+  /// each set's weights in its cell's column, built once for all matrices.
+  func differences(_ matrices: [Matrix], weightSets: [[Double]]) -> [[[Double]]] {
     let cells = rows.count
     var cellWeights = Matrix(zeros: cellOf.count, cells * weightSets.count)
     for (set, weights) in weightSets.enumerated() {
       for (row, cell) in cellOf.enumerated() { cellWeights[row, set * cells + cell] = weights[row] }
     }
-    let sums = columns.transposeTimes(cellWeights)
-    return weightSets.enumerated().map { set, weights in
-      let totals = rows.map { cell in cell.reduce(0) { $0 + weights[$1] } }
+    let totalsOfSets = weightSets.map { weights in rows.map { cell in cell.reduce(0) { $0 + weights[$1] } } }
+    return matrices.map { columns in
+      let sums = columns.transposeTimes(cellWeights)
+      return totalsOfSets.enumerated().map { set, totals in
       let compared = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
       let slowTotal = compared.reduce(0) { $0 + totals[2 * $1 + 1] }
       guard slowTotal > 0 else { return [Double](repeating: 0, count: columns.columns) }
@@ -88,6 +90,7 @@ struct Strata {
           return sum + totals[2 * endpoint + 1] / slowTotal
             * (sums[column, slowCell] / totals[2 * endpoint + 1] - sums[column, fastCell] / totals[2 * endpoint])
         }
+      }
       }
     }
   }
