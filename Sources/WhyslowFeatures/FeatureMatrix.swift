@@ -173,6 +173,30 @@ public struct FeatureMatrix: Sendable {
     values[(column * traceCount)..<((column + 1) * traceCount)]
   }
 
+  /// The entries of the given columns, column after column, followed by `extra` columns of
+  /// traceCount entries each: a design ready for `Matrix`, copied column by column with memcpy.
+  public func columnMajor(_ selected: [Int], appending extra: [[Double]] = []) -> [Double] {
+    let n = traceCount
+    let total = (selected.count + extra.count) * n
+    return [Double](unsafeUninitializedCapacity: total) { buffer, initialized in
+      guard let target = buffer.baseAddress, n > 0 else { return }
+      values.withUnsafeBufferPointer { source in
+        guard let from = source.baseAddress else { return }
+        for (index, column) in selected.enumerated() {
+          (target + index * n).initialize(from: from + column * n, count: n)
+        }
+      }
+      for (index, column) in extra.enumerated() {
+        precondition(column.count == n)
+        column.withUnsafeBufferPointer { source in
+          guard let from = source.baseAddress else { return }
+          (target + (selected.count + index) * n).initialize(from: from, count: n)
+        }
+      }
+      initialized = total
+    }
+  }
+
   /// The matrix of the given rows only, in the given order.
   public func rows(_ indices: [Int]) -> FeatureMatrix {
     FeatureMatrix(

@@ -78,11 +78,11 @@ public enum TraceReader {
   private static func parseConcurrently(_ files: [String], _ options: ReadOptions)
     -> [Result<(CoreSpanTable, TraceFormat), any Error>]
   {
-    let results = ResultSlots<(CoreSpanTable, TraceFormat)>(count: files.count)
+    let results = ConcurrentSlots<Result<(CoreSpanTable, TraceFormat), any Error>>(count: files.count)
     DispatchQueue.concurrentPerform(iterations: files.count) { index in
       results.set(index, Result { try parse(file: files[index], options) })
     }
-    return results.values
+    return results.values.map { $0 ?? .failure(IngestError.cannotRead(path: "-", reason: "not parsed")) }
   }
 
   private static func parse(file: String, _ options: ReadOptions) throws -> (
@@ -124,21 +124,20 @@ public enum TraceReader {
 }
 
 /// Fixed slots written from concurrent iterations, each slot by exactly one iteration.
-private final class ResultSlots<Value>: @unchecked Sendable {
-  private var slots: [Result<Value, any Error>?]
+package final class ConcurrentSlots<Value>: @unchecked Sendable {
+  private var slots: [Value?]
   private let lock = NSLock()
 
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
+  package init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-  func set(_ index: Int, _ result: Result<Value, any Error>) {
+  package func set(_ index: Int, _ value: Value?) {
     lock.lock()
-    slots[index] = result
+    slots[index] = value
     lock.unlock()
   }
 
-  var values: [Result<Value, any Error>] {
-    slots.map { $0 ?? .failure(IngestError.cannotRead(path: "-", reason: "not parsed")) }
-  }
+  /// The slots; nil where nothing was set.
+  package var values: [Value?] { slots }
 }
 
 /// Owns one native span table handle and frees it when released.

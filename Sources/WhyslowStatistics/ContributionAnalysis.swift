@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import WhyslowFeatures
+import WhyslowIngest
 import WhyslowLinalg
 
 /// One feature of one span key, with the part of the slow−fast latency gap it explains.
@@ -180,11 +182,11 @@ public enum ContributionAnalysis {
 
     // Exact accounting over critical-path time, and the network growth of client keys.
     let criticalColumns = matrix.columns.indices.filter { matrix.columns[$0].kind == .criticalTime }
-    let critical = Matrix(rows: n, columns: criticalColumns.count, values: criticalColumns.flatMap { matrix.column($0) })
+    let critical = Matrix(rows: n, columns: criticalColumns.count, values: matrix.columnMajor(criticalColumns))
     let criticalDifferences = strata.differences(critical, weights: unit)
     let networkColumns = matrix.columns.indices.filter { matrix.columns[$0].kind == .networkGap }
     let networkDifferences = strata.differences(
-      Matrix(rows: n, columns: networkColumns.count, values: networkColumns.flatMap { matrix.column($0) }),
+      Matrix(rows: n, columns: networkColumns.count, values: matrix.columnMajor(networkColumns)),
       weights: unit)
     let groups = suspectGroups(
       keys: criticalColumns.map { matrix.columns[$0].key }, growth: criticalDifferences,
@@ -203,7 +205,7 @@ public enum ContributionAnalysis {
     let indicators = strata.indicatorColumns()
     let screeningDesign = Matrix(
       rows: n, columns: explanatory.count + indicators.count,
-      values: explanatory.flatMap { matrix.column($0) } + indicators.flatMap { $0 })
+      values: matrix.columnMajor(explanatory, appending: indicators))
     let system = StandardizedSystem(design: screeningDesign, response: y)
     let gcv = try system.generalizedCrossValidation(grid: RidgeRegression.penaltyGrid(rows: n))
     let screening = try system.fit(penalty: gcv.penalty)
@@ -225,7 +227,7 @@ public enum ContributionAnalysis {
     }
 
     // Inference on the tested features.
-    let testedColumns = Matrix(rows: n, columns: tested.count, values: tested.flatMap { matrix.column(explanatory[$0]) })
+    let testedColumns = Matrix(rows: n, columns: tested.count, values: matrix.columnMajor(tested.map { explanatory[$0] }))
     let inferenceDesign = Matrix(
       rows: n, columns: tested.count + indicators.count,
       values: testedColumns.values + indicators.flatMap { $0 })
@@ -250,21 +252,15 @@ public enum ContributionAnalysis {
     var criticalDraws = [[Double]](repeating: [], count: criticalColumns.count)
     var suspectDraws = [[Double]](repeating: [], count: groups.count)
     let x = Matrix(rows: n, columns: inferenceDesign.columns + 1, values: unit + inferenceDesign.values)
-    var scratch: [Double] = []
     let replicates = (0..<options.bootstrapReplicates).map { _ in strata.bootstrapWeights(&random) }
     let chunk = 25  // replicates per batched dgemm, to bound the weight matrix's memory
     for first in stride(from: 0, to: replicates.count, by: chunk) {
       let sets = Array(replicates[first..<min(first + chunk, replicates.count)])
       let batched = strata.differences([testedColumns, critical, suspectMatrix], weightSets: sets)
       let (testedDifferences, criticalSets, suspectSets) = (batched[0], batched[1], batched[2])
-      for (offset, weights) in sets.enumerated() {
-        // XᵀWX over the rows drawn at least once, scaled by √w into a reused buffer.
-        let drawn = weights.indices.filter { weights[$0] > 0 }
-        var normal = x.gram(ofRows: drawn, scaledBy: drawn.map { weights[$0].squareRoot() }, scratch: &scratch)
-        for column in 1..<x.columns { normal[column, column] += ridge }
-        guard let factor = try? CholeskyFactor(normal),
-          let beta = try? factor.solve(x.transposeTimes(zip(y, weights).map(*)))
-        else { continue }
+      let betas = bootstrapCoefficients(x, y, sets, ridge: ridge)
+      for (offset, beta) in betas.enumerated() {
+        guard let beta else { continue }
         for (position, d) in testedDifferences[offset].enumerated() {
           contributionDraws[position].append(beta[position + 1] * d)
         }
@@ -352,6 +348,31 @@ public enum ContributionAnalysis {
       endpointMix: strata.mix(), criticalPath: criticalPath, findings: findings,
       suspects: suspects, penalty: gcv.penalty, falseDiscoveryRate: options.falseDiscoveryRate,
       caveats: caveats)
+  }
+
+  /// The least-squares coefficients of each bootstrap replicate (nil where its system is
+  /// singular): XᵀWX over the rows drawn at least once, scaled by √w. Replicates run on every
+  /// core, each worker with its own scratch buffer and single-threaded BLAS.
+  private static func bootstrapCoefficients(
+    _ x: Matrix, _ y: [Double], _ sets: [[Double]], ridge: Double
+  ) -> [[Double]?] {
+    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, sets.count))
+    let threads = BLASThreads.current
+    BLASThreads.set(1)
+    defer { BLASThreads.set(threads) }
+    let results = ConcurrentSlots<[Double]>(count: sets.count)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      var scratch: [Double] = []
+      for index in stride(from: worker, to: sets.count, by: workers) {
+        let weights = sets[index]
+        let drawn = weights.indices.filter { weights[$0] > 0 }
+        var normal = x.gram(ofRows: drawn, scaledBy: drawn.map { weights[$0].squareRoot() }, scratch: &scratch)
+        for column in 1..<x.columns { normal[column, column] += ridge }
+        let beta = (try? CholeskyFactor(normal)).flatMap { try? $0.solve(x.transposeTimes(zip(y, weights).map(*))) }
+        results.set(index, beta)
+      }
+    }
+    return results.values
   }
 
   /// A penalty just large enough to keep near-collinear tested columns solvable (10⁻⁸ of the
