@@ -93,8 +93,7 @@ class OtlpReader {
       std::string_view key = field.unescaped_key();
       value content = field.value();
       if (key == "traceId") {
-        row.trace_id = content.get_string();
-        row.normalized_trace_id = normalized_trace_id(row.trace_id);
+        row.set_encoded_trace_id(content.get_string());
       } else if (key == "spanId") {
         row.span = otlp_span_key(table_, content.get_string());
       } else if (key == "parentSpanId") {

@@ -68,6 +68,9 @@ struct Row {
   int8_t error = 0;
 
   std::string_view trace() const { return normalized_trace_id.empty() ? trace_id : normalized_trace_id; }
+
+  /// Sets a trace id given as hex of any case or base64 (OTLP, Zipkin).
+  void set_encoded_trace_id(std::string_view id);
 };
 
 /// A parse failure with its byte offset in the input (-1 when unknown).
@@ -152,6 +155,11 @@ void read_csv(wsl_span_table &table, const char *bytes, size_t length, const cha
 /// Lower-case hex of a trace id given as hex (any case) or base64 (protobuf JSON); empty when
 /// `id` is already lower-case hex and can be used as it is.
 std::string normalized_trace_id(std::string_view id);
+
+inline void Row::set_encoded_trace_id(std::string_view id) {
+  trace_id = id;
+  normalized_trace_id = whyslow::normalized_trace_id(id);
+}
 
 /// The key of a span id given as hex (any case) or base64 (protobuf JSON).
 SpanKey otlp_span_key(wsl_span_table &table, std::string_view id);

@@ -49,8 +49,7 @@ class ZipkinReader {
       std::string_view key = field.unescaped_key();
       value content = field.value();
       if (key == "traceId") {
-        row.trace_id = content.get_string();
-        row.normalized_trace_id = normalized_trace_id(row.trace_id);
+        row.set_encoded_trace_id(content.get_string());
       } else if (key == "id") row.span = table_.span_key(content.get_string());
       else if (key == "parentId") row.parent = table_.span_key(content.get_string());
       else if (key == "name") row.operation = text(content);

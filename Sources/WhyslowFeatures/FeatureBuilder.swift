@@ -52,11 +52,10 @@ private struct KeyRegistry {
   }
 }
 
-/// One batch with its per-span metrics and key ids.
+/// One batch with its trace roots and span key ids.
 private struct BatchSpans {
   let table: SpanTable
   let roots: [Int]
-  let metrics: SpanMetrics
   /// The key id of each span: (service, operation), or with path keys its whole lineage.
   let key: [Int32]
   /// The (service, operation) key id of each span, for entry points.
@@ -65,7 +64,6 @@ private struct BatchSpans {
   init(table: SpanTable, keys: inout KeyRegistry) {
     self.table = table
     roots = table.rootRows()
-    metrics = SpanMetrics(table, roots: roots)
     // Dense (service, operation) pair ids: two array loads per span instead of a hash lookup.
     var serviceIndex = [Int32](repeating: -1, count: table.strings.count)
     var operationIndex = [Int32](repeating: -1, count: table.strings.count)
@@ -141,18 +139,72 @@ private struct BatchSpans {
   func baseKey(of span: Int, _ keys: KeyRegistry) -> SpanKey { keys.keys[Int(baseKey[span])] }
 }
 
-/// Per-span timing metrics from the native core.
+/// Per-span timing metrics from the native core for the spans of some whole traces, gathered
+/// into contiguous local columns: memory grows with the chunk, not with the batch.
 private struct SpanMetrics {
+  /// The table rows covered, in local order.
+  let rows: [Int32]
   var selfNanos: [Int64]
   var criticalNanos: [Int64]
   var waitNanos: [Int64]
   var startOffsetNanos: [Int64]
   var depth: [Int32]
   var networkGapNanos: [Int64]
+  /// The callee's local index, or -1.
   var calleeRow: [Int32]
 
-  init(_ table: SpanTable, roots: [Int]) {
-    let count = table.spanCount
+  /// Spans of a batch grouped by trace, cut into chunks of about `spansPerChunk` spans.
+  static func chunks(_ table: SpanTable, spansPerChunk: Int = 1 << 16) -> [[Int32]] {
+    var first = [Int](repeating: 0, count: table.traceCount + 1)
+    for trace in table.traceIndex { first[Int(trace) + 1] += 1 }
+    for trace in 0..<table.traceCount { first[trace + 1] += first[trace] }
+    var order = [Int32](repeating: 0, count: table.spanCount)
+    var cursor = first
+    for span in 0..<table.spanCount {
+      let trace = Int(table.traceIndex[span])
+      order[cursor[trace]] = Int32(span)
+      cursor[trace] += 1
+    }
+    var chunks: [[Int32]] = []
+    var start = 0
+    for trace in 0..<table.traceCount where first[trace + 1] - start >= spansPerChunk || trace == table.traceCount - 1 {
+      chunks.append(Array(order[start..<first[trace + 1]]))
+      start = first[trace + 1]
+    }
+    return chunks
+  }
+
+  /// Computes the metrics of `rows` (whole traces); `local` is scratch of spanCount entries,
+  /// all -1 on entry and on return.
+  init(_ table: SpanTable, rows: [Int32], roots: [Int], local: inout [Int32]) {
+    self.rows = rows
+    let count = rows.count
+    for (index, row) in rows.enumerated() { local[Int(row)] = Int32(index) }
+    var traceOf: [Int32: Int32] = [:]  // table trace -> local trace
+    var rootRows: [Int32] = []
+    var traceIndex = [Int32](repeating: 0, count: count)
+    for (index, row) in rows.enumerated() {
+      let trace = table.traceIndex[Int(row)]
+      if let known = traceOf[trace] {
+        traceIndex[index] = known
+      } else {
+        traceOf[trace] = Int32(rootRows.count)
+        traceIndex[index] = Int32(rootRows.count)
+        let root = roots[Int(trace)]
+        rootRows.append(root < 0 ? -1 : local[root])
+      }
+    }
+    let parentIndex = rows.map { row -> Int32 in
+      let parent = table.parentIndex[Int(row)]
+      return parent < 0 ? -1 : local[Int(parent)]
+    }
+    let edges = rows.map { table.edgeKind[Int($0)].rawValue }
+    let kinds = rows.map { table.spanKind[Int($0)].rawValue }
+    let services = rows.map { table.service[Int($0)] }
+    let starts = rows.map { table.startNanos[Int($0)] }
+    let durations = rows.map { table.durationNanos[Int($0)] }
+    for row in rows { local[Int(row)] = -1 }
+
     selfNanos = [Int64](repeating: 0, count: count)
     criticalNanos = selfNanos
     waitNanos = selfNanos
@@ -160,16 +212,14 @@ private struct SpanMetrics {
     networkGapNanos = selfNanos
     depth = [Int32](repeating: 0, count: count)
     calleeRow = depth
-    let edges = table.edgeKind.map(\.rawValue)
-    let kinds = table.spanKind.map(\.rawValue)
-    let rootRows = roots.map(Int32.init)
-    table.traceIndex.withUnsafeBufferPointer { traceIndex in
-      table.parentIndex.withUnsafeBufferPointer { parentIndex in
+    let traces = rootRows.count
+    traceIndex.withUnsafeBufferPointer { traceIndex in
+      parentIndex.withUnsafeBufferPointer { parentIndex in
         edges.withUnsafeBufferPointer { edgeKind in
           kinds.withUnsafeBufferPointer { spanKind in
-            table.service.withUnsafeBufferPointer { service in
-              table.startNanos.withUnsafeBufferPointer { start in
-                table.durationNanos.withUnsafeBufferPointer { duration in
+            services.withUnsafeBufferPointer { service in
+              starts.withUnsafeBufferPointer { start in
+                durations.withUnsafeBufferPointer { duration in
                   var columns = wsl_span_columns(
                     count: count, trace_index: traceIndex.baseAddress,
                     parent_index: parentIndex.baseAddress, edge_kind: edgeKind.baseAddress,
@@ -191,8 +241,7 @@ private struct SpanMetrics {
                                   network_gap_nanos: gapOut.baseAddress,
                                   callee_row: calleeOut.baseAddress)
                                 rootRows.withUnsafeBufferPointer { rootsIn in
-                                  wsl_compute_span_metrics(
-                                    &columns, table.traceCount, rootsIn.baseAddress, &out)
+                                  wsl_compute_span_metrics(&columns, traces, rootsIn.baseAddress, &out)
                                 }
                               }
                             }
@@ -290,32 +339,48 @@ private struct Accumulator {
 
   mutating func add(_ batch: BatchSpans, firstRow: Int) {
     let table = batch.table
-    let metrics = batch.metrics
-    for span in 0..<table.spanCount {
+    var local = [Int32](repeating: -1, count: table.spanCount)
+    for chunk in SpanMetrics.chunks(table) {
+      let metrics = SpanMetrics(table, rows: chunk, roots: batch.roots, local: &local)
+      add(metrics, of: batch, firstRow: firstRow)
+    }
+    addAttributes(of: batch, firstRow: firstRow)
+  }
+
+  /// Sums one chunk's span metrics into the (key, trace) cells.
+  private mutating func add(_ metrics: SpanMetrics, of batch: BatchSpans, firstRow: Int) {
+    let table = batch.table
+    for (position, tableRow) in metrics.rows.enumerated() {
+      let span = Int(tableRow)
       let row = firstRow + Int(table.traceIndex[span])
       let cell = Int(batch.key[span]) * rows + row
-      selfTime[cell] += millis(metrics.selfNanos[span])
-      criticalTime[cell] += millis(metrics.criticalNanos[span])
+      selfTime[cell] += millis(metrics.selfNanos[position])
+      criticalTime[cell] += millis(metrics.criticalNanos[position])
       count[cell] += 1
-      wait[cell] += millis(metrics.waitNanos[span])
+      wait[cell] += millis(metrics.waitNanos[position])
       if table.isError[span] { errors[cell] += 1 }
-      let offset = millis(metrics.startOffsetNanos[span])
+      let offset = millis(metrics.startOffsetNanos[position])
       if !(startOffset[cell] <= offset) {  // first span of the key (NaN compares false)
         startOffset[cell] = offset
-        depth[cell] = Double(metrics.depth[span])
+        depth[cell] = Double(metrics.depth[position])
       }
-      let callee = Int(metrics.calleeRow[span])
+      let callee = Int(metrics.calleeRow[position])
       if callee >= 0 {
-        let slot = NetworkSlot(
-          key: batch.key[span], callee: table.strings[Int(table.service[callee])])
+        let calleeService = table.service[Int(metrics.rows[callee])]
+        let slot = NetworkSlot(key: batch.key[span], callee: table.strings[Int(calleeService)])
         let index = gapSlot[slot] ?? {
           gaps.append([Double](repeating: 0, count: rows))
           gapSlot[slot] = gaps.count - 1
           return gaps.count - 1
         }()
-        gaps[index][row] += millis(metrics.networkGapNanos[span])
+        gaps[index][row] += millis(metrics.networkGapNanos[position])
       }
     }
+  }
+
+  /// Collects every attribute occurrence per (span key, attribute key).
+  private mutating func addAttributes(of batch: BatchSpans, firstRow: Int) {
+    let table = batch.table
     let attributes = table.attributes
     var nameOf = [Int32](repeating: -1, count: table.strings.count)  // table string -> name id
     func name(_ string: Int32) -> Int32 {
