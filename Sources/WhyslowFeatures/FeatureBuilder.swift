@@ -180,29 +180,33 @@ private struct SpanMetrics {
     self.rows = rows
     let count = rows.count
     for (index, row) in rows.enumerated() { local[Int(row)] = Int32(index) }
-    var traceOf: [Int32: Int32] = [:]  // table trace -> local trace
+    // Rows come grouped by trace: a new local trace starts where the table trace changes.
     var rootRows: [Int32] = []
     var traceIndex = [Int32](repeating: 0, count: count)
-    for (index, row) in rows.enumerated() {
-      let trace = table.traceIndex[Int(row)]
-      if let known = traceOf[trace] {
-        traceIndex[index] = known
-      } else {
-        traceOf[trace] = Int32(rootRows.count)
-        traceIndex[index] = Int32(rootRows.count)
+    var parentIndex = [Int32](repeating: -1, count: count)
+    var edges = [Int8](repeating: 0, count: count)
+    var kinds = [Int8](repeating: 0, count: count)
+    var services = [Int32](repeating: 0, count: count)
+    var starts = [Int64](repeating: 0, count: count)
+    var durations = [Int64](repeating: 0, count: count)
+    var previousTrace: Int32 = -1
+    for (index, tableRow) in rows.enumerated() {
+      let row = Int(tableRow)
+      let trace = table.traceIndex[row]
+      if trace != previousTrace {
         let root = roots[Int(trace)]
         rootRows.append(root < 0 ? -1 : local[root])
+        previousTrace = trace
       }
+      traceIndex[index] = Int32(rootRows.count - 1)
+      let parent = table.parentIndex[row]
+      parentIndex[index] = parent < 0 ? -1 : local[Int(parent)]
+      edges[index] = table.edgeKind[row].rawValue
+      kinds[index] = table.spanKind[row].rawValue
+      services[index] = table.service[row]
+      starts[index] = table.startNanos[row]
+      durations[index] = table.durationNanos[row]
     }
-    let parentIndex = rows.map { row -> Int32 in
-      let parent = table.parentIndex[Int(row)]
-      return parent < 0 ? -1 : local[Int(parent)]
-    }
-    let edges = rows.map { table.edgeKind[Int($0)].rawValue }
-    let kinds = rows.map { table.spanKind[Int($0)].rawValue }
-    let services = rows.map { table.service[Int($0)] }
-    let starts = rows.map { table.startNanos[Int($0)] }
-    let durations = rows.map { table.durationNanos[Int($0)] }
     for row in rows { local[Int(row)] = -1 }
 
     selfNanos = [Int64](repeating: 0, count: count)
