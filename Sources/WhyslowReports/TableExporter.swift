@@ -1,13 +1,17 @@
 import WhyslowStatistics
 
-/// A terminal summary: the gap and how it splits, the suspects with their intervals and
-/// q-values, and where the time went on the critical path.
+/// A terminal summary: the gap and how it splits, then the suspects with their intervals and
+/// q-values: the significant ones, or every one (`showAll`), or, when none is significant, the
+/// best guesses labelled as such.
 public struct TableExporter: SuspectExporter {
-  /// How many suspects and critical-path keys to show.
+  /// How many suspects to show.
   public let limit: Int
+  /// Show suspects that are not significant too.
+  public let showAll: Bool
 
-  public init(limit: Int) {
+  public init(limit: Int, showAll: Bool = false) {
     self.limit = limit
+    self.showAll = showAll
   }
 
   public func render(_ analysis: LatencyAnalysis) -> String {
@@ -27,9 +31,14 @@ public struct TableExporter: SuspectExporter {
     }
     for caveat in analysis.caveats { out += "caution: \(caveat)\n" }
     let level = decimal(analysis.falseDiscoveryRate, 2)
-    let shown = analysis.suspects.prefix(limit)
+    let listed =
+      showAll || !analysis.hasSignificantSuspect
+      ? analysis.suspects : analysis.suspects.filter { $0.isSignificant }
+    let shown = listed.prefix(limit)
     guard !shown.isEmpty else { return out + "\nno findings: no feature varies across traces\n" }
-    out += "\nsuspects (significant: q < \(level)):\n"
+    out +=
+      analysis.hasSignificantSuspect
+      ? "\nsuspects (* significant: q < \(level)):\n" : "\nbest guesses (none significant at q < \(level)):\n"
     let header = ["rank", "on critical path", "95% interval", "share", "q", "", "suspect (significant findings)"]
     let rows = shown.enumerated().map { index, suspect -> [String] in
       let evidence = suspect.findings.filter { $0.isSignificant(at: analysis.falseDiscoveryRate) }
@@ -43,10 +52,31 @@ public struct TableExporter: SuspectExporter {
       ]
     }
     out += aligned([header] + rows)
-    if analysis.suspects.count > shown.count {
-      out += "(\(analysis.suspects.count - shown.count) more suspects; --top N shows more, --csv all findings)\n"
+    if listed.count > shown.count {
+      out += "(\(listed.count - shown.count) more; --top N shows more, --csv writes every finding)\n"
+    }
+    if listed.count < analysis.suspects.count {
+      out += "(\(analysis.suspects.count - listed.count) suspects not significant; --all shows them)\n"
+    }
+    let attributes = analysis.attributeEffects.filter { showAll || $0.matters(at: analysis.falseDiscoveryRate) }
+      .prefix(limit)
+    if !attributes.isEmpty {
+      out += "\nattribute values: share of fast and slow traces, self-time carried, slowdown with the value:\n"
+      out += aligned(
+        [["fast", "slow", "q", "carries", "slowdown", "q", "attribute on span"]]
+          + attributes.map {
+            [
+              decimal($0.fastPrevalence * 100, 0) + "%", decimal($0.slowPrevalence * 100, 0) + "%",
+              qText($0.prevalenceQValue), signed($0.carriedMillis) + " ms", signed($0.slowdownWithValueMillis) + " ms",
+              qText($0.slowdownQValue), "\($0.column.kind.name) on \($0.column.key)",
+            ]
+          })
     }
     return out
+  }
+
+  private func signed(_ value: Double) -> String {
+    value.isNaN ? "" : (value >= 0 ? "+" : "") + decimal(value, 1)
   }
 
   private func qText(_ q: Double) -> String {

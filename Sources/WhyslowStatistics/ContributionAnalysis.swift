@@ -70,6 +70,31 @@ public struct Suspect: Sendable {
   public let exampleSlowTraceID: String
 }
 
+/// An attribute value's prevalence in both batches and the time it carries on its span.
+public struct AttributeEffect: Sendable {
+  /// The `attr:KEY=VALUE` column of a span key.
+  public let column: FeatureColumn
+  /// Share of fast and of slow traces whose spans of the key carry the value.
+  public let fastPrevalence: Double
+  public let slowPrevalence: Double
+  /// Mean self-time of the key in traces with the value minus in traces without it, ms.
+  public let carriedMillis: Double
+  /// How much slower the key is in slow than in fast traces when it carries the value, ms.
+  public let slowdownWithValueMillis: Double
+  /// Two-proportion z-test of equal prevalence, with its Benjamini–Hochberg q-value across all
+  /// attribute values.
+  public let prevalenceQValue: Double
+  /// Welch z-test of equal self-time with the value in both batches, with its q-value.
+  public let slowdownQValue: Double
+
+  /// Whether the value is significantly more common in slow traces, or significantly slower
+  /// there, at false discovery rate `level`.
+  public func matters(at level: Double) -> Bool {
+    (prevalenceQValue < level && slowPrevalence > fastPrevalence && carriedMillis > 0)
+      || (slowdownQValue < level && slowdownWithValueMillis > 0)
+  }
+}
+
 /// The answer to "why is the slow batch slower", with how sure it is.
 public struct LatencyAnalysis: Sendable {
   public let fastTraces: Int
@@ -86,6 +111,8 @@ public struct LatencyAnalysis: Sendable {
   public let findings: [Finding]
   /// Suspects, largest contribution first.
   public let suspects: [Suspect]
+  /// Attribute values whose prevalence differs between the batches, most significant first.
+  public let attributeEffects: [AttributeEffect]
   /// The ridge penalty chosen by GCV for screening (standardized scale).
   public let penalty: Double
   /// The false discovery rate findings are judged at.
@@ -346,8 +373,67 @@ public enum ContributionAnalysis {
       fastTraces: fastCount, slowTraces: slowCount, fastMeanLatencyMillis: fastLatency,
       slowMeanLatencyMillis: slowLatency, withinEndpointGapMillis: within,
       endpointMix: strata.mix(), criticalPath: criticalPath, findings: findings,
-      suspects: suspects, penalty: gcv.penalty, falseDiscoveryRate: options.falseDiscoveryRate,
+      suspects: suspects, attributeEffects: attributeEffects(matrix), penalty: gcv.penalty, falseDiscoveryRate: options.falseDiscoveryRate,
       caveats: caveats)
+  }
+
+  /// For each `attr:KEY=VALUE` column: prevalence in fast and slow traces with a two-proportion
+  /// z-test (pooled variance), the self-time the value carries on its span key, and how much
+  /// slower the key is with the value in slow than in fast traces (Welch z-test).
+  private static func attributeEffects(_ matrix: FeatureMatrix) -> [AttributeEffect] {
+    let selfTime = Dictionary(
+      matrix.columns.indices.filter { matrix.columns[$0].kind == .selfTime }.map { (matrix.columns[$0].key, $0) },
+      uniquingKeysWith: { first, _ in first })
+    let slowCount = Double(matrix.isSlow.filter { $0 }.count)
+    let fastCount = Double(matrix.traceCount) - slowCount
+    struct Moments {
+      var count = 0.0, sum = 0.0, squares = 0.0
+      mutating func add(_ x: Double) { count += 1; sum += x; squares += x * x }
+      var mean: Double { count > 0 ? sum / count : .nan }
+      var varianceOfMean: Double { count > 1 ? (squares - sum * sum / count) / (count - 1) / count : .nan }
+    }
+    var rows: [(FeatureColumn, Double, Double, Double, Double, Double, Double)] = []
+    for (index, column) in matrix.columns.enumerated() {
+      guard case .attribute = column.kind else { continue }
+      let values = matrix.column(index)
+      let time = selfTime[column.key].map { matrix.column($0) }
+      var slowHits = 0.0
+      var fastHits = 0.0
+      var with = Moments()
+      var without = Moments()
+      var slowWith = Moments()
+      var fastWith = Moments()
+      for (row, value) in values.enumerated() {
+        let present = value > 0
+        if present { if matrix.isSlow[row] { slowHits += 1 } else { fastHits += 1 } }
+        guard let time else { continue }
+        let t = time[time.startIndex + row]
+        if present {
+          with.add(t)
+          if matrix.isSlow[row] { slowWith.add(t) } else { fastWith.add(t) }
+        } else {
+          without.add(t)
+        }
+      }
+      let pooled = (slowHits + fastHits) / (slowCount + fastCount)
+      let error = (pooled * (1 - pooled) * (1 / slowCount + 1 / fastCount)).squareRoot()
+      let prevalenceP = error > 0 ? erfc(abs((slowHits / slowCount - fastHits / fastCount) / error) / 2.squareRoot()) : .nan
+      let slowdown = slowWith.mean - fastWith.mean
+      let slowdownError = (slowWith.varianceOfMean + fastWith.varianceOfMean).squareRoot()
+      let slowdownP = slowdownError > 0 ? erfc(abs(slowdown / slowdownError) / 2.squareRoot()) : .nan
+      rows.append((column, fastHits / fastCount, slowHits / slowCount, with.mean - without.mean, slowdown, prevalenceP, slowdownP))
+    }
+    let prevalenceQ = benjaminiHochberg(rows.map(\.5))
+    let slowdownQ = benjaminiHochberg(rows.map(\.6))
+    return rows.indices.map { index in
+      let row = rows[index]
+      return AttributeEffect(
+        column: row.0, fastPrevalence: row.1, slowPrevalence: row.2, carriedMillis: row.3,
+        slowdownWithValueMillis: row.4, prevalenceQValue: prevalenceQ[index], slowdownQValue: slowdownQ[index])
+    }
+    .sorted {
+      (min($0.prevalenceQValue, $0.slowdownQValue), $1.column.key) < (min($1.prevalenceQValue, $1.slowdownQValue), $0.column.key)
+    }
   }
 
   /// The least-squares coefficients of each bootstrap replicate (nil where its system is

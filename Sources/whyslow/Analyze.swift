@@ -39,8 +39,23 @@ struct Analyze: ParsableCommand {
       "Also write every finding as CSV to this file (replaced atomically).", valueName: "file"))
   var csv: String?
 
-  @Option(help: "How many findings the terminal table shows.")
+  @Option(help: "How many suspects the terminal table shows.")
   var top = 10
+
+  @Option(help: "False discovery rate: suspects and findings with a q-value below it are significant.")
+  var fdr = 0.05
+
+  @Flag(help: "Show suspects that are not significant too.")
+  var all = false
+
+  @Option(help: "Bootstrap replicates for the 95% intervals.")
+  var bootstrap = 200
+
+  @Option(help: "Seed of the bootstrap; the same inputs and seed give byte-identical output.")
+  var seed: UInt64 = 1
+
+  @Flag(help: "Exit with status 3 when a significant suspect is found (for CI gates).")
+  var failOnSuspect = false
 
   @OptionGroup var input: InputOptions
 
@@ -48,6 +63,8 @@ struct Analyze: ParsableCommand {
 
   func validate() throws {
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+    guard fdr > 0, fdr < 1 else { throw ValidationError("--fdr must be between 0 and 1") }
+    guard bootstrap >= 20 else { throw ValidationError("--bootstrap needs at least 20 replicates for a 95% interval") }
     guard (fast + slow).filter({ $0 == "-" }).count <= 1 else {
       throw ValidationError("standard input (-) can be read only once")
     }
@@ -65,11 +82,13 @@ struct Analyze: ParsableCommand {
     printError(readingSummary(BatchSummary(slowTable), name: "slow"))
     let matrix = FeatureMatrix(fast: fastTable, slow: slowTable, options: features.options)
     printError(featureSummary(matrix))
-    let analysis = try ContributionAnalysis.analyze(matrix)
-    print(TableExporter(limit: top).render(analysis), terminator: "")
+    let analysis = try ContributionAnalysis.analyze(
+      matrix, options: AnalysisOptions(falseDiscoveryRate: fdr, bootstrapReplicates: bootstrap, seed: seed))
+    print(TableExporter(limit: top, showAll: all).render(analysis), terminator: "")
     if let csv {
       try writeAtomically(CSVExporter().render(analysis), to: csv)
       printError("wrote \(analysis.findings.count) findings to \(csv)")
     }
+    if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
   }
 }

@@ -110,3 +110,28 @@ struct AnalyzeCommandTests {
     #expect(run.standardOutput.contains("Example:"))
   }
 }
+
+struct AnalyzeOptionsTests {
+  @Test func failOnSuspectExitsWith3AndAllShowsEverySuspect() throws {
+    let gated = try whyslow(["analyze", "--fast", "Datasets/demo/fast", "--slow", "Datasets/demo/slow", "--fail-on-suspect"])
+    #expect(gated.status == 3)
+    let everything = try whyslow(["analyze", "--fast", "Datasets/demo/fast", "--slow", "Datasets/demo/slow", "--all"])
+    #expect(everything.status == 0)
+    #expect(everything.standardOutput.contains("redis GET"))
+    let significant = try whyslow(["analyze", "--fast", "Datasets/demo/fast", "--slow", "Datasets/demo/slow"])
+    #expect(!significant.standardOutput.contains("redis GET"))
+    #expect(significant.standardOutput.contains("(5 suspects not significant; --all shows them)"))
+  }
+
+  @Test func aControlPrintsBestGuessesAndSaysNothingIsSignificant() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-control-cli-\(UUID().uuidString)")
+    _ = try whyslow(["generate", "--scenario", "control", "--fast", "150", "--slow", "150", "--seed", "4", "--out", folder.path])
+    let run = try whyslow([
+      "analyze", "--fast", folder.appendingPathComponent("fast").path, "--slow",
+      folder.appendingPathComponent("slow").path, "--fail-on-suspect",
+    ])
+    #expect(run.status == 0)
+    #expect(run.standardOutput.contains("best guesses (none significant at q < 0.05):"))
+    #expect(run.standardOutput.contains("caution: nothing is significant"))
+  }
+}
