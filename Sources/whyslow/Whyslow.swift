@@ -11,6 +11,6 @@ struct Whyslow: ParsableCommand {
       ranks the spans that explain how much slower the slow batch is, in milliseconds.
       """,
     version: "0.1.0",
-    subcommands: [Analyze.self, Inspect.self, Generate.self, Eval.self]
+    subcommands: [Analyze.self, Diff.self, Inspect.self, Generate.self, Eval.self]
   )
 }
