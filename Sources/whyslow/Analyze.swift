@@ -39,6 +39,12 @@ struct Analyze: ParsableCommand {
       "Also write every finding as CSV to this file (replaced atomically).", valueName: "file"))
   var csv: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Also write the whole analysis as one JSON object to this file (replaced atomically).",
+      valueName: "file"))
+  var json: String?
+
   @Option(help: "How many suspects the terminal table shows.")
   var top = 10
 
@@ -88,6 +94,10 @@ struct Analyze: ParsableCommand {
     if let csv {
       try writeAtomically(CSVExporter().render(analysis), to: csv)
       printError("wrote \(analysis.findings.count) findings to \(csv)")
+    }
+    if let json {
+      try writeAtomically(JSONExporter().render(analysis), to: json)
+      printError("wrote the analysis to \(json)")
     }
     if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
   }

@@ -76,12 +76,21 @@ struct AnalyzeCommandTests {
 
   @Test func theSameInputGivesByteIdenticalOutput() throws {
     let folder = try temporaryFolder()
-    let first = try whyslow(demoArguments + ["--csv", folder.appendingPathComponent("a.csv").path])
-    let second = try whyslow(demoArguments + ["--csv", folder.appendingPathComponent("b.csv").path])
+    let first = try whyslow(
+      demoArguments + ["--csv", folder.appendingPathComponent("a.csv").path, "--json", folder.appendingPathComponent("a.json").path])
+    let second = try whyslow(
+      demoArguments + ["--csv", folder.appendingPathComponent("b.csv").path, "--json", folder.appendingPathComponent("b.json").path])
     #expect(first.standardOutput == second.standardOutput)
     #expect(
       try Data(contentsOf: folder.appendingPathComponent("a.csv"))
         == Data(contentsOf: folder.appendingPathComponent("b.csv")))
+    let json = try Data(contentsOf: folder.appendingPathComponent("a.json"))
+    #expect(json == (try Data(contentsOf: folder.appendingPathComponent("b.json"))))
+    let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+    #expect(object["type"] as? String == "whyslow.analysis" && object["version"] as? Int == 1)
+    let records = try #require(object["records"] as? [[String: Any]])
+    #expect(records.first?["type"] as? String == "summary")
+    #expect(records.first { $0["type"] as? String == "suspect" }?["name"] as? String == "payment-db SELECT payments")
   }
 
   @Test func aMissingInputFailsWithTheFileNamed() throws {
