@@ -79,14 +79,6 @@ public enum FeatureKind: Hashable, Sendable {
     default: return true
     }
   }
-
-  /// Whether values are milliseconds (else counts, depths or attribute values).
-  public var isTime: Bool {
-    switch self {
-    case .selfTime, .criticalTime, .startOffset, .wait, .networkGap: return true
-    default: return false
-    }
-  }
 }
 
 /// One named column of a feature matrix.

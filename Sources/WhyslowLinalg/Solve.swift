@@ -134,22 +134,6 @@ extension Matrix {
     }
     return result
   }
-
-  /// The columns at `indices`, in that order.
-  public func selectingColumns(_ indices: [Int]) -> Matrix {
-    Matrix(rows: rows, columns: indices.count, values: indices.flatMap { column($0) })
-  }
-
-  /// AB (BLAS `dgemm`).
-  public func times(_ other: Matrix) -> Matrix {
-    precondition(columns == other.rows)
-    var result = Matrix(zeros: rows, other.columns)
-    guard rows > 0, other.columns > 0, columns > 0 else { return result }
-    cblas_dgemm(
-      CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(other.columns), Int32(columns),
-      1, values, Int32(rows), other.values, Int32(other.rows), 0, &result.values, Int32(rows))
-    return result
-  }
 }
 
 extension Matrix {

@@ -15,7 +15,8 @@ public struct JSONExporter: SuspectExporter {
           "fast_traces": .number(Double(analysis.fastTraces)), "slow_traces": .number(Double(analysis.slowTraces)),
           "fast_mean_ms": .number(analysis.fastMeanLatencyMillis), "slow_mean_ms": .number(analysis.slowMeanLatencyMillis),
           "gap_ms": .number(analysis.gapMillis), "within_endpoints_ms": .number(analysis.withinEndpointGapMillis),
-          "endpoint_mix_ms": .number(analysis.endpointMixMillis), "fdr": .number(analysis.falseDiscoveryRate),
+          "endpoint_mix_ms": .number(analysis.endpointMixMillis),
+          "unexplained_ms": .number(analysis.unexplainedMillis), "fdr": .number(analysis.falseDiscoveryRate),
           "significant": .bool(analysis.hasSignificantSuspect),
           "caveats": .strings(analysis.caveats),
         ])

@@ -58,6 +58,10 @@ public struct TableExporter: SuspectExporter {
     if listed.count < analysis.suspects.count {
       out += "(\(analysis.suspects.count - listed.count) suspects not significant; --all shows them)\n"
     }
+    out +=
+      "the \(analysis.findings.count) tested findings account for "
+      + "\(decimal(analysis.withinEndpointGapMillis - analysis.unexplainedMillis, 1)) ms of the "
+      + "within-endpoint gap; unexplained: \(decimal(analysis.unexplainedMillis, 1)) ms\n"
     let attributes = analysis.attributeEffects.filter { showAll || $0.matters(at: analysis.falseDiscoveryRate) }
       .prefix(limit)
     if !attributes.isEmpty {
