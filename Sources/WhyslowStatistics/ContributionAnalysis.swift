@@ -225,7 +225,11 @@ public enum ContributionAnalysis {
       }
     }
     let suspectMatrix = Matrix(rows: n, columns: groups.count, values: suspectValues)
-    let suspectDifferences = strata.differences(suspectMatrix, weights: unit)
+    // Differences are linear in the columns: a suspect's is the sum of its keys'.
+    func sumOverMembers(_ keyDifferences: [Double]) -> [Double] {
+      groups.map { group in group.members.reduce(0) { $0 + keyDifferences[$1] } }
+    }
+    let suspectDifferences = sumOverMembers(criticalDifferences)
 
     // Screening ridge on explanatory features and endpoint indicators.
     let explanatory = matrix.columns.indices.filter { matrix.columns[$0].kind.isExplanatory }
@@ -283,8 +287,9 @@ public enum ContributionAnalysis {
     let chunk = 25  // replicates per batched dgemm, to bound the weight matrix's memory
     for first in stride(from: 0, to: replicates.count, by: chunk) {
       let sets = Array(replicates[first..<min(first + chunk, replicates.count)])
-      let batched = strata.differences([testedColumns, critical, suspectMatrix], weightSets: sets)
-      let (testedDifferences, criticalSets, suspectSets) = (batched[0], batched[1], batched[2])
+      let batched = strata.differences([testedColumns, critical], weightSets: sets)
+      let (testedDifferences, criticalSets) = (batched[0], batched[1])
+      let suspectSets = criticalSets.map(sumOverMembers)
       let betas = bootstrapCoefficients(x, y, sets, ridge: ridge)
       for (offset, beta) in betas.enumerated() {
         guard let beta else { continue }
