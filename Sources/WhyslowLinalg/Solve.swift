@@ -148,3 +148,23 @@ extension Matrix {
     return result
   }
 }
+
+extension Matrix {
+  /// A[rows]ᵀ B[rows]: the product over a block of rows both share (BLAS `dgemm` on sub-matrix
+  /// views, no copies).
+  public func transposeTimes(_ other: Matrix, rows block: Range<Int>) -> Matrix {
+    precondition(rows == other.rows && block.lowerBound >= 0 && block.upperBound <= rows)
+    var result = Matrix(zeros: columns, other.columns)
+    guard !block.isEmpty, columns > 0, other.columns > 0 else { return result }
+    values.withUnsafeBufferPointer { a in
+      other.values.withUnsafeBufferPointer { b in
+        guard let a = a.baseAddress, let b = b.baseAddress else { return }
+        cblas_dgemm(
+          CblasColMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(other.columns),
+          Int32(block.count), 1, a + block.lowerBound, Int32(rows), b + block.lowerBound,
+          Int32(other.rows), 0, &result.values, Int32(columns))
+      }
+    }
+    return result
+  }
+}

@@ -205,7 +205,7 @@ public enum ContributionAnalysis {
     let unit = [Double](repeating: 1, count: n)
     let fastLatency = strata.batchMean(y, weights: unit, slow: false)
     let slowLatency = strata.batchMean(y, weights: unit, slow: true)
-    let within = strata.difference(y, weights: unit)
+    let within = strata.differences(Matrix(rows: n, columns: 1, values: y), weights: unit)[0]
 
     // Exact accounting over critical-path time, and the network growth of client keys.
     let criticalColumns = matrix.columns.indices.filter { matrix.columns[$0].kind == .criticalTime }
@@ -284,10 +284,11 @@ public enum ContributionAnalysis {
     var suspectDraws = [[Double]](repeating: [], count: groups.count)
     let x = Matrix(rows: n, columns: inferenceDesign.columns + 1, values: unit + inferenceDesign.values)
     let replicates = (0..<options.bootstrapReplicates).map { _ in strata.bootstrapWeights(&random) }
+    let orderedBlocks = [strata.cellOrdered(testedColumns), strata.cellOrdered(critical)]
     let chunk = 25  // replicates per batched dgemm, to bound the weight matrix's memory
     for first in stride(from: 0, to: replicates.count, by: chunk) {
       let sets = Array(replicates[first..<min(first + chunk, replicates.count)])
-      let batched = strata.differences([testedColumns, critical], weightSets: sets)
+      let batched = strata.differences(orderedBlocks, weightSets: sets)
       let (testedDifferences, criticalSets) = (batched[0], batched[1])
       let suspectSets = criticalSets.map(sumOverMembers)
       let betas = bootstrapCoefficients(x, y, sets, ridge: ridge)

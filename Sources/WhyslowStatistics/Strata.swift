@@ -46,51 +46,70 @@ struct Strata {
     return total > 0 ? sum / total : .nan
   }
 
-  /// Σₑ wₑ (mean over slow traces of e − mean over fast traces of e), wₑ the slow batch's
-  /// (weighted) share of endpoint e among comparable endpoints.
-  func difference(_ values: [Double], weights: [Double]) -> Double {
-    var result = 0.0
-    var slowTotal = 0.0
-    for endpoint in endpoints.indices where comparable[endpoint] {
-      let (fastMean, _) = mean(values, weights, rows[2 * endpoint])
-      let (slowMean, slowWeight) = mean(values, weights, rows[2 * endpoint + 1])
-      guard slowWeight > 0, fastMean.isFinite else { continue }
-      result += slowWeight * (slowMean - fastMean)
-      slowTotal += slowWeight
-    }
-    return slowTotal > 0 ? result / slowTotal : 0
-  }
-
-  /// `difference` of every column of `columns` at once.
+  /// For each column, Σₑ wₑ (mean over slow traces of e − mean over fast traces of e), wₑ the
+  /// slow batch's (weighted) share of endpoint e among endpoints both batches have. The
+  /// weighted sums per (endpoint, batch) cell are one BLAS `dgemm`, columnsᵀ × a (rows × cells)
+  /// matrix of cell weights.
   func differences(_ columns: Matrix, weights: [Double]) -> [Double] {
-    differences([columns], weightSets: [weights])[0][0]
+    var cellWeights = Matrix(zeros: cellOf.count, rows.count)
+    for (row, cell) in cellOf.enumerated() { cellWeights[row, cell] = weights[row] }
+    let sums = columns.transposeTimes(cellWeights)
+    return combine(columns: columns.columns, totals: cellTotals(weights)) { sums[$0, $1] }
   }
 
-  /// `difference` of every column of each matrix for each set of weights (bootstrap
-  /// replicates): result[matrix][set][column]. The weighted sums per (endpoint, batch) cell of
-  /// all sets are one BLAS `dgemm` per matrix, columnsᵀ × a (rows × sets·cells) matrix holding
-  /// each set's weights in its cell's column, built once for all matrices.
-  func differences(_ matrices: [Matrix], weightSets: [[Double]]) -> [[[Double]]] {
-    let cells = rows.count
-    var cellWeights = Matrix(zeros: cellOf.count, cells * weightSets.count)
-    for (set, weights) in weightSets.enumerated() {
-      for (row, cell) in cellOf.enumerated() { cellWeights[row, set * cells + cell] = weights[row] }
+  /// Columns whose rows are reordered so that each (endpoint, batch) cell is one block.
+  struct CellOrdered {
+    fileprivate let matrix: Matrix
+  }
+
+  /// `columns` with its rows in cell order, for `differences(_:weightSets:)`.
+  func cellOrdered(_ columns: Matrix) -> CellOrdered {
+    var values = [Double](repeating: 0, count: columns.values.count)
+    let order = rows.flatMap { $0 }
+    for column in 0..<columns.columns {
+      let base = column * columns.rows
+      for (position, row) in order.enumerated() { values[base + position] = columns.values[base + row] }
     }
-    let totalsOfSets = weightSets.map { weights in rows.map { cell in cell.reduce(0) { $0 + weights[$1] } } }
-    return matrices.map { columns in
-      let sums = columns.transposeTimes(cellWeights)
-      return totalsOfSets.enumerated().map { set, totals in
-      let compared = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
-      let slowTotal = compared.reduce(0) { $0 + totals[2 * $1 + 1] }
-      guard slowTotal > 0 else { return [Double](repeating: 0, count: columns.columns) }
-      return (0..<columns.columns).map { column in
-        compared.reduce(0) { sum, endpoint in
-          let slowCell = set * cells + 2 * endpoint + 1
-          let fastCell = set * cells + 2 * endpoint
-          return sum + totals[2 * endpoint + 1] / slowTotal
-            * (sums[column, slowCell] / totals[2 * endpoint + 1] - sums[column, fastCell] / totals[2 * endpoint])
-        }
+    return CellOrdered(matrix: Matrix(rows: columns.rows, columns: columns.columns, values: values))
+  }
+
+  /// `differences` of every column of each block for each set of weights (bootstrap
+  /// replicates): result[block][set][column]. Per cell, the weighted sums of all sets are one
+  /// BLAS `dgemm` over that cell's rows.
+  func differences(_ blocks: [CellOrdered], weightSets: [[Double]]) -> [[[Double]]] {
+    let order = rows.flatMap { $0 }
+    var ordered = Matrix(zeros: order.count, weightSets.count)
+    for (set, weights) in weightSets.enumerated() {
+      for (position, row) in order.enumerated() { ordered[position, set] = weights[row] }
+    }
+    var start = 0
+    let ranges = rows.map { cell -> Range<Int> in
+      defer { start += cell.count }
+      return start..<(start + cell.count)
+    }
+    let totals = weightSets.map(cellTotals)
+    return blocks.map { block in
+      let sums = ranges.map { block.matrix.transposeTimes(ordered, rows: $0) }  // per cell: columns × sets
+      return totals.enumerated().map { set, cellTotals in
+        combine(columns: block.matrix.columns, totals: cellTotals) { column, cell in sums[cell][column, set] }
       }
+    }
+  }
+
+  private func cellTotals(_ weights: [Double]) -> [Double] {
+    rows.map { cell in cell.reduce(0) { $0 + weights[$1] } }
+  }
+
+  /// Σₑ wₑ (sum(slow cell)/total(slow cell) − sum(fast cell)/total(fast cell)) per column, over
+  /// comparable endpoints with weight in both cells; `sum(column, cell)` gives the sums.
+  private func combine(columns: Int, totals: [Double], sum: (Int, Int) -> Double) -> [Double] {
+    let compared = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
+    let slowTotal = compared.reduce(0) { $0 + totals[2 * $1 + 1] }
+    guard slowTotal > 0 else { return [Double](repeating: 0, count: columns) }
+    return (0..<columns).map { column in
+      compared.reduce(0) { result, endpoint in
+        result + totals[2 * endpoint + 1] / slowTotal
+          * (sum(column, 2 * endpoint + 1) / totals[2 * endpoint + 1] - sum(column, 2 * endpoint) / totals[2 * endpoint])
       }
     }
   }
@@ -130,16 +149,6 @@ struct Strata {
       (endpoints[$0], Double(rows[2 * $0].count) / fastTotal, Double(rows[2 * $0 + 1].count) / slowTotal)
     }
     .sorted { ($0.slowShare, $1.endpoint) > ($1.slowShare, $0.endpoint) }
-  }
-
-  private func mean(_ values: [Double], _ weights: [Double], _ cell: [Int]) -> (mean: Double, weight: Double) {
-    var sum = 0.0
-    var total = 0.0
-    for row in cell {
-      sum += weights[row] * values[row]
-      total += weights[row]
-    }
-    return (total > 0 ? sum / total : .nan, total)
   }
 
   private func varianceOfMean(_ values: [Double], _ cell: [Int]) -> Double {
