@@ -59,6 +59,9 @@ public struct Suspect: Sendable {
   /// 95% bootstrap interval of the contribution, ms.
   public let ciLowMillis: Double
   public let ciHighMillis: Double
+  /// Two-sided p-value of its critical-path difference (the stratified difference over its
+  /// standard error).
+  public let pValue: Double
   /// The Benjamini–Hochberg q-value (across suspects) of its critical-path difference.
   public let qValue: Double
   /// The span keys it covers.
@@ -335,7 +338,8 @@ public enum ContributionAnalysis {
     }
     .sorted { ($0.contributionMillis, $1.key) > ($1.contributionMillis, $0.key) }
 
-    let suspectQ = benjaminiHochberg(suspectDifferences.indices.map { testOfDifference(suspectMatrix, $0, suspectDifferences[$0]) })
+    let suspectP = suspectDifferences.indices.map { testOfDifference(suspectMatrix, $0, suspectDifferences[$0]) }
+    let suspectQ = benjaminiHochberg(suspectP)
     let findingsByKey = Dictionary(grouping: findings, by: \.column.key)
     let suspects = groups.enumerated().map { index, group -> Suspect in
       let interval = percentileInterval(suspectDraws[index])
@@ -346,7 +350,7 @@ public enum ContributionAnalysis {
       return Suspect(
         name: group.name, service: group.service, contributionMillis: contribution,
         share: contribution / gap, ciLowMillis: interval.low, ciHighMillis: interval.high,
-        qValue: suspectQ[index], keys: keys, findings: evidence,
+        pValue: suspectP[index], qValue: suspectQ[index], keys: keys, findings: evidence,
         isSignificant: suspectQ[index] < options.falseDiscoveryRate && contribution > 0,
         exampleSlowTraceID: example(suspectMatrix.column(index)))
     }
@@ -360,13 +364,15 @@ public enum ContributionAnalysis {
       caveats.append(
         "nothing is significant at a false discovery rate of \(format(options.falseDiscoveryRate)): "
           + "the ranking below is a best guess, not a finding")
-      if let best = findings.first, best.pValue > 0, best.pValue.isFinite {
+      // Power: the standard error shrinks as 1/√n, so reaching z = 1.96 + 0.84 (5% two-sided,
+      // 80% power) needs (2.8/z)² times the traces of the smaller batch.
+      if let best = suspects.first, best.contributionMillis > 0, best.pValue > 0, best.pValue.isFinite {
         let z = inverseNormal(1 - best.pValue / 2)
         let needed = Double(min(fastCount, slowCount)) * pow(2.8 / max(z, 0.1), 2)
         if needed > Double(min(fastCount, slowCount)) && needed.isFinite {
           caveats.append(
-            "to detect an effect the size of the best guess (\(format(best.contributionMillis)) ms) with 80% "
-              + "power, each batch needs about \(Int(needed.rounded(.up))) traces")
+            "to detect an effect the size of the best guess (\(format(best.contributionMillis)) ms on "
+              + "\(best.name)) with 80% power, each batch needs about \(Int(needed.rounded(.up))) traces")
         }
       }
     }
