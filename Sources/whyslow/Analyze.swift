@@ -45,6 +45,11 @@ struct Analyze: ParsableCommand {
       valueName: "file"))
   var json: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Also write a self-contained HTML report to this file (replaced atomically).", valueName: "file"))
+  var html: String?
+
   @Option(help: "How many suspects the terminal table shows.")
   var top = 10
 
@@ -98,6 +103,10 @@ struct Analyze: ParsableCommand {
     if let json {
       try writeAtomically(JSONExporter().render(analysis), to: json)
       printError("wrote the analysis to \(json)")
+    }
+    if let html {
+      try writeAtomically(HTMLExporter().render(analysis), to: html)
+      printError("wrote the report to \(html)")
     }
     if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
   }

@@ -132,6 +132,16 @@ struct AnalyzeOptionsTests {
     #expect(significant.standardOutput.contains("(5 suspects not significant; --all shows them)"))
   }
 
+  @Test func htmlReportIsOneSelfContainedPage() throws {
+    let page = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-\(UUID().uuidString).html")
+    let run = try whyslow(["analyze", "--fast", "Datasets/demo/fast", "--slow", "Datasets/demo/slow", "--html", page.path])
+    #expect(run.status == 0)
+    let html = try String(contentsOf: page, encoding: .utf8)
+    #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</body></html>\n"))
+    #expect(html.contains("<tr><td>1</td><td>payment-db SELECT payments</td><td>63.5 ms</td>"))
+    #expect(!html.contains("<script") && !html.contains("http"))
+  }
+
   @Test func aControlPrintsBestGuessesAndSaysNothingIsSignificant() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-control-cli-\(UUID().uuidString)")
     _ = try whyslow(["generate", "--scenario", "control", "--fast", "150", "--slow", "150", "--seed", "4", "--out", folder.path])
