@@ -460,7 +460,10 @@ private struct Accumulator {
     var columns: [FeatureColumn] = []
     var matrixValues: [Double] = []
     matrixValues.reserveCapacity(candidates.count * rows)
-    for (column, values) in candidates {
+    // Explanatory columns first, outcomes after: the regression design is then a prefix of the
+    // matrix's storage and needs no copy.
+    let ordered = candidates.filter { $0.0.kind.isExplanatory } + candidates.filter { !$0.0.kind.isExplanatory }
+    for (column, values) in ordered {
       let varies = values.first.map { first in values.contains { $0 != first } } ?? false
       guard varies || !options.dropConstantColumns else {
         dropped.append((describe(column), "never varies"))

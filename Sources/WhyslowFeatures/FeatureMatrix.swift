@@ -125,7 +125,9 @@ public struct FeatureOptions: Sendable {
 /// is column-major, ready for BLAS. Times are in milliseconds. A key absent from a trace has
 /// 0 in all its columns (`count` tells absence apart).
 public struct FeatureMatrix: Sendable {
-  /// The schema: what each column measures, sorted by key, then feature.
+  /// The schema: what each column measures. Explanatory columns come first (by key, then
+  /// feature), then the outcome columns (`critical_time`, `start_offset`), so the explanatory
+  /// ones form one block at the start of `values`.
   public let columns: [FeatureColumn]
   /// Entries, column after column: trace `t`, column `j` is `values[j * traceCount + t]`.
   public let values: [Double]
@@ -165,24 +167,17 @@ public struct FeatureMatrix: Sendable {
     values[(column * traceCount)..<((column + 1) * traceCount)]
   }
 
-  /// The entries of the given columns, column after column, followed by `extra` columns of
-  /// traceCount entries each: a design ready for `Matrix`, copied column by column with memcpy.
-  public func columnMajor(_ selected: [Int], appending extra: [[Double]] = []) -> [Double] {
+  /// The entries of the given columns, column after column: a design ready for `Matrix`,
+  /// copied column by column with memcpy.
+  public func columnMajor(_ selected: [Int]) -> [Double] {
     let n = traceCount
-    let total = (selected.count + extra.count) * n
+    let total = selected.count * n
     return [Double](unsafeUninitializedCapacity: total) { buffer, initialized in
       guard let target = buffer.baseAddress, n > 0 else { return }
       values.withUnsafeBufferPointer { source in
         guard let from = source.baseAddress else { return }
         for (index, column) in selected.enumerated() {
           (target + index * n).initialize(from: from + column * n, count: n)
-        }
-      }
-      for (index, column) in extra.enumerated() {
-        precondition(column.count == n)
-        column.withUnsafeBufferPointer { source in
-          guard let from = source.baseAddress else { return }
-          (target + (selected.count + index) * n).initialize(from: from, count: n)
         }
       }
       initialized = total

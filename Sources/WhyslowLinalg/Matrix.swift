@@ -6,7 +6,8 @@ public struct Matrix: Sendable, Equatable {
   public let rows: Int
   /// Number of columns.
   public let columns: Int
-  /// Entries, column after column: entry (i, j) is `values[j * rows + i]`.
+  /// Entries, column after column: entry (i, j) is `values[j * rows + i]`. Only the first
+  /// `rows * columns` entries belong to the matrix (see `init(prefixOf:rows:columns:)`).
   public var values: [Double]
 
   /// A matrix from column-major `values`, which must hold `rows * columns` entries.
@@ -15,6 +16,15 @@ public struct Matrix: Sendable, Equatable {
     self.rows = rows
     self.columns = columns
     self.values = values
+  }
+
+  /// The matrix held in the first `rows * columns` entries of `storage`, sharing its buffer
+  /// (no copy while neither is mutated): the leading columns of a larger column-major array.
+  public init(prefixOf storage: [Double], rows: Int, columns: Int) {
+    precondition(rows >= 0 && columns >= 0 && storage.count >= rows * columns)
+    self.rows = rows
+    self.columns = columns
+    self.values = storage
   }
 
   /// A `rows` × `columns` matrix of zeros.

@@ -234,17 +234,19 @@ public enum ContributionAnalysis {
     }
     let suspectDifferences = sumOverMembers(criticalDifferences)
 
-    // Screening ridge on explanatory features and endpoint indicators.
+    // Screening ridge on explanatory features and endpoint indicators. When the explanatory
+    // columns lead the matrix's storage (as FeatureMatrix builds it) the design shares it.
     let explanatory = matrix.columns.indices.filter { matrix.columns[$0].kind.isExplanatory }
-    let indicators = strata.indicatorColumns()
-    let screeningDesign = Matrix(
-      rows: n, columns: explanatory.count + indicators.count,
-      values: matrix.columnMajor(explanatory, appending: indicators))
-    let system = StandardizedSystem(design: screeningDesign, response: y)
+    let design =
+      explanatory == Array(0..<explanatory.count)
+      ? Matrix(prefixOf: matrix.values, rows: n, columns: explanatory.count)
+      : Matrix(rows: n, columns: explanatory.count, values: matrix.columnMajor(explanatory))
+    let indicatorColumns = strata.indicatorColumns()
+    let indicators = Matrix(rows: n, columns: indicatorColumns.count, values: indicatorColumns.flatMap { $0 })
+    let system = StandardizedSystem(design: design, extra: indicators, response: y)
     let gcv = try system.generalizedCrossValidation(grid: RidgeRegression.penaltyGrid(rows: n))
     let screening = try system.fit(penalty: gcv.penalty)
-    // The design's first columns are the explanatory features (indicators follow).
-    let differences = Array(strata.differences(screeningDesign, weights: unit).prefix(explanatory.count))
+    let differences = strata.differences(design, weights: unit)
     let dropped = Set(screening.droppedColumns)
     let screened = explanatory.indices.filter { !dropped.contains($0) }
       .sorted {
@@ -252,19 +254,18 @@ public enum ContributionAnalysis {
       }
     // HC3 errors and normal p-values need residual degrees of freedom: keep at least
     // `minimumResidualDegrees` of them, or test nothing and say so.
-    let testable = max(0, n - indicators.count - 1 - minimumResidualDegrees)
+    let testable = max(0, n - indicators.columns - 1 - minimumResidualDegrees)
     let tested = Array(screened.prefix(min(options.testedFindings, testable)))
     guard !tested.isEmpty else {
       throw StatisticsError.tooFewTraces(
         fast: fastCount, slow: slowCount,
-        needed: (indicators.count + 2 + minimumResidualDegrees + 1) / 2 + 1)
+        needed: (indicators.columns + 2 + minimumResidualDegrees + 1) / 2 + 1)
     }
 
     // Inference on the tested features.
     let testedColumns = Matrix(rows: n, columns: tested.count, values: matrix.columnMajor(tested.map { explanatory[$0] }))
     let inferenceDesign = Matrix(
-      rows: n, columns: tested.count + indicators.count,
-      values: testedColumns.values + indicators.flatMap { $0 })
+      rows: n, columns: tested.count + indicators.columns, values: testedColumns.values + indicators.values)
     let ridge = stabilizingPenalty(inferenceDesign)
     let inference = try RobustRegression.fit(design: inferenceDesign, response: y, penalty: ridge)
     var pValues: [Double] = []

@@ -61,23 +61,43 @@ public struct StandardizedSystem: Sendable {
   private let responseSquares: Double
 
   public init(design: Matrix, response: [Double]) {
-    precondition(response.count == design.rows && design.rows > 0)
+    self.init(design: design, extra: Matrix(zeros: design.rows, 0), response: response)
+  }
+
+  /// The system of the columns of `design` followed by those of `extra` (a few indicator
+  /// columns, say), without copying either into one matrix: the Gram matrix is assembled from
+  /// `dsyrk` on each and `dgemm` across them.
+  public init(design: Matrix, extra: Matrix, response: [Double]) {
+    precondition(response.count == design.rows && extra.rows == design.rows && design.rows > 0)
     rows = design.rows
-    columns = design.columns
+    columns = design.columns + extra.columns
     let n = Double(design.rows)
-    let means = design.columnMeans()
+    let means = design.columnMeans() + extra.columnMeans()
     self.means = means
     let responseMean = response.reduce(0, +) / n
     self.responseMean = responseMean
     // ZcᵀZc = XᵀX − n·x̄x̄ᵀ: one dsyrk on the design as it is, no centered copy. The downdate
     // loses about (mean/sd)²·1e-16 of relative precision, negligible for latency features;
     // constant columns are found exactly, by their range, not by a variance near zero.
-    var centeredGram = design.gram()
-    for column in 0..<design.columns {
-      for row in 0..<design.columns { centeredGram[row, column] -= n * means[row] * means[column] }
+    let designGram = design.gram()
+    let cross = design.transposeTimes(extra)
+    let extraGram = extra.gram()
+    let p = design.columns
+    var centeredGram = Matrix(zeros: columns, columns)
+    for column in 0..<columns {
+      for row in 0..<columns {
+        let raw: Double
+        switch (row < p, column < p) {
+        case (true, true): raw = designGram[row, column]
+        case (true, false): raw = cross[row, column - p]
+        case (false, true): raw = cross[column, row - p]
+        case (false, false): raw = extraGram[row - p, column - p]
+        }
+        centeredGram[row, column] = raw - n * means[row] * means[column]
+      }
     }
-    let ranges = design.columnRanges()
-    let deviations = (0..<design.columns).map { column -> Double in
+    let ranges = design.columnRanges() + extra.columnRanges()
+    let deviations = (0..<columns).map { column -> Double in
       ranges[column].min == ranges[column].max ? 0 : (max(centeredGram[column, column], 0) / n).squareRoot()
     }
     self.deviations = deviations
@@ -93,7 +113,7 @@ public struct StandardizedSystem: Sendable {
     let centeredResponse = response.map { $0 - responseMean }
     responseSquares = centeredResponse.reduce(0) { $0 + $1 * $1 }
     // Zcᵀ(y − ȳ) = Xᵀ(y − ȳ): the centered response sums to zero.
-    let products = design.transposeTimes(centeredResponse)
+    let products = design.transposeTimes(centeredResponse) + extra.transposeTimes(centeredResponse)
     crossProducts = kept.map { products[$0] / deviations[$0] }
   }
 

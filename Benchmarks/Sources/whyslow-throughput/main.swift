@@ -98,8 +98,11 @@ if CommandLine.arguments.contains("--analysis") {
   let traces = 100_000
   let keys = 125
   var random = SeededRandom(seed: 42)
+  // Explanatory columns first, outcomes after, as FeatureMatrix(fast:slow:) lays them out.
   var columns: [FeatureColumn] = []
   var values: [Double] = []
+  var outcomeColumns: [FeatureColumn] = []
+  var outcomeValues: [Double] = []
   values.reserveCapacity(traces * keys * 8)
   var latency = [Double](repeating: 0, count: traces)
   let isSlow = (0..<traces).map { $0 >= traces / 2 }
@@ -109,15 +112,20 @@ if CommandLine.arguments.contains("--analysis") {
       random.lognormal(median: 2, sigma: 0.4) + (key == 7 && isSlow[row] ? 3 : 0)
     }
     for row in 0..<traces { latency[row] += critical[row] }
-    columns.append(FeatureColumn(key: spanKey, kind: .criticalTime))
-    values += critical
-    for kind in [FeatureKind.selfTime, .count, .wait, .error, .depth, .startOffset] {
+    outcomeColumns.append(FeatureColumn(key: spanKey, kind: .criticalTime))
+    outcomeValues += critical
+    outcomeColumns.append(FeatureColumn(key: spanKey, kind: .startOffset))
+    outcomeValues += critical.map { $0 * (0.5 + random.uniform()) }
+    for kind in [FeatureKind.selfTime, .count, .wait, .error, .depth] {
       columns.append(FeatureColumn(key: spanKey, kind: kind))
       values += critical.map { $0 * (0.5 + random.uniform()) }
     }
     columns.append(FeatureColumn(key: spanKey, kind: .attribute(key: "region", value: "eu")))
     values += (0..<traces).map { _ in random.chance(0.5) ? 1 : 0 }
   }
+  columns += outcomeColumns
+  values += outcomeValues
+  outcomeValues = []
   let matrix = FeatureMatrix(
     columns: columns, values: values, traceIDs: (0..<traces).map { String($0) }, isSlow: isSlow,
     latencyMillis: latency,
