@@ -11,8 +11,6 @@
 namespace whyslow {
 namespace {
 
-constexpr int64_t kNanosPerMicro = 1000;
-
 /// A span waiting for its trace's "processes" map, which may come after "spans"; its
 /// attributes are [attribute_begin, attribute_end) of the trace's attribute buffer.
 struct PendingSpan {
@@ -165,10 +163,10 @@ class JaegerReader {
       } else if (key == "operationName") {
         row.operation = text(content);
       } else if (key == "startTime") {
-        row.start_nanos = micros(content, "startTime", span.offset) * kNanosPerMicro;
+        row.start_nanos = nanos_from_micros(micros(content, "startTime", span.offset), "startTime", span.offset);
         has_start = true;
       } else if (key == "duration") {
-        row.duration_nanos = micros(content, "duration", span.offset) * kNanosPerMicro;
+        row.duration_nanos = nanos_from_micros(micros(content, "duration", span.offset), "duration", span.offset);
         has_duration = true;
       } else if (key == "processID") {
         span.process_id = text(content);

@@ -35,6 +35,15 @@ inline int64_t exact_nanos(value field) {
   return static_cast<int64_t>(nanos);
 }
 
+/// Microseconds (Jaeger, Zipkin) to nanoseconds, refusing values whose product overflows.
+inline int64_t nanos_from_micros(int64_t micros, const char *field, int64_t offset) {
+  int64_t nanos = 0;
+  if (__builtin_mul_overflow(micros, int64_t(1000), &nanos)) {
+    throw ParseError{WSL_ERROR_SCHEMA, std::string("\"") + field + "\" is out of range", offset};
+  }
+  return nanos;
+}
+
 /// A string field, viewed in the parser's string buffer (valid for the whole document).
 inline std::string_view text(value field) { return field.get_string(); }
 

@@ -86,6 +86,11 @@ whyslow::SpanKey wsl_span_table::span_key(std::string_view id) {
 
 void wsl_span_table::append(const whyslow::Row &row, const whyslow::Attribute *attributes,
                             size_t attribute_count) {
+  int64_t end = 0;
+  if (row.duration_nanos < 0 || __builtin_add_overflow(row.start_nanos, row.duration_nanos, &end)) {
+    ++quality.spans_without_timing;  // no end representable in 64-bit nanoseconds
+    return;
+  }
   trace_index.push_back(trace_for(row.trace()));
   span_id.push_back(row.span);
   bool has_parent = row.parent.present();

@@ -10,8 +10,6 @@
 namespace whyslow {
 namespace {
 
-constexpr int64_t kNanosPerMicro = 1000;
-
 class ZipkinReader {
  public:
   ZipkinReader(wsl_span_table &table, const char *base) : table_(table), base_(base) {}
@@ -45,6 +43,7 @@ class ZipkinReader {
     Row row;
     attributes_.clear();
     bool has_timestamp = false, has_duration = false;
+    const int64_t offset = offset_of(base_, span.current_location());
     for (auto field : span.get_object()) {
       std::string_view key = field.unescaped_key();
       value content = field.value();
@@ -55,10 +54,10 @@ class ZipkinReader {
       else if (key == "name") row.operation = text(content);
       else if (key == "kind") row.span_kind = span_kind_from_name(std::string_view(content.get_string()));
       else if (key == "timestamp") {
-        row.start_nanos = exact_int64(content) * kNanosPerMicro;
+        row.start_nanos = nanos_from_micros(exact_int64(content), "timestamp", offset);
         has_timestamp = true;
       } else if (key == "duration") {
-        row.duration_nanos = exact_int64(content) * kNanosPerMicro;
+        row.duration_nanos = nanos_from_micros(exact_int64(content), "duration", offset);
         has_duration = true;
       } else if (key == "localEndpoint") {
         row.service = endpoint_service(content);

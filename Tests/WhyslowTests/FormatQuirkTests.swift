@@ -154,6 +154,24 @@ struct FormatQuirkTests {
     #expect(table.durationNanos.sorted() == [300_000_000_000, 1_000_000_000_000])  // seconds
   }
 
+  @Test func timesBeyond64BitNanosecondsAreRefusedOrLeftOut() throws {
+    // 9,223,372,036,854,776 µs is one past what Int64 nanoseconds hold.
+    let overflow = try temporaryFile(
+      "overflow.json",
+      #"[{"traceId":"aa","id":"01","name":"x","timestamp":9223372036854776,"duration":10,"localEndpoint":{"serviceName":"s"}}]"#)
+    #expect {
+      try TraceReader.read(paths: [overflow])
+    } throws: { error in
+      String(describing: error) == "\(overflow):1:2: \"timestamp\" is out of range"
+    }
+    // A start that fits but an end that does not: the span has no usable timing.
+    let late = try temporaryFile(
+      "late.json",
+      #"[{"traceId":"aa","id":"01","name":"x","timestamp":9223372036854775,"duration":900,"localEndpoint":{"serviceName":"s"}},{"traceId":"aa","id":"02","parentId":"01","name":"y","timestamp":1,"duration":2,"localEndpoint":{"serviceName":"s"}}]"#)
+    let table = try TraceReader.read(paths: [late])
+    #expect(table.spanCount == 1 && table.quality.spansWithoutTiming == 1 && table.quality.orphanSpans == 1)
+  }
+
   @Test func gzipCompressedFilesAreReadTransparently() throws {
     let plain = packageRoot.appendingPathComponent("Datasets/demo/fast/traces-1.json").path
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-gz-\(UUID().uuidString)")
