@@ -106,3 +106,28 @@ struct StatisticsTests {
     #expect(contributions == contributions.sorted(by: >))
   }
 }
+
+struct BootstrapTests {
+  /// The one-step bootstrap used above `exactBootstrapLimit` traces must give the intervals the
+  /// exact refits give, to a small fraction of their width, on a batch large enough for it.
+  @Test func linearizedBootstrapAgreesWithExactRefits() throws {
+    let generated = try Generator.generate(GeneratorOptions(scenario: .slowSpan, fastTraces: 1500, slowTraces: 1500, seed: 8))
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-bootstrap-\(UUID().uuidString)")
+    try TraceWriter(format: .jaeger).write(generated.fast, to: folder.appendingPathComponent("fast"))
+    try TraceWriter(format: .jaeger).write(generated.slow, to: folder.appendingPathComponent("slow"))
+    let matrix = FeatureMatrix(
+      fast: try TraceReader.read(paths: [folder.appendingPathComponent("fast").path]),
+      slow: try TraceReader.read(paths: [folder.appendingPathComponent("slow").path]))
+    let exact = try ContributionAnalysis.analyze(matrix, options: AnalysisOptions(bootstrapReplicates: 100))
+    let linear = try ContributionAnalysis.analyze(
+      matrix, options: AnalysisOptions(bootstrapReplicates: 100, exactBootstrapLimit: 0))
+    let top = try #require(exact.findings.first)
+    let same = try #require(linear.findings.first { $0.column == top.column })
+    let width = top.ciHighMillis - top.ciLowMillis
+    #expect(width > 0)
+    #expect(abs(same.ciLowMillis - top.ciLowMillis) < 0.1 * width)
+    #expect(abs(same.ciHighMillis - top.ciHighMillis) < 0.1 * width)
+    // Point estimates and tests do not depend on the bootstrap.
+    #expect(same.contributionMillis == top.contributionMillis && same.qValue == top.qValue)
+  }
+}
