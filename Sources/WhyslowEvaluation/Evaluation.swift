@@ -112,8 +112,8 @@ public enum Evaluation {
         causeCount: max(1, generated.truth.causes.count), hasCause: item.scenario.hasCause,
         fast: [folder.appendingPathComponent("fast").path],
         slow: [folder.appendingPathComponent("slow").path], options: options
-      ) { suspects, keys in
-        rankOfCauses(generated.truth.causes, suspects: suspects, keys: keys)
+      ) { analysis, keys in
+        rankOfCauses(generated.truth.causes, suspects: analysis?.suspects.map(RankedSuspect.init) ?? [], keys: keys)
       }
     }
   }
@@ -127,20 +127,20 @@ public enum Evaluation {
         group: "real: \(item.fault)", label: "\(item.id) (\(item.root_cause_service))", causeCount: 1,
         hasCause: true, fast: item.fast.map(path), slow: item.slow.map(path),
         options: options
-      ) { suspects, keys in
-        let services = suspects.map { $0.service } + keys.map(\.service)
-        var seen: [String] = []
-        for service in services where !seen.contains(service) { seen.append(service) }
+      ) { analysis, keys in
+        // whyslow's service ranking, or the baselines' keys' services in order of first appearance.
+        var seen = analysis?.services.map(\.service) ?? []
+        for service in keys.map(\.service) where !seen.contains(service) { seen.append(service) }
         return seen.firstIndex(of: item.root_cause_service).map { $0 + 1 }
       }
     }
   }
 
-  /// Analyses one case; `rank` maps (whyslow's suspects, or a baseline's keys as services and
-  /// keys) to the rank of the truth.
+  /// Analyses one case; `rank` maps whyslow's analysis (with no keys), or a baseline's ranked
+  /// keys (with no analysis), to the rank of the truth.
   private static func evaluate(
     group: String, label: String, causeCount: Int, hasCause: Bool, fast: [String], slow: [String], options: AnalysisOptions,
-    rank: (_ suspects: [RankedSuspect], _ keys: [SpanKey]) -> Int?
+    rank: (_ analysis: LatencyAnalysis?, _ keys: [SpanKey]) -> Int?
   ) -> CaseOutcome {
     let start = DispatchTime.now().uptimeNanoseconds
     do {
@@ -149,12 +149,11 @@ public enum Evaluation {
       let matrix = FeatureMatrix(fast: fastTable, slow: slowTable)
       let analysis = try ContributionAnalysis.analyze(matrix, options: options)
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      let suspects = analysis.suspects.map(RankedSuspect.init)
       return CaseOutcome(
         group: group, label: label, causeCount: causeCount, hasCause: hasCause,
-        whyslow: MethodOutcome(rank: rank(suspects, [])),
-        byDuration: MethodOutcome(rank: rank([], Baselines.byMeanSpanDuration(fastTable, slowTable))),
-        bySelfTime: MethodOutcome(rank: rank([], Baselines.byMeanSelfTime(matrix))),
+        whyslow: MethodOutcome(rank: rank(analysis, [])),
+        byDuration: MethodOutcome(rank: rank(nil, Baselines.byMeanSpanDuration(fastTable, slowTable))),
+        bySelfTime: MethodOutcome(rank: rank(nil, Baselines.byMeanSelfTime(matrix))),
         significant: analysis.hasSignificantSuspect, seconds: seconds, failure: nil)
     } catch {
       return CaseOutcome(

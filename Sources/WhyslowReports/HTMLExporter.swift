@@ -45,13 +45,17 @@ public struct HTMLExporter: SuspectExporter {
       })
     body += table(
       caption: "Tested findings (the CSV rows)",
-      header: ["rank", "span", "feature", "peer", "contribution", "95% interval", "share", "p", "q", "fast mean", "slow mean"],
+      header: [
+        "rank", "span", "feature", "peer", "contribution", "95% interval", "share", "p", "q", "coefficient",
+        "HC3 s.e.", "fast mean", "slow mean",
+      ],
       rows: analysis.findings.enumerated().map { index, finding in
         [
           String(index + 1), escape(finding.column.key.description), escape(finding.column.kind.name),
           escape(finding.column.peerService), millis(finding.contributionMillis),
           interval(finding.ciLowMillis, finding.ciHighMillis), percent(finding.share),
-          scientific(finding.pValue), scientific(finding.qValue), decimal(finding.fastMean, 3),
+          scientific(finding.pValue), scientific(finding.qValue), decimal(finding.coefficient, 4),
+          decimal(finding.coefficientStandardError, 4), decimal(finding.fastMean, 3),
           decimal(finding.slowMean, 3),
         ]
       })

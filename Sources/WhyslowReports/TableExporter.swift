@@ -58,6 +58,8 @@ public struct TableExporter: SuspectExporter {
     if listed.count < analysis.suspects.count {
       out += "(\(analysis.suspects.count - listed.count) suspects not significant; --all shows them)\n"
     }
+    let services = analysis.services.prefix(5).map { "\($0.service) \(decimal($0.contributionMillis, 1)) ms" }
+    if !services.isEmpty { out += "by service: " + services.joined(separator: ", ") + "\n" }
     out +=
       "the \(analysis.findings.count) tested findings account for "
       + "\(decimal(analysis.withinEndpointGapMillis - analysis.unexplainedMillis, 1)) ms of the "

@@ -8,6 +8,11 @@ import WhyslowLinalg
 public struct Finding: Sendable {
   /// The span key and the feature measured (and the callee for `network_gap`).
   public let column: FeatureColumn
+  /// βⱼ: ms of latency per unit of the feature (least squares on the tested features and
+  /// endpoint indicators).
+  public let coefficient: Double
+  /// The coefficient's HC3 standard error.
+  public let coefficientStandardError: Double
   /// βⱼ · dⱼ: the coefficient times the within-endpoint difference of means, ms of latency.
   public let contributionMillis: Double
   /// `contributionMillis` as a fraction of the gap.
@@ -116,6 +121,18 @@ public struct LatencyAnalysis: Sendable {
   public let suspects: [Suspect]
   /// Attribute values whose prevalence differs between the batches, most significant first.
   public let attributeEffects: [AttributeEffect]
+
+  /// Services by the critical-path growth of their suspects (a network suspect counts for its
+  /// callee), largest first: the service-level answer. Only growth counts (positive
+  /// contributions), so a service that got faster somewhere is not credited for it.
+  public var services: [(service: String, contributionMillis: Double)] {
+    var total: [String: Double] = [:]
+    for suspect in suspects where suspect.contributionMillis > 0 {
+      total[suspect.service, default: 0] += suspect.contributionMillis
+    }
+    return total.map { (service: $0.key, contributionMillis: $0.value) }
+      .sorted { ($0.contributionMillis, $1.service) > ($1.contributionMillis, $0.service) }
+  }
   /// The ridge penalty chosen by GCV for screening (standardized scale).
   public let penalty: Double
   /// The false discovery rate findings are judged at.
@@ -327,7 +344,9 @@ public enum ContributionAnalysis {
       let values = matrix.column(column)
       let interval = percentileInterval(contributionDraws[position])
       return Finding(
-        column: matrix.columns[column], contributionMillis: contributions[position],
+        column: matrix.columns[column], coefficient: inference.coefficients[position + 1],
+        coefficientStandardError: inference.standardErrors[position + 1],
+        contributionMillis: contributions[position],
         share: contributions[position] / gap, ciLowMillis: interval.low, ciHighMillis: interval.high,
         pValue: pValues[position], qValue: qValues[position],
         fastMean: strata.batchMean(Array(values), weights: unit, slow: false),

@@ -131,3 +131,19 @@ struct BootstrapTests {
     #expect(same.contributionMillis == top.contributionMillis && same.qValue == top.qValue)
   }
 }
+
+struct RealCaseTests {
+  /// Nezha TT-2023-01-30-1151: network delay injected on ts-contacts-service; its callers'
+  /// client spans grow while its own server spans do not. The service-level answer must name it.
+  @Test func networkDelayOnARealTrainTicketCaseNamesTheCallee() throws {
+    let nezha = realDatasets.appendingPathComponent("nezha")
+    let fast = try TraceReader.read(paths: [nezha.appendingPathComponent("construct_data/2023-01-30/trace/11_39_trace.csv").path])
+    let slow = try TraceReader.read(
+      paths: ["11_51", "11_52", "11_53"].map { nezha.appendingPathComponent("rca_data/2023-01-30/trace/\($0)_trace.csv").path })
+    let analysis = try ContributionAnalysis.analyze(FeatureMatrix(fast: fast, slow: slow))
+    #expect(analysis.services.first?.service == "ts-contacts-service")
+    #expect(analysis.suspects.first?.name == "network to ts-contacts-service")
+    let finding = try #require(analysis.findings.first)
+    #expect(finding.coefficientStandardError > 0 && finding.coefficient.isFinite)
+  }
+}
