@@ -12,10 +12,18 @@ struct Analyze: ParsableCommand {
     discussion: """
       Reads traces from files or directories (searched recursively): Jaeger JSON, OTLP JSON \
       (also JSON Lines), Zipkin v2 JSON or span-table CSV, any of them gzip-compressed, the \
-      format detected per file (see `whyslow inspect --help`). Each trace becomes a vector of span features (per \
-      service and operation: summed self-time); trace latency is regressed on them with \
-      LAPACK, and each feature's contribution to the gap in mean latency is its coefficient \
-      times the difference of its means between the batches.
+      format detected per file (see `whyslow inspect --help`).
+
+      Every trace becomes span features per service and operation (self-time, critical-path \
+      time, count, start offset, wait, network gap, errors, depth, attributes). Traces are \
+      compared within their entry point; the gap splits into a within-endpoint part and the \
+      endpoint mix. Suspects are the span keys whose critical-path time grew (that accounting \
+      adds up to the within-endpoint gap exactly), or the network to a callee; findings say \
+      why: a ridge regression of latency on the features (LAPACK, penalty by generalized \
+      cross-validation), each feature's contribution = coefficient × difference of means, \
+      tested with HC3 errors. Every number carries a 95% bootstrap interval and a \
+      Benjamini–Hochberg q-value; with nothing significant the table says so and shows best \
+      guesses.
 
       The ranking goes to standard output; what was read goes to standard error.
 

@@ -7,8 +7,10 @@ struct Whyslow: ParsableCommand {
     abstract: "Statistical root-cause analysis of request latency from traces.",
     discussion: """
       Give whyslow a batch of fast traces and a batch of slow traces of the same service. It \
-      turns every trace into span features, regresses latency on them across all traces, and \
-      ranks the spans that explain how much slower the slow batch is, in milliseconds.
+      turns every trace into span features, accounts for the latency gap on the critical path, \
+      regresses latency on the features across all traces, and ranks the spans that explain \
+      how much slower the slow batch is, in milliseconds, with intervals and q-values. \
+      `whyslow diff` compares two single traces exactly.
       """,
     version: "0.1.0",
     subcommands: [Analyze.self, Diff.self, Inspect.self, Generate.self, Eval.self]
