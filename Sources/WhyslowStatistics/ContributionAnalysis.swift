@@ -407,7 +407,11 @@ public enum ContributionAnalysis {
         }
       }
     }
-    if strata.excludedTraces > 0 {
+    if strata.excludedTraces == n {
+      caveats.append(
+        "the batches share no entry point: the whole gap is endpoint mix, and no span can be "
+          + "compared like with like; analyze batches of the same endpoints")
+    } else if strata.excludedTraces > 0 {
       caveats.append(
         "\(strata.excludedTraces) traces enter at endpoints only one batch has; they count in the "
           + "endpoint mix, not in the comparison")

@@ -132,6 +132,16 @@ struct AnalyzeOptionsTests {
     #expect(significant.standardOutput.contains("(5 suspects not significant; --all shows them)"))
   }
 
+  @Test func batchesWithoutASharedEntryPointAreSaidToBeIncomparable() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-ml-\(UUID().uuidString)")
+    _ = try whyslow(["generate", "--scenario", "control", "--topology", "ml", "--fast", "30", "--slow", "30", "--out", folder.path])
+    let run = try whyslow(["analyze", "--fast", "Datasets/demo/fast", "--slow", folder.appendingPathComponent("slow").path])
+    #expect(run.status == 0)
+    #expect(run.standardOutput.contains("gap:  "))
+    #expect(run.standardOutput.contains("= 0.0 ms within endpoints"))
+    #expect(run.standardOutput.contains("caution: the batches share no entry point"))
+  }
+
   @Test func htmlReportIsOneSelfContainedPage() throws {
     let page = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-\(UUID().uuidString).html")
     let run = try whyslow(["analyze", "--fast", "Datasets/demo/fast", "--slow", "Datasets/demo/slow", "--html", page.path])
