@@ -1,4 +1,5 @@
 import Foundation
+import WhyslowReports
 
 /// The evaluation table: per cause kind, how often each method named the culprit first (AC@1)
 /// and in its top 3 (AC@3), false alarms where there is no cause, and whyslow's runtime.
@@ -29,13 +30,7 @@ public struct EvaluationReport {
       out += "|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
       out += rows.map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n") + "\n"
     } else {
-      let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-      for line in [header] + rows {
-        out += line.enumerated().map { column, cell in
-          column == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-            : String(repeating: " ", count: widths[column] - cell.count) + cell
-        }.joined(separator: "  ") + "\n"
-      }
+      out += alignedColumns([header] + rows, leftAligned: [0])
     }
     for failure in failures { out += (markdown ? "\n- not analysed: " : "not analysed: ") + failure + "\n" }
     let misses = outcomes.filter { $0.hasCause && ($0.whyslow.rank ?? .max) > $0.causeCount }

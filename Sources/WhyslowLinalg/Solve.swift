@@ -123,8 +123,8 @@ public struct SymmetricEigen: Sendable {
 }
 
 extension Matrix {
-  /// The matrix with row i multiplied by `weights[i]` (BLAS `dscal` per column on a strided
-  /// view would be slower than this single pass; `dsbmv`-style kernels do not apply).
+  /// The matrix with row i multiplied by `weights[i]` (an elementwise pass: BLAS has no
+  /// row-scaling kernel).
   public func scalingRows(by weights: [Double]) -> Matrix {
     precondition(weights.count == rows)
     var result = self

@@ -43,3 +43,22 @@ func scientific(_ value: Double) -> String {
   guard value.isFinite else { return "" }
   return value >= 0.001 || value == 0 ? String(format: "%.4f", value) : String(format: "%.3e", value)
 }
+
+/// A signed decimal ("+1.5", "-0.2"); empty for NaN.
+func signedDecimal(_ value: Double, _ digits: Int) -> String {
+  value.isNaN ? "" : (value >= 0 ? "+" : "") + decimal(value, digits)
+}
+
+/// Rows as text columns joined by two spaces. Columns in `leftAligned` are padded on the right
+/// (except the last column, which is never padded), the others on the left, as numbers are.
+package func alignedColumns(_ rows: [[String]], leftAligned: Set<Int>) -> String {
+  guard let width = rows.first?.count else { return "" }
+  let widths = (0..<width).map { column in rows.map { $0[column].count }.max() ?? 0 }
+  return rows.map { row in
+    row.enumerated().map { column, cell in
+      let padding = String(repeating: " ", count: widths[column] - cell.count)
+      guard leftAligned.contains(column) else { return padding + cell }
+      return column == row.count - 1 ? cell : cell + padding
+    }.joined(separator: "  ")
+  }.joined(separator: "\n") + "\n"
+}

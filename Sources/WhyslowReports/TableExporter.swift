@@ -73,16 +73,12 @@ public struct TableExporter: SuspectExporter {
           + attributes.map {
             [
               decimal($0.fastPrevalence * 100, 0) + "%", decimal($0.slowPrevalence * 100, 0) + "%",
-              qText($0.prevalenceQValue), signed($0.carriedMillis) + " ms", signed($0.slowdownWithValueMillis) + " ms",
+              qText($0.prevalenceQValue), signedDecimal($0.carriedMillis, 1) + " ms", signedDecimal($0.slowdownWithValueMillis, 1) + " ms",
               qText($0.slowdownQValue), "\($0.column.kind.name) on \($0.column.key)",
             ]
           })
     }
     return out
-  }
-
-  private func signed(_ value: Double) -> String {
-    value.isNaN ? "" : (value >= 0 ? "+" : "") + decimal(value, 1)
   }
 
   private func qText(_ q: Double) -> String {
@@ -91,13 +87,6 @@ public struct TableExporter: SuspectExporter {
 
   /// Rows padded to aligned columns: all but the last right-aligned.
   private func aligned(_ rows: [[String]]) -> String {
-    guard let width = rows.first?.count else { return "" }
-    let widths = (0..<width).map { column in rows.map { $0[column].count }.max() ?? 0 }
-    return rows.map { row in
-      row.enumerated().map { column, cell in
-        let padding = String(repeating: " ", count: widths[column] - cell.count)
-        return column < row.count - 1 ? padding + cell : cell
-      }.joined(separator: "  ")
-    }.joined(separator: "\n") + "\n"
+    alignedColumns(rows, leftAligned: [(rows.first?.count ?? 1) - 1])
   }
 }

@@ -21,13 +21,7 @@ public struct TraceDifferenceReport {
       ]
     }
     let header = ["critical path", "self-time", "spans", "span key"]
-    let table = [header] + rows
-    let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
-    for row in table {
-      out += row.enumerated().map { column, cell in
-        column == row.count - 1 ? cell : String(repeating: " ", count: widths[column] - cell.count) + cell
-      }.joined(separator: "  ") + "\n"
-    }
+    out += alignedColumns([header] + rows, leftAligned: [header.count - 1])
     let shown = difference.keys.prefix(limit).reduce(0) { $0 + $1.criticalMillis }
     let total = difference.keys.reduce(0) { $0 + $1.criticalMillis }
     if difference.keys.count > limit {
@@ -36,5 +30,5 @@ public struct TraceDifferenceReport {
     return out
   }
 
-  private func signed(_ value: Double) -> String { (value >= 0 ? "+" : "") + decimal(value, 3) }
+  private func signed(_ value: Double) -> String { signedDecimal(value, 3) }
 }

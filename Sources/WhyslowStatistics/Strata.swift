@@ -12,6 +12,9 @@ struct Strata {
   private let cellOf: [Int]
   /// Rows of each cell.
   private let rows: [[Int]]
+  /// All rows, cell after cell, and each cell's range in that order.
+  private let cellOrder: [Int]
+  private let cellRanges: [Range<Int>]
   /// Whether each endpoint has traces in both batches.
   private let comparable: [Bool]
   private let endpoints: [SpanKey]
@@ -26,6 +29,12 @@ struct Strata {
     var rows = [[Int]](repeating: [], count: 2 * keys.count)
     for (row, cell) in cellOf.enumerated() { rows[cell].append(row) }
     self.rows = rows
+    cellOrder = rows.flatMap { $0 }
+    var start = 0
+    cellRanges = rows.map { cell in
+      defer { start += cell.count }
+      return start..<(start + cell.count)
+    }
     comparable = keys.indices.map { !rows[2 * $0].isEmpty && !rows[2 * $0 + 1].isEmpty }
     endpoints = keys
   }
@@ -64,11 +73,10 @@ struct Strata {
 
   /// `columns` with its rows in cell order, for `differences(_:weightSets:)`.
   func cellOrdered(_ columns: Matrix) -> CellOrdered {
-    var values = [Double](repeating: 0, count: columns.values.count)
-    let order = rows.flatMap { $0 }
+    var values = [Double](repeating: 0, count: columns.rows * columns.columns)
     for column in 0..<columns.columns {
       let base = column * columns.rows
-      for (position, row) in order.enumerated() { values[base + position] = columns.values[base + row] }
+      for (position, row) in cellOrder.enumerated() { values[base + position] = columns.values[base + row] }
     }
     return CellOrdered(matrix: Matrix(rows: columns.rows, columns: columns.columns, values: values))
   }
@@ -77,19 +85,13 @@ struct Strata {
   /// replicates): result[block][set][column]. Per cell, the weighted sums of all sets are one
   /// BLAS `dgemm` over that cell's rows.
   func differences(_ blocks: [CellOrdered], weightSets: [[Double]]) -> [[[Double]]] {
-    let order = rows.flatMap { $0 }
-    var ordered = Matrix(zeros: order.count, weightSets.count)
+    var ordered = Matrix(zeros: cellOrder.count, weightSets.count)
     for (set, weights) in weightSets.enumerated() {
-      for (position, row) in order.enumerated() { ordered[position, set] = weights[row] }
-    }
-    var start = 0
-    let ranges = rows.map { cell -> Range<Int> in
-      defer { start += cell.count }
-      return start..<(start + cell.count)
+      for (position, row) in cellOrder.enumerated() { ordered[position, set] = weights[row] }
     }
     let totals = weightSets.map(cellTotals)
     return blocks.map { block in
-      let sums = ranges.map { block.matrix.transposeTimes(ordered, rows: $0) }  // per cell: columns × sets
+      let sums = cellRanges.map { block.matrix.transposeTimes(ordered, rows: $0) }  // per cell: columns × sets
       return totals.enumerated().map { set, cellTotals in
         combine(columns: block.matrix.columns, totals: cellTotals) { column, cell in sums[cell][column, set] }
       }
