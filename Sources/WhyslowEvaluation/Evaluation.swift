@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import WhyslowFeatures
 import WhyslowIngest
+import WhyslowReports
 import WhyslowStatistics
 
 /// One generated case of the evaluation suite.
@@ -112,14 +113,15 @@ public enum Evaluation {
         causeCount: max(1, generated.truth.causes.count), hasCause: item.scenario.hasCause,
         fast: [folder.appendingPathComponent("fast").path],
         slow: [folder.appendingPathComponent("slow").path], options: options
-      ) { analysis, keys in
-        rankOfCauses(generated.truth.causes, suspects: analysis?.suspects.map(RankedSuspect.init) ?? [], keys: keys)
+      ) { rows, keys in
+        rankOfCauses(generated.truth.causes, suspects: rows, keys: keys)
       }
     }
   }
 
-  /// Runs the real cases, service-level: a suspect counts for its service (a network gap for
-  /// its callee), and the first rank at which the faulty service appears is the rank.
+  /// Runs the real cases, service-level: the services of the CSV's suspect rows in order
+  /// (`suspect_service`: a network gap counts for its callee), and the first rank at which the
+  /// faulty service appears is the rank.
   public static func run(_ manifest: RealManifest, options: AnalysisOptions) -> [CaseOutcome] {
     manifest.cases.map { item in
       let path = { (relative: String) in (manifest.root as NSString).appendingPathComponent(relative) }
@@ -127,20 +129,22 @@ public enum Evaluation {
         group: "real: \(item.fault)", label: "\(item.id) (\(item.root_cause_service))", causeCount: 1,
         hasCause: true, fast: item.fast.map(path), slow: item.slow.map(path),
         options: options
-      ) { analysis, keys in
-        // whyslow's service ranking, or the baselines' keys' services in order of first appearance.
-        var seen = analysis?.services.map(\.service) ?? []
-        for service in keys.map(\.service) where !seen.contains(service) { seen.append(service) }
+      ) { rows, keys in
+        // Services in order of first appearance: of whyslow's CSV rows, or of a baseline's keys.
+        var seen: [String] = []
+        for service in rows.map(\.service) + keys.map(\.service) where !seen.contains(service) {
+          seen.append(service)
+        }
         return seen.firstIndex(of: item.root_cause_service).map { $0 + 1 }
       }
     }
   }
 
-  /// Analyses one case; `rank` maps whyslow's analysis (with no keys), or a baseline's ranked
-  /// keys (with no analysis), to the rank of the truth.
+  /// Analyses one case; `rank` maps whyslow's ranking as its CSV export reads (with no keys),
+  /// or a baseline's ranked keys (with no rows), to the rank of the truth.
   private static func evaluate(
     group: String, label: String, causeCount: Int, hasCause: Bool, fast: [String], slow: [String], options: AnalysisOptions,
-    rank: (_ analysis: LatencyAnalysis?, _ keys: [SpanKey]) -> Int?
+    rank: (_ rows: [RankedSuspect], _ keys: [SpanKey]) -> Int?
   ) -> CaseOutcome {
     let start = DispatchTime.now().uptimeNanoseconds
     do {
@@ -151,9 +155,9 @@ public enum Evaluation {
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       return CaseOutcome(
         group: group, label: label, causeCount: causeCount, hasCause: hasCause,
-        whyslow: MethodOutcome(rank: rank(analysis, [])),
-        byDuration: MethodOutcome(rank: rank(nil, Baselines.byMeanSpanDuration(fastTable, slowTable))),
-        bySelfTime: MethodOutcome(rank: rank(nil, Baselines.byMeanSelfTime(matrix))),
+        whyslow: MethodOutcome(rank: rank(RankedSuspect.rows(ofCSV: CSVExporter().render(analysis)), [])),
+        byDuration: MethodOutcome(rank: rank([], Baselines.byMeanSpanDuration(fastTable, slowTable))),
+        bySelfTime: MethodOutcome(rank: rank([], Baselines.byMeanSelfTime(matrix))),
         significant: analysis.hasSignificantSuspect, seconds: seconds, failure: nil)
     } catch {
       return CaseOutcome(
@@ -181,23 +185,68 @@ public enum Evaluation {
   }
 }
 
-/// A suspect as the evaluation matches it.
+/// A suspect row of the exported CSV, as the evaluation matches it: what a user acting on the
+/// export reads.
 struct RankedSuspect {
+  /// `suspect_service`: the service the suspect is charged to (the callee for a network gap).
   let service: String
-  let keys: Set<SpanKey>
+  let key: SpanKey
   let callee: String?
 
-  init(_ suspect: Suspect) {
-    service = suspect.service
-    keys = Set(suspect.keys)
-    callee = suspect.name.hasPrefix("network to ") ? suspect.service : nil
+  /// The `level` = `suspect` rows of a CSV document in order.
+  static func rows(ofCSV document: String) -> [RankedSuspect] {
+    let records = parseCSV(document)
+    guard let header = records.first else { return [] }
+    let column = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    guard let level = column["level"], let service = column["service"], let operation = column["operation"],
+      let feature = column["feature"], let peer = column["peer_service"], let charged = column["suspect_service"]
+    else { return [] }
+    return records.dropFirst().filter { $0.count == header.count && $0[level] == "suspect" }.map { row in
+      RankedSuspect(
+        service: row[charged], key: SpanKey(service: row[service], operation: row[operation]),
+        callee: row[feature] == "network_gap" ? row[peer] : nil)
+    }
   }
 
   func matches(_ culprit: Culprit) -> Bool {
     culprit.operation.isEmpty
       ? callee == culprit.service
-      : keys.contains { $0.service == culprit.service && $0.operation == culprit.operation }
+      : key.service == culprit.service && key.operation == culprit.operation
   }
+}
+
+/// RFC 4180 records: fields split at commas outside quotes, doubled quotes unescaped.
+func parseCSV(_ document: String) -> [[String]] {
+  var records: [[String]] = []
+  var record: [String] = []
+  var field = ""
+  var quoted = false
+  var characters = document.makeIterator()
+  var pending: Character? = nil
+  while let character = pending ?? characters.next() {
+    pending = nil
+    if quoted {
+      if character == "\"" {
+        let next = characters.next()
+        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+      } else {
+        field.append(character)
+      }
+    } else if character == "\"" {
+      quoted = true
+    } else if character == "," {
+      record.append(field)
+      field = ""
+    } else if character == "\n" {
+      record.append(field)
+      records.append(record)
+      (record, field) = ([], "")
+    } else {
+      field.append(character)
+    }
+  }
+  if !field.isEmpty || !record.isEmpty { records.append(record + [field]) }
+  return records
 }
 
 /// The rankings people make by hand.

@@ -18,13 +18,81 @@ extension FeatureMatrix {
       accumulator.add(batch, firstRow: firstRow)
       firstRow += batch.table.traceCount
     }
+    let endpoints = Endpoints(batches, keys, rule: options.endpointRule)
     self = accumulator.matrix(
       keys: keys.keys,
       traceIDs: batches.flatMap { batch in (0..<batch.table.traceCount).map(batch.table.traceID) },
       isSlow: [Bool](repeating: false, count: fast.traceCount)
         + [Bool](repeating: true, count: slow.traceCount),
       latencyMillis: batches.flatMap { batch in batch.roots.map { millis(batch.table.durationNanos[$0]) } },
-      entryPoints: batches.flatMap { batch in batch.roots.map { batch.baseKey(of: $0, keys) } })
+      entryPoints: endpoints.keys, endpointNote: endpoints.note,
+      parentKeys: Self.usualParents(batches, keys.keys))
+  }
+
+  /// Each key's most frequent synchronous parent key (ties: the smaller key).
+  private static func usualParents(_ batches: [BatchSpans], _ keys: [SpanKey]) -> [SpanKey: SpanKey] {
+    var pairs: [Int64: Int] = [:]
+    for batch in batches {
+      let table = batch.table
+      for span in 0..<table.spanCount where table.parentIndex[span] >= 0 && table.edgeKind[span] != .followsFrom {
+        let parent = Int(table.parentIndex[span])
+        pairs[Int64(batch.key[span]) << 32 | Int64(batch.key[parent]), default: 0] += 1
+      }
+    }
+    var best: [Int32: (parent: Int32, count: Int)] = [:]
+    for (pair, count) in pairs {
+      let (key, parent) = (Int32(pair >> 32), Int32(truncatingIfNeeded: pair))
+      if let current = best[key],
+        (current.count, keys[Int(parent)]) >= (count, keys[Int(current.parent)]) { continue }
+      best[key] = (parent, count)
+    }
+    return Dictionary(uniqueKeysWithValues: best.map { (keys[Int($0.key)], keys[Int($0.value.parent)]) })
+  }
+}
+
+/// Each trace's entry point by an `EndpointRule`, and the rule used in words.
+private struct Endpoints {
+  static let routeAttributes = ["http.route", "http.target", "url.path"]
+  let keys: [SpanKey]
+  let note: String
+
+  init(_ batches: [BatchSpans], _ registry: KeyRegistry, rule: EndpointRule) {
+    let roots = batches.flatMap { batch in batch.roots.map { batch.baseKey(of: $0, registry) } }
+    var frequency: [SpanKey: Int] = [:]
+    for key in roots { frequency[key, default: 0] += 1 }
+    let dominant = frequency.max { ($0.value, $1.key) < ($1.value, $0.key) }
+    let share = Double(dominant?.value ?? 0) / Double(max(roots.count, 1))
+    let wildcard = dominant.map { $0.key.operation.contains("*") || $0.key.operation == "/" } ?? false
+    let routes = batches.flatMap { $0.rootRoutes(registry) }
+    let children = batches.flatMap { $0.firstServerBelowRoot(registry) }
+    func derived(_ values: [SpanKey?]) -> [SpanKey] { zip(values, roots).map { $0 ?? $1 } }
+    let because =
+      dominant.map {
+        wildcard
+          ? "the root operation \($0.key) is a wildcard"
+          : "one root operation, \($0.key), covers \(Int((share * 100).rounded(.down)))% of traces"
+      } ?? ""
+    let routeCount = Set(routes.compactMap { $0 }).count
+    switch rule {
+    case .root:
+      (keys, note) = (roots, "endpoints: root span keys (--endpoint-by root)")
+    case .route:
+      (keys, note) = (derived(routes), "endpoints: route attributes of root spans (--endpoint-by route)")
+    case .child:
+      (keys, note) = (derived(children), "endpoints: first server span below the root (--endpoint-by child)")
+    case .automatic where !(wildcard || share >= 0.95) || roots.isEmpty:
+      (keys, note) = (roots, "")
+    case .automatic where routeCount > 1:
+      (keys, note) = (
+        derived(routes),
+        "endpoints: route attributes of root spans, because \(because); --endpoint-by root|route|child overrides"
+      )
+    case .automatic:
+      (keys, note) = (
+        derived(children),
+        "endpoints: first server span below the root, because \(because); --endpoint-by root|route|child overrides"
+      )
+    }
   }
 }
 
@@ -137,6 +205,62 @@ private struct BatchSpans {
   }
 
   func baseKey(of span: Int, _ keys: KeyRegistry) -> SpanKey { keys.keys[Int(baseKey[span])] }
+
+  /// Per trace: the root's route attribute (`Endpoints.routeAttributes`, first found in that
+  /// order; query strings dropped, ids normalized) as a key of the root's service, or nil.
+  func rootRoutes(_ keys: KeyRegistry) -> [SpanKey?] {
+    var rootOf = [Int32](repeating: -1, count: table.spanCount)
+    for (trace, root) in roots.enumerated() where root >= 0 { rootOf[root] = Int32(trace) }
+    var best = [(priority: Int, text: Int32)?](repeating: nil, count: roots.count)
+    let attributes = table.attributes
+    for item in 0..<attributes.count {
+      let trace = rootOf[Int(attributes.span[item])]
+      guard trace >= 0,
+        let priority = Endpoints.routeAttributes.firstIndex(of: table.strings[Int(attributes.key[item])])
+      else { continue }
+      if let current = best[Int(trace)], current.priority <= priority { continue }
+      best[Int(trace)] = (priority, attributes.text[item])
+    }
+    return best.enumerated().map { trace, found in
+      found.map { found in
+        let route = table.strings[Int(found.text)].split(separator: "?", omittingEmptySubsequences: false)[0]
+        return SpanKey(service: baseKey(of: roots[trace], keys).service, operation: keys.operationName(String(route)))
+      }
+    }
+  }
+
+  /// Per trace: the key of the first span below the root that serves a request (kind SERVER,
+  /// or of no kind in another service than its parent's): the shallowest, then the earliest.
+  func firstServerBelowRoot(_ keys: KeyRegistry) -> [SpanKey?] {
+    var depth = [Int32](repeating: -1, count: table.spanCount)
+    var walk: [Int] = []
+    var best = [Int](repeating: -1, count: roots.count)
+    for span in 0..<table.spanCount {
+      walk.removeAll(keepingCapacity: true)
+      var at = span
+      while at >= 0 && depth[at] < 0 && walk.count <= table.spanCount {
+        walk.append(at)
+        at = Int(table.parentIndex[at])
+      }
+      var level = at >= 0 ? depth[at] : -1
+      for row in walk.reversed() {
+        level += 1
+        depth[row] = level
+      }
+      let parent = Int(table.parentIndex[span])
+      guard parent >= 0 else { continue }
+      let kind = table.spanKind[span]
+      let serves =
+        kind == .server || (kind == .unspecified && table.service[span] != table.service[parent])
+      guard serves else { continue }
+      let trace = Int(table.traceIndex[span])
+      let current = best[trace]
+      if current < 0 || (depth[span], table.startNanos[span], span) < (depth[current], table.startNanos[current], current) {
+        best[trace] = span
+      }
+    }
+    return best.map { $0 < 0 ? nil : baseKey(of: $0, keys) }
+  }
 }
 
 /// Per-span timing metrics from the native core for the spans of some whole traces, gathered
@@ -430,7 +554,7 @@ private struct Accumulator {
   /// The columns in schema order, constant ones and id-like attributes left out and reported.
   func matrix(
     keys: [SpanKey], traceIDs: [String], isSlow: [Bool], latencyMillis: [Double],
-    entryPoints: [SpanKey]
+    entryPoints: [SpanKey], endpointNote: String, parentKeys: [SpanKey: SpanKey]
   ) -> FeatureMatrix {
     var candidates: [(FeatureColumn, ArraySlice<Double>)] = []
     var dropped: [(name: String, reason: String)] = []
@@ -474,7 +598,8 @@ private struct Accumulator {
     }
     return FeatureMatrix(
       columns: columns, values: matrixValues, traceIDs: traceIDs, isSlow: isSlow,
-      latencyMillis: latencyMillis, entryPoints: entryPoints, droppedColumns: dropped)
+      latencyMillis: latencyMillis, entryPoints: entryPoints, endpointNote: endpointNote,
+      parentKeys: parentKeys, droppedColumns: dropped)
   }
 
   /// Numeric attributes become their mean per trace; categorical ones one 0/1 column per

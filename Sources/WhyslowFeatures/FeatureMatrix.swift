@@ -97,6 +97,20 @@ public struct FeatureColumn: Hashable, Sendable {
   }
 }
 
+/// How traces are grouped into entry points, to compare like with like.
+public enum EndpointRule: String, Sendable, CaseIterable {
+  /// `root`, unless one root operation covers nearly all traces (95%) or its name is a
+  /// wildcard (`/*`, as gateways record it): then `route`, else `child`.
+  case automatic = "auto"
+  /// The root span's key.
+  case root
+  /// The root span's `http.route`, `http.target` or `url.path` attribute (ids normalized).
+  case route
+  /// The first span below the root that serves a request: the shallowest of kind SERVER, or
+  /// of no kind in another service than its parent's; the earliest of those.
+  case child
+}
+
 /// How traces become feature vectors.
 public struct FeatureOptions: Sendable {
   /// Keep operation names as recorded instead of replacing ids with placeholders.
@@ -107,11 +121,14 @@ public struct FeatureOptions: Sendable {
   public var maxAttributeValues = 8
   /// Leave out (and report) columns that never vary: they carry no information for a fit.
   public var dropConstantColumns = true
+  /// How traces are grouped into entry points.
+  public var endpointRule = EndpointRule.automatic
 
   public init(
     keepOperationNames: Bool = false, keyByPath: Bool = false, maxAttributeValues: Int = 8,
-    dropConstantColumns: Bool = true
+    dropConstantColumns: Bool = true, endpointRule: EndpointRule = .automatic
   ) {
+    self.endpointRule = endpointRule
     self.keepOperationNames = keepOperationNames
     self.keyByPath = keyByPath
     self.maxAttributeValues = maxAttributeValues
@@ -137,8 +154,12 @@ public struct FeatureMatrix: Sendable {
   public let isSlow: [Bool]
   /// Each trace's latency in milliseconds: its root span's duration.
   public let latencyMillis: [Double]
-  /// Each trace's entry point: its root span's key.
+  /// Each trace's entry point (see `EndpointRule`).
   public let entryPoints: [SpanKey]
+  /// The rule the entry points follow and why, in words (for standard error).
+  public let endpointNote: String
+  /// Each key's usual parent key: the most frequent key of its spans' synchronous parents.
+  public let parentKeys: [SpanKey: SpanKey]
   /// Columns left out, with the reason (they never vary, or an attribute is an id).
   public let droppedColumns: [(name: String, reason: String)]
 
@@ -148,7 +169,8 @@ public struct FeatureMatrix: Sendable {
   /// A matrix from its parts; `values` holds `traceIDs.count * columns.count` entries.
   public init(
     columns: [FeatureColumn], values: [Double], traceIDs: [String], isSlow: [Bool],
-    latencyMillis: [Double], entryPoints: [SpanKey], droppedColumns: [(name: String, reason: String)] = []
+    latencyMillis: [Double], entryPoints: [SpanKey], endpointNote: String = "",
+    parentKeys: [SpanKey: SpanKey] = [:], droppedColumns: [(name: String, reason: String)] = []
   ) {
     precondition(values.count == columns.count * traceIDs.count)
     precondition(isSlow.count == traceIDs.count && latencyMillis.count == traceIDs.count)
@@ -159,6 +181,8 @@ public struct FeatureMatrix: Sendable {
     self.isSlow = isSlow
     self.latencyMillis = latencyMillis
     self.entryPoints = entryPoints
+    self.endpointNote = endpointNote
+    self.parentKeys = parentKeys
     self.droppedColumns = droppedColumns
   }
 
@@ -191,6 +215,6 @@ public struct FeatureMatrix: Sendable {
       values: columns.indices.flatMap { column in indices.map { values[column * traceCount + $0] } },
       traceIDs: indices.map { traceIDs[$0] }, isSlow: indices.map { isSlow[$0] },
       latencyMillis: indices.map { latencyMillis[$0] }, entryPoints: indices.map { entryPoints[$0] },
-      droppedColumns: droppedColumns)
+      endpointNote: endpointNote, parentKeys: parentKeys, droppedColumns: droppedColumns)
   }
 }

@@ -90,6 +90,17 @@ public struct CholeskyFactor: Sendable {
     try solve(Matrix(rows: rightHandSide.count, columns: 1, values: rightHandSide)).values
   }
 
+  /// X A⁻¹ = X U⁻¹ U⁻ᵀ (two BLAS `dtrsm`): row i is (A⁻¹xᵢ)ᵀ, the influence of row i on the
+  /// coefficients of a fit with normal matrix A.
+  public func timesInverse(_ design: Matrix) -> Matrix {
+    var result = whiten(design)
+    guard design.rows > 0, design.columns > 0 else { return result }
+    cblas_dtrsm(
+      CblasColMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit, Int32(design.rows),
+      Int32(design.columns), 1, upper.values, Int32(upper.rows), &result.values, Int32(design.rows))
+    return result
+  }
+
   /// X U⁻¹ (BLAS `dtrsm`): rows of the result have squared norms xᵢᵀA⁻¹xᵢ, the leverages.
   public func whiten(_ design: Matrix) -> Matrix {
     precondition(design.columns == upper.rows)
@@ -137,6 +148,17 @@ extension Matrix {
 }
 
 extension Matrix {
+  /// AB (BLAS `dgemm`).
+  public func times(_ other: Matrix) -> Matrix {
+    precondition(columns == other.rows)
+    var result = Matrix(zeros: rows, other.columns)
+    guard rows > 0, columns > 0, other.columns > 0 else { return result }
+    cblas_dgemm(
+      CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(other.columns), Int32(columns),
+      1, values, Int32(rows), other.values, Int32(other.rows), 0, &result.values, Int32(rows))
+    return result
+  }
+
   /// AᵀB (BLAS `dgemm`).
   public func transposeTimes(_ other: Matrix) -> Matrix {
     precondition(rows == other.rows)

@@ -2,19 +2,19 @@ import Foundation
 import WhyslowStatistics
 
 /// The analysis as one self-contained HTML page (no scripts, no external files): the gap and
-/// its split, caveats, suspects, attribute values and every tested finding, in the order the
-/// terminal table and the CSV use.
+/// its split, caveats, endpoints, services, the suspects in the one ranking the terminal table
+/// and the CSV use, and attribute values.
 public struct HTMLExporter: SuspectExporter {
   public init() {}
 
   public func render(_ analysis: LatencyAnalysis) -> String {
     let level = decimal(analysis.falseDiscoveryRate, 2)
     var body = "<h1>whyslow: why the slow batch is slower</h1>\n"
+    body += "<p class=\"verdict\">\(escape(verdictSentence(analysis)))</p>\n"
     body += "<p>fast: \(analysis.fastTraces) traces, mean \(decimal(analysis.fastMeanLatencyMillis, 1)) ms; "
     body += "slow: \(analysis.slowTraces) traces, mean \(decimal(analysis.slowMeanLatencyMillis, 1)) ms.<br>"
     body += "gap \(decimal(analysis.gapMillis, 1)) ms = \(decimal(analysis.withinEndpointGapMillis, 1)) ms within "
-    body += "endpoints + \(decimal(analysis.endpointMixMillis, 1)) ms endpoint mix; unexplained by the tested "
-    body += "findings: \(decimal(analysis.unexplainedMillis, 1)) ms.</p>\n"
+    body += "endpoints + \(decimal(analysis.endpointMixMillis, 1)) ms endpoint mix.</p>\n"
     for caveat in analysis.caveats { body += "<p class=\"caution\">caution: \(escape(caveat))</p>\n" }
     body += table(
       caption: "Endpoints", header: ["endpoint", "share of fast", "share of slow"],
@@ -22,14 +22,25 @@ public struct HTMLExporter: SuspectExporter {
         [escape($0.endpoint.description), percent($0.fastShare), percent($0.slowShare)]
       })
     body += table(
-      caption: "Suspects (time on the critical path; * significant at q &lt; \(level))",
-      header: ["rank", "suspect", "contribution", "95% interval", "share", "q", "", "evidence", "example slow trace"],
+      caption: "Services (their suspects' growth on the critical path)", header: ["rank", "service", "contribution", "share"],
+      rows: analysis.services.enumerated().map { index, total in
+        [String(index + 1), escape(total.service), millis(total.contributionMillis), percent(total.share)]
+      })
+    body += table(
+      caption: "Suspects by service (time on the critical path; * significant at q &lt; \(level))",
+      header: [
+        "rank", "service", "suspect", "contribution", "95% interval", "share", "of variance", "q", "",
+        "explained by", "example slow trace",
+      ],
       rows: analysis.suspects.enumerated().map { index, suspect in
         [
-          String(index + 1), escape(suspect.name), millis(suspect.contributionMillis),
-          interval(suspect.ciLowMillis, suspect.ciHighMillis), percent(suspect.share),
-          scientific(suspect.qValue), suspect.isSignificant ? "*" : "",
-          escape(suspect.findings.prefix(3).map(\.column.kind.name).joined(separator: ", ")),
+          String(index + 1), escape(suspect.service), escape(suspect.name), millis(suspect.contribution.value),
+          interval(suspect.contribution.low, suspect.contribution.high), percent(suspect.share),
+          percent(suspect.varianceShare), scientific(suspect.contribution.qValue), suspect.isSignificant ? "*" : "",
+          escape(
+            suspect.explanation.prefix(3).map {
+              "\(TableExporter.describe($0.column, in: suspect)) \(signedDecimal($0.contribution.value, 1)) ms"
+            }.joined(separator: ", ")),
           escape(suspect.exampleSlowTraceID),
         ]
       })
@@ -43,28 +54,12 @@ public struct HTMLExporter: SuspectExporter {
           millis($0.slowdownWithValueMillis), scientific($0.slowdownQValue),
         ]
       })
-    body += table(
-      caption: "Tested findings (the CSV rows)",
-      header: [
-        "rank", "span", "feature", "peer", "contribution", "95% interval", "share", "p", "q", "coefficient",
-        "HC3 s.e.", "fast mean", "slow mean",
-      ],
-      rows: analysis.findings.enumerated().map { index, finding in
-        [
-          String(index + 1), escape(finding.column.key.description), escape(finding.column.kind.name),
-          escape(finding.column.peerService), millis(finding.contributionMillis),
-          interval(finding.ciLowMillis, finding.ciHighMillis), percent(finding.share),
-          scientific(finding.pValue), scientific(finding.qValue), decimal(finding.coefficient, 4),
-          decimal(finding.coefficientStandardError, 4), decimal(finding.fastMean, 3),
-          decimal(finding.slowMean, 3),
-        ]
-      })
     return """
       <!DOCTYPE html>
       <html lang="en"><head><meta charset="utf-8"><title>whyslow report</title>
       <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}\
       td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}td:nth-child(2),th{text-align:left}\
-      caption{text-align:left;font-weight:bold}.caution{color:#a40}</style></head>
+      caption{text-align:left;font-weight:bold}.caution{color:#a40}.verdict{font-size:1.3em;font-weight:bold}</style></head>
       <body>
       \(body)</body></html>
 

@@ -14,8 +14,8 @@ public func readingSummary(_ summary: BatchSummary, name: String) -> String {
   return ([line] + summary.quality.notes.map { "note: \($0)" }).joined(separator: "\n")
 }
 
-/// The one-line account of the feature matrix, for standard error: its size and what was left
-/// out, by reason.
+/// The account of the feature matrix, for standard error: its size and what was left out, by
+/// reason; and the endpoint rule when it is not the plain root key.
 public func featureSummary(_ matrix: FeatureMatrix) -> String {
   let keys = Set(matrix.columns.map(\.key)).count
   var line = "features: \(counted(matrix.columns.count, "column")) over \(counted(keys, "span key"))"
@@ -24,7 +24,7 @@ public func featureSummary(_ matrix: FeatureMatrix) -> String {
     reason == "never varies" ? "\(reasons[reason]?.count ?? 0) that never vary" : "\(reasons[reason]?.count ?? 0) \(reason)"
   }
   if !parts.isEmpty { line += "; left out: " + parts.joined(separator: ", ") }
-  return line
+  return matrix.endpointNote.isEmpty ? line : line + "\n" + matrix.endpointNote
 }
 
 /// "1 file", "2 files".

@@ -1,9 +1,10 @@
 import Foundation
 import WhyslowStatistics
 
-/// The analysis as one versioned JSON object: `{"type": "whyslow.analysis", "version": 1,
-/// "records": [...]}`, each record carrying a `type`: one `summary`, then `endpoint`,
-/// `suspect`, `finding` and `attribute` records in the order the table and CSV use.
+/// The analysis as one versioned JSON object: `{"type": "whyslow.analysis", "version": 2,
+/// "records": [...]}`, each record carrying a `type`: one `summary`, then `endpoint` and
+/// `service` records, then each `suspect` in the one ranking followed by the `finding`s that
+/// explain it (as the table and CSV order them), then `attribute` records.
 /// Numbers are milliseconds unless named otherwise; NaN becomes null.
 public struct JSONExporter: SuspectExporter {
   public init() {}
@@ -17,7 +18,7 @@ public struct JSONExporter: SuspectExporter {
           "gap_ms": .number(analysis.gapMillis), "within_endpoints_ms": .number(analysis.withinEndpointGapMillis),
           "services": .strings(analysis.services.map { "\($0.service)=\(decimal($0.contributionMillis, 3))" }),
           "endpoint_mix_ms": .number(analysis.endpointMixMillis),
-          "unexplained_ms": .number(analysis.unexplainedMillis), "fdr": .number(analysis.falseDiscoveryRate),
+          "fdr": .number(analysis.falseDiscoveryRate),
           "significant": .bool(analysis.hasSignificantSuspect),
           "caveats": .strings(analysis.caveats),
         ])
@@ -28,26 +29,32 @@ public struct JSONExporter: SuspectExporter {
         "fast_share": .number($0.fastShare), "slow_share": .number($0.slowShare),
       ])
     }
-    records += analysis.suspects.enumerated().map { rank, suspect in
-      Record(type: "suspect", fields: [
-        "rank": .number(Double(rank + 1)), "name": .string(suspect.name), "service": .string(suspect.service),
-        "contribution_ms": .number(suspect.contributionMillis), "share": .number(suspect.share),
-        "ci_low_ms": .number(suspect.ciLowMillis), "ci_high_ms": .number(suspect.ciHighMillis),
-        "q_value": .number(suspect.qValue), "significant": .bool(suspect.isSignificant),
-        "keys": .strings(suspect.keys.map(\.description)), "example_slow_trace": .string(suspect.exampleSlowTraceID),
+    records += analysis.services.enumerated().map { rank, total in
+      Record(type: "service", fields: [
+        "rank": .number(Double(rank + 1)), "service": .string(total.service),
+        "contribution_ms": .number(total.contributionMillis), "share": .number(total.share),
       ])
     }
-    records += analysis.findings.enumerated().map { rank, finding in
-      Record(type: "finding", fields: [
-        "rank": .number(Double(rank + 1)), "service": .string(finding.column.key.service),
-        "operation": .string(finding.column.key.qualifiedOperation), "feature": .string(finding.column.kind.name),
-        "peer_service": .string(finding.column.peerService), "contribution_ms": .number(finding.contributionMillis),
-        "coefficient": .number(finding.coefficient), "coefficient_se_hc3": .number(finding.coefficientStandardError),
-        "share": .number(finding.share), "ci_low_ms": .number(finding.ciLowMillis),
-        "ci_high_ms": .number(finding.ciHighMillis), "p_value": .number(finding.pValue),
-        "q_value": .number(finding.qValue), "fast_mean": .number(finding.fastMean),
-        "slow_mean": .number(finding.slowMean), "example_slow_trace": .string(finding.exampleSlowTraceID),
-      ])
+    for (index, suspect) in analysis.suspects.enumerated() {
+      let rank = Value.number(Double(index + 1))
+      records.append(Record(type: "suspect", fields: [
+        "rank": rank, "name": .string(suspect.name), "service": .string(suspect.service),
+        "key_service": .string(suspect.key.service), "operation": .string(suspect.key.qualifiedOperation),
+        "callee": .string(suspect.callee ?? ""), "variance_share": .number(suspect.varianceShare),
+        "fast_mean_ms": .number(suspect.fastMean), "slow_mean_ms": .number(suspect.slowMean),
+        "remainder_ms": .number(suspect.remainderMillis), "significant": .bool(suspect.isSignificant),
+        "example_slow_trace": .string(suspect.exampleSlowTraceID),
+      ].merging(Self.fields(suspect.contribution, share: suspect.share)) { first, _ in first }))
+      records += suspect.explanation.map { finding in
+        Record(type: "finding", fields: [
+          "suspect_rank": rank, "service": .string(finding.column.key.service),
+          "operation": .string(finding.column.key.qualifiedOperation), "feature": .string(finding.column.kind.name),
+          "peer_service": .string(finding.column.peerService), "coefficient": .number(finding.coefficient),
+          "coefficient_se_hc3": .number(finding.coefficientStandardError),
+          "fast_mean": .number(finding.fastMean), "slow_mean": .number(finding.slowMean),
+          "example_slow_trace": .string(finding.exampleSlowTraceID),
+        ].merging(Self.fields(finding.contribution, share: finding.share)) { first, _ in first })
+      }
     }
     records += analysis.attributeEffects.map { effect in
       Record(type: "attribute", fields: [
@@ -61,9 +68,17 @@ public struct JSONExporter: SuspectExporter {
     return encodeJSON(Document(records: records))
   }
 
+  /// An estimate's fields: contribution_ms, share, ci_low_ms, ci_high_ms, p_value, q_value.
+  private static func fields(_ estimate: Estimate, share: Double) -> [String: Value] {
+    [
+      "contribution_ms": .number(estimate.value), "share": .number(share), "ci_low_ms": .number(estimate.low),
+      "ci_high_ms": .number(estimate.high), "p_value": .number(estimate.pValue), "q_value": .number(estimate.qValue),
+    ]
+  }
+
   private struct Document: Encodable {
     let type = "whyslow.analysis"
-    let version = 1
+    let version = 2
     let records: [Record]
   }
 

@@ -62,3 +62,17 @@ package func alignedColumns(_ rows: [[String]], leftAligned: Set<Int>) -> String
     }.joined(separator: "  ")
   }.joined(separator: "\n") + "\n"
 }
+
+/// The answer in one sentence: the first suspect of the ranking, its milliseconds, its share
+/// of the gap and its interval ("best guess:" first when nothing is significant).
+package func verdictSentence(_ analysis: LatencyAnalysis) -> String {
+  guard let top = analysis.suspects.first, top.contribution.value > 0 else {
+    return "no span's critical-path time grew: nothing explains the \(decimal(analysis.gapMillis, 1)) ms gap"
+  }
+  let interval =
+    top.contribution.low.isNaN
+    ? "" : "; 95% interval [\(decimal(top.contribution.low, 1)), \(decimal(top.contribution.high, 1))] ms"
+  return (analysis.hasSignificantSuspect ? "" : "best guess (nothing significant): ")
+    + "\(top.name) explains \(decimal(top.contribution.value, 1)) ms (\(decimal(top.share * 100, 0))%) "
+    + "of the \(decimal(analysis.gapMillis, 1)) ms gap\(interval)"
+}

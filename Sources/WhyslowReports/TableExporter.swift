@@ -1,12 +1,13 @@
+import WhyslowFeatures
 import WhyslowStatistics
 
-/// A terminal summary: the gap and how it splits, then the suspects with their intervals and
-/// q-values: the significant ones, or every one (`showAll`), or, when none is significant, the
-/// best guesses labelled as such.
+/// A terminal summary: the gap and how it splits, then the suspects in the one ranking
+/// (services by total, suspects under them) with intervals, shares of the gap and of the slow
+/// batch's variance, q-values and what explains each; significant ones marked.
 public struct TableExporter: SuspectExporter {
-  /// How many suspects to show.
+  /// How many suspects to show (suspects with a quarter of the gap or more always show).
   public let limit: Int
-  /// Show suspects that are not significant too.
+  /// Show suspects that did not grow too.
   public let showAll: Bool
 
   public init(limit: Int, showAll: Bool = false) {
@@ -28,65 +29,83 @@ public struct TableExporter: SuspectExporter {
           "      \(entry.endpoint): \(decimal(entry.fastShare * 100, 0))% of fast, "
           + "\(decimal(entry.slowShare * 100, 0))% of slow traces\n"
       }
+      if analysis.endpointMix.count > limit {
+        out += "      (\(analysis.endpointMix.count - limit) more endpoints)\n"
+      }
     }
     for caveat in analysis.caveats { out += "caution: \(caveat)\n" }
+    out += "answer: \(verdictSentence(analysis))\n"
     let level = decimal(analysis.falseDiscoveryRate, 2)
-    let listed =
-      showAll || !analysis.hasSignificantSuspect
-      ? analysis.suspects : analysis.suspects.filter { $0.isSignificant }
-    let shown = listed.prefix(limit)
-    guard !shown.isEmpty else { return out + "\nno findings: no feature varies across traces\n" }
+    let shown = Self.shown(analysis, limit: limit, showAll: showAll)
+    guard !shown.isEmpty else { return out + "\nno suspects: no span's critical-path time grew\n" }
     out +=
       analysis.hasSignificantSuspect
-      ? "\nsuspects (* significant: q < \(level)):\n" : "\nbest guesses (none significant at q < \(level)):\n"
-    let header = ["rank", "on critical path", "95% interval", "share", "q", "", "suspect (significant findings)"]
-    let rows = shown.enumerated().map { index, suspect -> [String] in
-      let evidence = suspect.findings.filter { $0.isSignificant(at: analysis.falseDiscoveryRate) }
-        .prefix(3).map { "\($0.column.kind.name) +\(decimal($0.contributionMillis, 1)) ms" }
-        .joined(separator: ", ")
+      ? "\nsuspects by service (* significant: q < \(level)):\n"
+      : "\nbest guesses by service (none significant at q < \(level)):\n"
+    let header = ["rank", "on critical path", "95% interval", "share", "variance", "q", "", "suspect (explained by)"]
+    let rows = shown.map { rank, suspect -> [String] in
+      let parts = suspect.explanation.filter { abs($0.contribution.value) >= 0.1 * abs(suspect.contribution.value) }
+        .prefix(3).map { finding -> String in
+          let star = finding.isSignificant(at: analysis.falseDiscoveryRate) ? "*" : ""
+          return "\(Self.describe(finding.column, in: suspect)) \(signedDecimal(finding.contribution.value, 1)) ms\(star)"
+        }
+      let reasons = parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
       return [
-        String(index + 1), decimal(suspect.contributionMillis, 1) + " ms",
-        suspect.ciLowMillis.isNaN ? "" : "[\(decimal(suspect.ciLowMillis, 1)), \(decimal(suspect.ciHighMillis, 1))]",
-        decimal(suspect.share * 100, 1) + "%", qText(suspect.qValue),
-        suspect.isSignificant ? "*" : "", suspect.name + (evidence.isEmpty ? "" : " (\(evidence))"),
+        String(rank), decimal(suspect.contribution.value, 1) + " ms",
+        suspect.contribution.low.isNaN
+          ? "" : "[\(decimal(suspect.contribution.low, 1)), \(decimal(suspect.contribution.high, 1))]",
+        decimal(suspect.share * 100, 1) + "%", decimal(suspect.varianceShare * 100, 1) + "%",
+        qText(suspect.contribution.qValue), suspect.isSignificant ? "*" : "",
+        "[\(suspect.service)] \(suspect.name)\(reasons)",
       ]
     }
-    out += aligned([header] + rows)
-    if listed.count > shown.count {
-      out += "(\(listed.count - shown.count) more; --top N shows more, --csv writes every finding)\n"
-    }
-    if listed.count < analysis.suspects.count {
-      out += "(\(analysis.suspects.count - listed.count) suspects not significant; --all shows them)\n"
+    out += alignedColumns([header] + rows, leftAligned: [header.count - 1])
+    let hidden = analysis.suspects.count - shown.count
+    if hidden > 0 {
+      out += "(\(hidden) more suspects; --top N shows more, --all every one, --csv writes all)\n"
     }
     let services = analysis.services.prefix(5).map { "\($0.service) \(decimal($0.contributionMillis, 1)) ms" }
     if !services.isEmpty { out += "by service: " + services.joined(separator: ", ") + "\n" }
-    out +=
-      "the \(analysis.findings.count) tested findings account for "
-      + "\(decimal(analysis.withinEndpointGapMillis - analysis.unexplainedMillis, 1)) ms of the "
-      + "within-endpoint gap; unexplained: \(decimal(analysis.unexplainedMillis, 1)) ms\n"
     let attributes = analysis.attributeEffects.filter { showAll || $0.matters(at: analysis.falseDiscoveryRate) }
       .prefix(limit)
     if !attributes.isEmpty {
       out += "\nattribute values: share of fast and slow traces, self-time carried, slowdown with the value:\n"
-      out += aligned(
+      out += alignedColumns(
         [["fast", "slow", "q", "carries", "slowdown", "q", "attribute on span"]]
           + attributes.map {
             [
               decimal($0.fastPrevalence * 100, 0) + "%", decimal($0.slowPrevalence * 100, 0) + "%",
-              qText($0.prevalenceQValue), signedDecimal($0.carriedMillis, 1) + " ms", signedDecimal($0.slowdownWithValueMillis, 1) + " ms",
-              qText($0.slowdownQValue), "\($0.column.kind.name) on \($0.column.key)",
+              qText($0.prevalenceQValue), signedDecimal($0.carriedMillis, 1) + " ms",
+              signedDecimal($0.slowdownWithValueMillis, 1) + " ms", qText($0.slowdownQValue),
+              "\($0.column.kind.name) on \($0.column.key)",
             ]
-          })
+          }, leftAligned: [6])
     }
     return out
   }
 
-  private func qText(_ q: Double) -> String {
-    q.isNaN ? "" : q < 0.001 ? "<0.001" : decimal(q, 3)
+  /// The suspects the table lists, with their rank in the one ranking: the first `limit` that
+  /// grew, every one with a quarter of the gap or more, and with `showAll` every suspect.
+  static func shown(_ analysis: LatencyAnalysis, limit: Int, showAll: Bool) -> [(rank: Int, suspect: Suspect)] {
+    var grown = 0
+    return analysis.suspects.enumerated().compactMap { index, suspect in
+      if showAll { return (index + 1, suspect) }
+      guard suspect.contribution.value > 0 else { return nil }
+      grown += 1
+      return grown <= limit || suspect.share >= 0.25 ? (index + 1, suspect) : nil
+    }
   }
 
-  /// Rows padded to aligned columns: all but the last right-aligned.
-  private func aligned(_ rows: [[String]]) -> String {
-    alignedColumns(rows, leftAligned: [(rows.first?.count ?? 1) - 1])
+  /// A finding in words: "wait before inference inference-service-post", "network_gap to X".
+  static func describe(_ column: FeatureColumn, in suspect: Suspect) -> String {
+    switch column.kind {
+    case .wait: return "wait before \(column.key)"
+    case .networkGap: return "network_gap to \(column.peerService)"
+    default: return column.key == suspect.key ? column.kind.name : "\(column.kind.name) of \(column.key)"
+    }
+  }
+
+  private func qText(_ q: Double) -> String {
+    q.isNaN ? "" : q < 0.001 ? "<0.001" : decimal(q, 3)
   }
 }

@@ -106,7 +106,7 @@ struct Analyze: ParsableCommand {
     print(TableExporter(limit: top, showAll: all).render(analysis), terminator: "")
     if let csv {
       try writeAtomically(CSVExporter().render(analysis), to: csv)
-      printError("wrote \(analysis.findings.count) findings to \(csv)")
+      printError("wrote \(analysis.suspects.count) suspects and their findings to \(csv)")
     }
     if let json {
       try writeAtomically(JSONExporter().render(analysis), to: json)

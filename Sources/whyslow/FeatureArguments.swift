@@ -23,6 +23,14 @@ struct FeatureArguments: ParsableArguments {
         + "/users/456 are one key."))
   var keepOperationNames = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Entry points to compare like with like: root span keys (root), the root's http.route, "
+        + "http.target or url.path (route), or the first server span below the root (child). "
+        + "auto uses root unless one root operation covers 95% of traces or is a wildcard (/*).",
+      valueName: "auto|root|route|child"))
+  var endpointBy: EndpointRule = .automatic
+
   @Option(help: "At most this many 0/1 columns per attribute: its most frequent values.")
   var maxAttributeValues = 8
 
@@ -35,6 +43,8 @@ struct FeatureArguments: ParsableArguments {
   var options: FeatureOptions {
     FeatureOptions(
       keepOperationNames: keepOperationNames, keyByPath: key == .path,
-      maxAttributeValues: maxAttributeValues)
+      maxAttributeValues: maxAttributeValues, endpointRule: endpointBy)
   }
 }
+
+extension EndpointRule: ExpressibleByArgument {}

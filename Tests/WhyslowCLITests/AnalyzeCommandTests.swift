@@ -55,23 +55,28 @@ struct AnalyzeCommandTests {
     #expect(run.status == 0)
     let lines = run.standardOutput.split(separator: "\n")
     let header = try #require(lines.firstIndex { $0.hasPrefix("rank") })
-    #expect(lines[header + 1].contains("*  payment-db SELECT payments (self_time"))
+    #expect(lines[header + 1].contains("*  [payment-db] payment-db SELECT payments (self_time +63.5 ms*)"))
+    #expect(run.standardOutput.contains("answer: payment-db SELECT payments explains 63.5 ms (100%) of the 63.7 ms gap"))
     #expect(run.standardError.contains("read fast: 2 files (2 jaeger), 60 traces, 480 spans; 60 async edges"))
   }
 
-  @Test func csvHasTheFixedHeaderAndOneRowPerFinding() throws {
+  @Test func csvHasTheFixedHeaderAndSuspectRowsFollowedByTheirExplanation() throws {
     let csv = try temporaryFolder().appendingPathComponent("suspects.csv")
     let run = try whyslow(demoArguments + ["--csv", csv.path])
     #expect(run.status == 0)
     let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
     #expect(
       rows.first
-        == "rank,service,operation,feature,peer_service,contribution_ms,share,ci_low_ms,ci_high_ms,p_value,q_value,fast_mean,slow_mean,fast_traces,slow_traces,example_slow_trace"
+        == "rank,service,operation,feature,peer_service,contribution_ms,share,ci_low_ms,ci_high_ms,p_value,q_value,fast_mean,slow_mean,fast_traces,slow_traces,example_slow_trace,suspect_rank,level,suspect_service,variance_share"
     )
+    let suspects = rows.filter { $0.contains(",suspect,") }.count
     let written = try #require(run.standardError.split(separator: "\n").first { $0.hasPrefix("wrote ") })
-    #expect(written == "wrote \(rows.count - 1) findings to \(csv.path)")
-    #expect(rows[1].hasPrefix("1,payment-db,SELECT payments,self_time,,"))
-    #expect(rows[1].hasSuffix(",60,60,00000000000000000000000000002030"))
+    #expect(written == "wrote \(suspects) suspects and their findings to \(csv.path)")
+    #expect(rows[1].hasPrefix("1,payment-db,SELECT payments,critical_time,,63.489,0.9965,"))
+    #expect(rows[1].contains(",60,60,00000000000000000000000000002030,1,suspect,payment-db,0.8"))
+    #expect(rows[2].hasPrefix("2,payment-db,SELECT payments,self_time,,63.489,0.9965,"))
+    #expect(rows[2].hasSuffix(",1,explanation,payment-db,"))
+    #expect(rows[3].hasPrefix("3,payment-db,SELECT payments,remainder,,"))
   }
 
   @Test func theSameInputGivesByteIdenticalOutput() throws {
@@ -87,7 +92,7 @@ struct AnalyzeCommandTests {
     let json = try Data(contentsOf: folder.appendingPathComponent("a.json"))
     #expect(json == (try Data(contentsOf: folder.appendingPathComponent("b.json"))))
     let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
-    #expect(object["type"] as? String == "whyslow.analysis" && object["version"] as? Int == 1)
+    #expect(object["type"] as? String == "whyslow.analysis" && object["version"] as? Int == 2)
     let records = try #require(object["records"] as? [[String: Any]])
     #expect(records.first?["type"] as? String == "summary")
     #expect(records.first { $0["type"] as? String == "suspect" }?["name"] as? String == "payment-db SELECT payments")
@@ -126,10 +131,10 @@ struct AnalyzeOptionsTests {
     #expect(gated.status == 3)
     let everything = try whyslow(["analyze", "--fast", "Datasets/demo/fast", "--slow", "Datasets/demo/slow", "--all"])
     #expect(everything.status == 0)
-    #expect(everything.standardOutput.contains("redis GET"))
-    let significant = try whyslow(["analyze", "--fast", "Datasets/demo/fast", "--slow", "Datasets/demo/slow"])
-    #expect(!significant.standardOutput.contains("redis GET"))
-    #expect(significant.standardOutput.contains("(5 suspects not significant; --all shows them)"))
+    #expect(everything.standardOutput.contains("[redis] redis GET"))
+    let grown = try whyslow(["analyze", "--fast", "Datasets/demo/fast", "--slow", "Datasets/demo/slow"])
+    #expect(!grown.standardOutput.contains("[redis] redis GET"))
+    #expect(grown.standardOutput.contains("(2 more suspects; --top N shows more, --all every one, --csv writes all)"))
   }
 
   @Test func batchesWithoutASharedEntryPointAreSaidToBeIncomparable() throws {
@@ -148,7 +153,7 @@ struct AnalyzeOptionsTests {
     #expect(run.status == 0)
     let html = try String(contentsOf: page, encoding: .utf8)
     #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</body></html>\n"))
-    #expect(html.contains("<tr><td>1</td><td>payment-db SELECT payments</td><td>63.5 ms</td>"))
+    #expect(html.contains("<tr><td>1</td><td>payment-db</td><td>payment-db SELECT payments</td><td>63.5 ms</td>"))
     #expect(!html.contains("<script") && !html.contains("http"))
   }
 
@@ -160,7 +165,7 @@ struct AnalyzeOptionsTests {
       folder.appendingPathComponent("slow").path, "--fail-on-suspect",
     ])
     #expect(run.status == 0)
-    #expect(run.standardOutput.contains("best guesses (none significant at q < 0.05):"))
+    #expect(run.standardOutput.contains("best guesses by service (none significant at q < 0.05):"))
     #expect(run.standardOutput.contains("caution: nothing is significant"))
   }
 }

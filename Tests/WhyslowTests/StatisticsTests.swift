@@ -6,52 +6,19 @@ import WhyslowLinalg
 import WhyslowEvaluation
 import WhyslowStatistics
 
-/// numpy reference written by scripts/reference_ridge.py.
-struct RidgeReference: Decodable {
-  struct Case: Decodable {
-    let penalty: Double
-    let intercept: Double
-    let coefficients: [Double]
-    let dropped: [Int]
-  }
-  let rows: Int
-  let columns: Int
-  let design_column_major: [Double]
-  let response: [Double]
-  let cases: [Case]
-}
-
 struct StatisticsTests {
-  /// Tolerance 1e-8 relative: both sides solve the same 3×3 standardized system in double
-  /// precision; its condition number (≈ 1e3, two nearly collinear columns) costs at most about
-  /// 1e-13 of accuracy, and the rest is room for different summation orders.
-  @Test func ridgeMatchesNumpy() throws {
-    let reference = try JSONDecoder().decode(
-      RidgeReference.self, from: Data(contentsOf: fixture("ridge_reference.json")))
-    let design = Matrix(
-      rows: reference.rows, columns: reference.columns, values: reference.design_column_major)
-    #expect(reference.cases.count == 3)
-    for expected in reference.cases {
-      let fit = try RidgeRegression.fit(
-        design: design, response: reference.response, penalty: expected.penalty)
-      #expect(fit.droppedColumns == expected.dropped)
-      #expect(close(fit.intercept, expected.intercept, relative: 1e-8))
-      for (actual, wanted) in zip(fit.coefficients, expected.coefficients) {
-        #expect(close(actual, wanted, relative: 1e-8), "λ = \(expected.penalty)")
-      }
-    }
-  }
-
-  @Test func anExactLinearModelIsRecoveredWithoutPenalty() throws {
-    // y = 3 + 2·x1 − x2, exactly; hand-checkable.
-    let x1: [Double] = [1, 2, 3, 4, 5]
-    let x2: [Double] = [2, 1, 4, 3, 6]
-    let y = zip(x1, x2).map { 3 + 2 * $0 - $1 }
-    let fit = try RidgeRegression.fit(
-      design: Matrix(rows: 5, columns: 2, values: x1 + x2), response: y, penalty: 0)
-    #expect(close(fit.intercept, 3, relative: 1e-12))
-    #expect(close(fit.coefficients[0], 2, relative: 1e-12))
-    #expect(close(fit.coefficients[1], -1, relative: 1e-12))
+  @Test func everyResponseOfAnExactLinearModelIsRecovered() throws {
+    // y₁ = 3 + 2·x1 − x2 and y₂ = −1 + 0.5·x1 + 4·x2, exactly; hand-checkable. Exact fits leave
+    // no residual, so every HC3 standard error is 0.
+    let x1: [Double] = [1, 2, 3, 4, 5, 7]
+    let x2: [Double] = [2, 1, 4, 3, 6, 5]
+    let y1 = zip(x1, x2).map { 3 + 2 * $0 - $1 }
+    let y2 = zip(x1, x2).map { -1 + 0.5 * $0 + 4 * $1 }
+    let fit = try LeastSquares.fit(
+      design: Matrix(rows: 6, columns: 2, values: x1 + x2), responses: Matrix(rows: 6, columns: 2, values: y1 + y2))
+    for (row, expected) in [3.0, 2, -1].enumerated() { #expect(close(fit.coefficients[row, 0], expected, relative: 1e-12)) }
+    for (row, expected) in [-1.0, 0.5, 4].enumerated() { #expect(close(fit.coefficients[row, 1], expected, relative: 1e-12)) }
+    #expect(fit.standardErrors.values.allSatisfy { $0 < 1e-9 })
   }
 
   @Test func tooFewTracesForInferenceAreRefusedWithTheNumberNeeded() throws {
@@ -91,19 +58,36 @@ struct StatisticsTests {
       fast: try TraceReader.read(paths: [demo.appendingPathComponent("fast").path]),
       slow: try TraceReader.read(paths: [demo.appendingPathComponent("slow").path]))
     let analysis = try ContributionAnalysis.analyze(matrix)
-    let top = try #require(analysis.findings.first)
-    #expect(top.column == FeatureColumn(key: SpanKey(service: "payment-db", operation: "SELECT payments"), kind: .selfTime))
-    #expect(top.share > 0.8 && top.share < 1.2)
-    #expect(top.qValue < 0.001 && top.ciLowMillis > 50 && top.ciHighMillis < 80)
-    let email = try #require(analysis.findings.first { $0.column.key.service == "email-service" })
-    #expect(email.slowMean - email.fastMean > 100)  // a bigger rise than the cause...
-    #expect(abs(email.share) < 0.05 && !email.isSignificant(at: 0.05))  // ...that explains nothing
-    // The critical path accounts for the within-endpoint gap exactly.
-    let accounted = analysis.criticalPath.reduce(0) { $0 + $1.contributionMillis }
+    let database = SpanKey(service: "payment-db", operation: "SELECT payments")
+    let top = try #require(analysis.suspects.first)
+    #expect(top.key == database && top.isSignificant && top.share > 0.8 && top.share < 1.2)
+    #expect(top.contribution.qValue < 0.001 && top.contribution.low > 50 && top.contribution.high < 80)
+    // Explained by its own self-time; the findings and the remainder add up exactly.
+    let reason = try #require(top.explanation.first)
+    #expect(reason.column == FeatureColumn(key: database, kind: .selfTime) && reason.isSignificant(at: 0.05))
+    let parts = top.explanation.reduce(0) { $0 + $1.contribution.value } + top.remainderMillis
+    #expect(abs(parts - top.contribution.value) < 1e-9)
+    #expect(abs(top.remainderMillis) < 0.05 * top.contribution.value)
+    // The e-mail's self-time rose more than the cause's...
+    let emailSelf = try #require(matrix.columns.firstIndex { $0.key.service == "email-service" && $0.kind == .selfTime })
+    let rows = matrix.traceCount / 2
+    let rise = matrix.column(emailSelf).suffix(rows).reduce(0, +) / Double(rows)
+      - matrix.column(emailSelf).prefix(rows).reduce(0, +) / Double(rows)
+    #expect(rise > 100)
+    // ...but it runs after the response: it explains nothing.
+    // (never on the critical path, its critical-time column never varies and is left out).
+    #expect(analysis.suspects.allSatisfy { $0.key.service != "email-service" || (abs($0.share) < 0.05 && !$0.isSignificant) })
+    // The critical path accounts for the within-endpoint gap exactly, and for the slow
+    // batch's latency variance exactly.
+    let accounted = analysis.suspects.reduce(0) { $0 + $1.contribution.value }
     #expect(abs(accounted - analysis.withinEndpointGapMillis) < 1e-9)
-    #expect(analysis.suspects.first?.name == "payment-db SELECT payments")
-    let contributions = analysis.findings.map(\.contributionMillis)
-    #expect(contributions == contributions.sorted(by: >))
+    #expect(abs(analysis.suspects.reduce(0) { $0 + $1.varianceShare } - 1) < 1e-9)
+    // One ranking: services in the order their suspects first appear.
+    var seen: [String] = []
+    for suspect in analysis.suspects where suspect.contribution.value > 0 && !seen.contains(suspect.service) {
+      seen.append(suspect.service)
+    }
+    #expect(analysis.services.map(\.service) == seen)
   }
 }
 
@@ -121,14 +105,14 @@ struct BootstrapTests {
     let exact = try ContributionAnalysis.analyze(matrix, options: AnalysisOptions(bootstrapReplicates: 100))
     let linear = try ContributionAnalysis.analyze(
       matrix, options: AnalysisOptions(bootstrapReplicates: 100, exactBootstrapLimit: 0))
-    let top = try #require(exact.findings.first)
-    let same = try #require(linear.findings.first { $0.column == top.column })
-    let width = top.ciHighMillis - top.ciLowMillis
+    let top = try #require(exact.suspects.first?.explanation.first)
+    let same = try #require(linear.suspects.first?.explanation.first { $0.column == top.column })
+    let width = top.contribution.high - top.contribution.low
     #expect(width > 0)
-    #expect(abs(same.ciLowMillis - top.ciLowMillis) < 0.1 * width)
-    #expect(abs(same.ciHighMillis - top.ciHighMillis) < 0.1 * width)
+    #expect(abs(same.contribution.low - top.contribution.low) < 0.1 * width)
+    #expect(abs(same.contribution.high - top.contribution.high) < 0.1 * width)
     // Point estimates and tests do not depend on the bootstrap.
-    #expect(same.contributionMillis == top.contributionMillis && same.qValue == top.qValue)
+    #expect(same.contribution.value == top.contribution.value && same.contribution.qValue == top.contribution.qValue)
   }
 }
 
@@ -140,10 +124,20 @@ struct RealCaseTests {
     let fast = try TraceReader.read(paths: [nezha.appendingPathComponent("construct_data/2023-01-30/trace/11_39_trace.csv").path])
     let slow = try TraceReader.read(
       paths: ["11_51", "11_52", "11_53"].map { nezha.appendingPathComponent("rca_data/2023-01-30/trace/\($0)_trace.csv").path })
-    let analysis = try ContributionAnalysis.analyze(FeatureMatrix(fast: fast, slow: slow))
+    let matrix = FeatureMatrix(fast: fast, slow: slow)
+    // Every trace enters at the gateway's catch-all route: endpoints come from the first
+    // server span below it.
+    #expect(matrix.endpointNote.hasPrefix("endpoints: first server span below the root"))
+    #expect(Set(matrix.entryPoints).count > 5)
+    let analysis = try ContributionAnalysis.analyze(matrix)
     #expect(analysis.services.first?.service == "ts-contacts-service")
-    #expect(analysis.suspects.first?.name == "network to ts-contacts-service")
-    let finding = try #require(analysis.findings.first)
-    #expect(finding.coefficientStandardError > 0 && finding.coefficient.isFinite)
+    let top = try #require(analysis.suspects.first)
+    #expect(top.name == "network to ts-contacts-service" && top.isSignificant)
+    // Its growth is its network gap, and the gateway's handler, which spans every request
+    // off the critical path, explains nothing anywhere.
+    let reason = try #require(top.explanation.first)
+    #expect(reason.column.kind == .networkGap && reason.column.peerService == "ts-contacts-service")
+    #expect(reason.coefficientStandardError > 0 && reason.coefficient.isFinite)
+    #expect(!analysis.suspects.prefix(5).contains { $0.key.operation == "FilteringWebHandler.handle" })
   }
 }

@@ -1,0 +1,171 @@
+import WhyslowFeatures
+
+/// One explanatory feature's part in a suspect's critical-path growth.
+public struct Finding: Sendable {
+  /// The span key and the feature measured (the callee for `network_gap`; for `wait`, the
+  /// child key waited for inside the suspect).
+  public let column: FeatureColumn
+  /// βⱼ: ms of the suspect's critical-path time per unit of the feature (least squares of all
+  /// explained suspects on one shared design with endpoint indicators).
+  public let coefficient: Double
+  /// The coefficient's HC3 standard error.
+  public let coefficientStandardError: Double
+  /// βⱼ · dⱼ, dⱼ the feature's within-endpoint difference of means, ms, with its bootstrap
+  /// interval and its delta-method test (q-value across all findings).
+  public let contribution: Estimate
+  /// The contribution as a fraction of the whole gap.
+  public let share: Double
+  /// Mean of the feature over fast and over slow traces (ms for times).
+  public let fastMean: Double
+  public let slowMean: Double
+  /// The slow trace in which the feature is largest.
+  public let exampleSlowTraceID: String
+
+  /// Whether the finding passes the false discovery rate `level`.
+  public func isSignificant(at level: Double) -> Bool { contribution.qValue < level }
+}
+
+/// What to look at: a span key whose critical-path time grew, or the network to a callee when
+/// the key is a client whose growth is mostly its network gap; with the findings that say why.
+public struct Suspect: Sendable {
+  /// "service operation", or "network to SERVICE".
+  public let name: String
+  /// The span key whose critical-path time this is.
+  public let key: SpanKey
+  /// The callee when the suspect is the network to it.
+  public let callee: String?
+  /// The service to page: the key's, or the callee's for a network suspect.
+  public let service: String
+  /// Its within-endpoint difference of mean critical-path time, ms (exact accounting: the
+  /// suspects sum to the within-endpoint gap), with interval and test (q across suspects).
+  public let contribution: Estimate
+  /// The contribution as a fraction of the whole gap.
+  public let share: Double
+  /// Cov(critical-path time, latency) / Var(latency) over the slow batch: its share of what
+  /// makes slow traces differ from each other. These sum to 1 over all suspects.
+  public let varianceShare: Double
+  /// Mean critical-path time over fast and over slow traces, ms.
+  public let fastMean: Double
+  public let slowMean: Double
+  /// The findings that explain the growth, largest contribution first.
+  public let explanation: [Finding]
+  /// contribution − Σ findings: what its own features do not account for, ms.
+  public let remainderMillis: Double
+  /// Whether its growth is significant at the false discovery rate and positive.
+  public let isSignificant: Bool
+  /// The slow trace with the most critical-path time in this key.
+  public let exampleSlowTraceID: String
+}
+
+/// A service's total: the summed growth of its suspects (only positive contributions count,
+/// so a service that got faster somewhere is not credited for it).
+public struct ServiceTotal: Sendable, Equatable {
+  public let service: String
+  public let contributionMillis: Double
+  public let share: Double
+}
+
+/// An attribute value's prevalence in both batches and the time it carries on its span.
+public struct AttributeEffect: Sendable {
+  /// The `attr:KEY=VALUE` column of a span key.
+  public let column: FeatureColumn
+  /// Share of fast and of slow traces whose spans of the key carry the value.
+  public let fastPrevalence: Double
+  public let slowPrevalence: Double
+  /// Mean self-time of the key in traces with the value minus in traces without it, ms.
+  public let carriedMillis: Double
+  /// How much slower the key is in slow than in fast traces when it carries the value, ms.
+  public let slowdownWithValueMillis: Double
+  /// Two-proportion z-test of equal prevalence, with its Benjamini–Hochberg q-value across all
+  /// attribute values.
+  public let prevalenceQValue: Double
+  /// Welch z-test of equal self-time with the value in both batches, with its q-value.
+  public let slowdownQValue: Double
+
+  /// Whether the value is significantly more common in slow traces, or significantly slower
+  /// there, at false discovery rate `level`.
+  public func matters(at level: Double) -> Bool {
+    (prevalenceQValue < level && slowPrevalence > fastPrevalence && carriedMillis > 0)
+      || (slowdownQValue < level && slowdownWithValueMillis > 0)
+  }
+}
+
+/// The answer to "why is the slow batch slower", with how sure it is.
+public struct LatencyAnalysis: Sendable {
+  public let fastTraces: Int
+  public let slowTraces: Int
+  public let fastMeanLatencyMillis: Double
+  public let slowMeanLatencyMillis: Double
+  /// The part of the gap within entry points, weighted by the slow batch's mix.
+  public let withinEndpointGapMillis: Double
+  /// Entry points with their share of fast and slow traces, most slow traces first.
+  public let endpointMix: [(endpoint: SpanKey, fastShare: Double, slowShare: Double)]
+  /// The one ranking every output shows: suspects grouped under their service, services in
+  /// the order of `services`, suspects within a service by contribution.
+  public let suspects: [Suspect]
+  /// Services by their suspects' growth, largest first: the service-level answer.
+  public let services: [ServiceTotal]
+  /// Attribute values whose prevalence differs between the batches, most significant first.
+  public let attributeEffects: [AttributeEffect]
+  /// The false discovery rate findings are judged at.
+  public let falseDiscoveryRate: Double
+  /// What limits how far the answer can be trusted, in plain words.
+  public let caveats: [String]
+
+  /// The mean latency gap Δ = mean(slow) − mean(fast), ms.
+  public var gapMillis: Double { slowMeanLatencyMillis - fastMeanLatencyMillis }
+  /// The part of the gap due to the slow batch's different mix of entry points.
+  public var endpointMixMillis: Double { gapMillis - withinEndpointGapMillis }
+  /// Whether any suspect is significant.
+  public var hasSignificantSuspect: Bool { suspects.contains { $0.isSignificant } }
+}
+
+/// How the analysis runs.
+public struct AnalysisOptions: Sendable {
+  /// Suspects and findings with a Benjamini–Hochberg q-value below this are significant.
+  public var falseDiscoveryRate = 0.05
+  /// The suspects with the largest growth whose growth is explained by their features.
+  public var explainedSuspects = 20
+  /// At most this many feature columns in the shared explanatory design.
+  public var explanatoryColumns = 60
+  /// Bootstrap replicates for the intervals.
+  public var bootstrapReplicates = 200
+  /// Seed of the bootstrap (a fixed seed keeps the output byte-identical).
+  public var seed: UInt64 = 1
+  /// Up to this many traces each replicate refits exactly (a weighted Gram matrix and a
+  /// Cholesky solve); beyond it, the one-step linearization β_b = β + A⁻¹Xᵀdiag(e)(w_b − 1)
+  /// serves all replicates with one `dgemm` per suspect. Its error is O(1/n) while the
+  /// intervals' width is O(1/√n), so above 20,000 traces it changes no reported digit that
+  /// matters. Reference: Hu & Kalbfleisch (2000), Canadian J. Statistics 28(3).
+  public var exactBootstrapLimit = 20_000
+
+  public init(
+    falseDiscoveryRate: Double = 0.05, explainedSuspects: Int = 20, explanatoryColumns: Int = 60,
+    bootstrapReplicates: Int = 200, seed: UInt64 = 1, exactBootstrapLimit: Int = 20_000
+  ) {
+    self.falseDiscoveryRate = falseDiscoveryRate
+    self.explainedSuspects = explainedSuspects
+    self.explanatoryColumns = explanatoryColumns
+    self.bootstrapReplicates = bootstrapReplicates
+    self.seed = seed
+    self.exactBootstrapLimit = exactBootstrapLimit
+  }
+}
+
+/// A batch too small to analyze.
+public enum StatisticsError: Error, Equatable, CustomStringConvertible {
+  /// Each batch needs at least `needed` traces.
+  case tooFewTraces(fast: Int, slow: Int, needed: Int)
+
+  public var description: String {
+    switch self {
+    case .tooFewTraces(let fast, let slow, let needed):
+      let pair =
+        fast == 1 && slow == 1
+        ? "; for one trace against another, `whyslow diff FAST SLOW` answers exactly" : ""
+      return
+        "too few traces for a trustworthy answer: \(fast) fast and \(slow) slow; each batch "
+        + "needs at least \(needed)\(pair)"
+    }
+  }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import WhyslowFeatures
+import WhyslowLinalg
+
+/// Stage 4, why each suspect grew: the critical-path time of each explained suspect regressed
+/// on the features of its own key, and its growth decomposed as Σⱼ βⱼdⱼ plus a remainder.
+///
+/// A suspect's own features: its `self_time` outside the network gaps to its callees and the
+/// waits before its children (so the three never share the same milliseconds), its `count`,
+/// `error`s, `network_gap` to each callee, attribute values, and the `wait` before each child
+/// key of its own service it calls (idle time inside the suspect before the child starts). One design holds the
+/// own features of every explained suspect plus endpoint indicators, and all suspects'
+/// responses are fitted at once: one Gram matrix (`dsyrk`), one Cholesky factor, one
+/// multi-right-hand-side solve, HC3 errors for every response by one `dgemm`
+/// (`LeastSquares`). Other suspects' features are controls in each fit; only a suspect's own
+/// features are its findings. The contribution of feature j is βⱼdⱼ (Oaxaca–Blinder), dⱼ its
+/// stratified difference of means, tested by the delta method,
+/// se² = dⱼ²se(βⱼ)² + βⱼ²var(dⱼ).
+///
+/// With more own features than the traces support, the columns are taken round-robin over
+/// suspects (largest growth first), each suspect's by |simple slope × dⱼ|, up to
+/// `AnalysisOptions.explanatoryColumns` and leaving `minimumResidualDegrees`.
+/// References: Oaxaca (1973); Blinder (1973); MacKinnon & White (1985).
+struct SuspectExplanation {
+  /// Fewest residual degrees of freedom kept for inference: with fewer, HC3 errors rest on a
+  /// handful of residuals with leverage near 1 and normal p-values would claim certainty.
+  static let minimumResidualDegrees = 10
+
+  /// Candidates whose growth is explained (the responses), largest growth first.
+  let explained: [Int]
+  /// The design's feature columns and, for each, its position in `explained`.
+  let columns: [FeatureColumn]
+  let owner: [Int]
+  /// Rows × (feature columns, then endpoint indicators); no intercept column.
+  let design: Matrix
+  /// Rows × explained: their critical-path times.
+  let responses: Matrix
+  /// The small ridge that keeps near-collinear columns solvable.
+  let penalty: Double
+  let fit: LeastSquaresFit?
+  /// Per feature column: dⱼ, βⱼdⱼ, its p-value, and the feature's batch means.
+  let differences: [Double]
+  let contributions: [Double]
+  let pValues: [Double]
+  let fastMeans: [Double]
+  let slowMeans: [Double]
+  let exampleSlowTraceIDs: [String]
+
+  init(
+    _ matrix: FeatureMatrix, _ strata: Strata, _ accounting: CriticalPathAccounting,
+    options: AnalysisOptions
+  ) throws {
+    let n = matrix.traceCount
+    let unit = [Double](repeating: 1, count: n)
+    let indicatorColumns = strata.indicatorColumns()
+    let testable = n - indicatorColumns.count - 1 - Self.minimumResidualDegrees
+    guard testable > 0 else {
+      let (slow, fast) = (matrix.isSlow.filter { $0 }.count, matrix.isSlow.filter { !$0 }.count)
+      throw StatisticsError.tooFewTraces(
+        fast: fast, slow: slow, needed: (indicatorColumns.count + 2 + Self.minimumResidualDegrees + 1) / 2 + 1)
+    }
+    let explained = Array(
+      accounting.growth.indices.filter { accounting.growth[$0] > 0 }
+        .sorted { (accounting.growth[$0], accounting.candidates[$1].key) > (accounting.growth[$1], accounting.candidates[$0].key) }
+        .prefix(options.explainedSuspects))
+    self.explained = explained
+
+    // Every explained suspect's own columns, pooled for one batch of differences.
+    let pool = Self.ownColumns(matrix, keys: explained.map { accounting.candidates[$0].key })
+    let poolMatrix = Matrix(rows: n, columns: pool.count, values: pool.flatMap(\.values))
+    let poolDifferences = strata.differences(poolMatrix, weights: unit)
+    let scores = pool.indices.map { index -> Double in
+      let response = accounting.values.column(explained[pool[index].owner])
+      return abs(Self.slope(pool[index].values, response) * poolDifferences[index])
+    }
+    var queues = explained.indices.map { owner in
+      pool.indices.filter { pool[$0].owner == owner && scores[$0].isFinite }
+        .sorted { (scores[$0], $1) > (scores[$1], $0) }
+    }
+    var chosen: [Int] = []
+    let limit = min(options.explanatoryColumns, testable)
+    while chosen.count < limit, queues.contains(where: { !$0.isEmpty }) {
+      for owner in queues.indices where !queues[owner].isEmpty && chosen.count < limit {
+        chosen.append(queues[owner].removeFirst())
+      }
+    }
+    chosen.sort()
+    columns = chosen.map { pool[$0].column }
+    let owner = chosen.map { pool[$0].owner }
+    let differences = chosen.map { poolDifferences[$0] }
+    self.owner = owner
+    self.differences = differences
+    let design = Matrix(
+      rows: n, columns: chosen.count + indicatorColumns.count,
+      values: chosen.flatMap { pool[$0].values } + indicatorColumns.flatMap { $0 })
+    self.design = design
+    let responses = Matrix(
+      rows: n, columns: explained.count, values: explained.flatMap { Array(accounting.values.column($0)) })
+    self.responses = responses
+    let penalty = Self.stabilizingPenalty(design)
+    self.penalty = penalty
+    let fit = explained.isEmpty ? nil : try LeastSquares.fit(design: design, responses: responses, penalty: penalty)
+    self.fit = fit
+    var contributions: [Double] = []
+    var pValues: [Double] = []
+    for (index, response) in owner.enumerated() {
+      let beta = fit?.coefficients[index + 1, response] ?? .nan
+      let betaError = fit?.standardErrors[index + 1, response] ?? .nan
+      let d = differences[index]
+      let varianceOfD = strata.varianceOfDifference(Array(design.column(index)))
+      contributions.append(beta * d)
+      pValues.append(
+        twoSidedPValue(beta * d, standardError: (d * d * betaError * betaError + beta * beta * varianceOfD).squareRoot()))
+    }
+    self.contributions = contributions
+    self.pValues = pValues
+    let slowRows = (0..<n).filter { matrix.isSlow[$0] }
+    fastMeans = chosen.indices.map { strata.batchMean(Array(design.column($0)), weights: unit, slow: false) }
+    slowMeans = chosen.indices.map { strata.batchMean(Array(design.column($0)), weights: unit, slow: true) }
+    exampleSlowTraceIDs = chosen.indices.map { index in
+      let column = design.column(index)
+      let best = slowRows.max { column[column.startIndex + $0] < column[column.startIndex + $1] } ?? 0
+      return matrix.traceIDs[best]
+    }
+  }
+
+  /// The design with its intercept column first, as the fit and the bootstrap use it.
+  var designWithIntercept: Matrix {
+    Matrix(rows: design.rows, columns: design.columns + 1, values: [Double](repeating: 1, count: design.rows) + design.values)
+  }
+
+  /// The own columns of each key (in `keys` order, `owner` its position).
+  private static func ownColumns(_ matrix: FeatureMatrix, keys: [SpanKey])
+    -> [(column: FeatureColumn, owner: Int, values: [Double])]
+  {
+    let position = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    var own = [[Int]](repeating: [], count: keys.count)
+    var waits = [[Int]](repeating: [], count: keys.count)
+    for (index, column) in matrix.columns.enumerated() {
+      switch column.kind {
+      case .wait:
+        // Idle time inside the parent; a wait before a span of another service is the
+        // request's transit, part of the caller's network gap.
+        if let parent = matrix.parentKeys[column.key], parent.service == column.key.service,
+          let owner = position[parent]
+        {
+          waits[owner].append(index)
+        }
+      case .selfTime, .count, .error, .networkGap, .attribute, .numericAttribute:
+        if let owner = position[column.key] { own[owner].append(index) }
+      case .criticalTime, .startOffset, .depth:
+        continue
+      }
+    }
+    var result: [(column: FeatureColumn, owner: Int, values: [Double])] = []
+    for owner in keys.indices {
+      let gaps = own[owner].filter { matrix.columns[$0].kind == .networkGap } + waits[owner]
+      for index in own[owner] + waits[owner] {
+        var values = Array(matrix.column(index))
+        if matrix.columns[index].kind == .selfTime {
+          for other in gaps {
+            for (row, value) in matrix.column(other).enumerated() { values[row] -= value }
+          }
+        }
+        result.append((matrix.columns[index], owner, values))
+      }
+    }
+    return result
+  }
+
+  /// The least-squares slope of `response` on `values` alone; NaN when `values` is constant.
+  private static func slope(_ values: [Double], _ response: ArraySlice<Double>) -> Double {
+    let n = Double(values.count)
+    let meanX = values.reduce(0, +) / n
+    let meanY = response.reduce(0, +) / n
+    var cross = 0.0
+    var squares = 0.0
+    for (x, y) in zip(values, response) {
+      cross += (x - meanX) * (y - meanY)
+      squares += (x - meanX) * (x - meanX)
+    }
+    return squares > 0 ? cross / squares : .nan
+  }
+
+  /// A penalty just large enough to keep near-collinear columns solvable (10⁻⁸ of the mean
+  /// squared column norm): far below what would move a well-determined slope.
+  private static func stabilizingPenalty(_ design: Matrix) -> Double {
+    guard design.columns > 0 else { return 0 }
+    let squares = design.values.reduce(0) { $0 + $1 * $1 }
+    return 1e-8 * squares / Double(design.columns)
+  }
+}

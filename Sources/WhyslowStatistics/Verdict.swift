@@ -1,0 +1,127 @@
+import Foundation
+import WhyslowFeatures
+
+/// Stage 6, the verdict: suspects with their q-values and findings, in the one ranking every
+/// output shows, and the caveats that limit it.
+///
+/// The ranking is the way an SRE pages teams: services by the summed growth of their suspects
+/// (positive contributions only; a network suspect counts for its callee), largest first;
+/// within a service, its suspects by contribution. Negligible suspects (neither significant
+/// nor 5% of the gap) follow the material ones, and those that did not grow come last, so
+/// noise never stands between two services' real suspects. Reading any output top-down gives
+/// the service order of the `services` line.
+enum Verdict {
+  static func suspects(
+    _ accounting: CriticalPathAccounting, _ evidence: SuspectEvidence,
+    _ explanation: SuspectExplanation, _ draws: BootstrapDraws, gap: Double, level: Double
+  ) -> [Suspect] {
+    let suspectQ = benjaminiHochberg(evidence.pValues)
+    let findingQ = benjaminiHochberg(explanation.pValues)
+    var findings = [[Finding]](repeating: [], count: accounting.candidates.count)
+    for (column, owner) in explanation.owner.enumerated() {
+      let response = explanation.explained[owner]
+      let interval = percentileInterval(draws.contributions[column])
+      let value = explanation.contributions[column]
+      findings[response].append(
+        Finding(
+          column: explanation.columns[column],
+          coefficient: explanation.fit?.coefficients[column + 1, owner] ?? .nan,
+          coefficientStandardError: explanation.fit?.standardErrors[column + 1, owner] ?? .nan,
+          contribution: Estimate(
+            value: value, low: interval.low, high: interval.high, pValue: explanation.pValues[column],
+            qValue: findingQ[column]),
+          share: value / gap, fastMean: explanation.fastMeans[column], slowMean: explanation.slowMeans[column],
+          exampleSlowTraceID: explanation.exampleSlowTraceIDs[column]))
+    }
+    return accounting.candidates.enumerated().map { index, candidate in
+      let growth = accounting.growth[index]
+      let interval = percentileInterval(draws.growth[index])
+      let explaining = findings[index].sorted {
+        ($0.contribution.value, $1.column.kind.name, $1.column.peerService, $1.column.key)
+          > ($1.contribution.value, $0.column.kind.name, $0.column.peerService, $0.column.key)
+      }
+      return Suspect(
+        name: candidate.name, key: candidate.key, callee: candidate.callee, service: candidate.service,
+        contribution: Estimate(
+          value: growth, low: interval.low, high: interval.high, pValue: evidence.pValues[index],
+          qValue: suspectQ[index]),
+        share: growth / gap, varianceShare: evidence.varianceShares[index],
+        fastMean: evidence.fastMeans[index], slowMean: evidence.slowMeans[index],
+        explanation: explaining,
+        remainderMillis: growth - explaining.reduce(0) { $0 + $1.contribution.value },
+        isSignificant: suspectQ[index] < level && growth > 0,
+        exampleSlowTraceID: evidence.exampleSlowTraceIDs[index])
+    }
+  }
+
+  /// Suspects grouped under their services, and the services in the order the suspects
+  /// name them: first the material suspects (grown, and significant or at least
+  /// `materialShare` of the gap) grouped by service, services by total; then the other grown
+  /// suspects grouped the same way; then those that did not grow, by contribution.
+  static func ranked(_ suspects: [Suspect], gap: Double) -> (suspects: [Suspect], services: [ServiceTotal]) {
+    var total: [String: Double] = [:]
+    for suspect in suspects {
+      total[suspect.service, default: 0] += max(suspect.contribution.value, 0)
+    }
+    func section(_ suspect: Suspect) -> Int {
+      guard suspect.contribution.value > 0 else { return 2 }
+      return suspect.isSignificant || suspect.share >= materialShare ? 0 : 1
+    }
+    let ranked = suspects.sorted {
+      let (left, right) = (section($0), section($1))
+      let (leftTotal, rightTotal) = left < 2 ? (total[$0.service] ?? 0, total[$1.service] ?? 0) : (0, 0)
+      return (right, leftTotal, $1.service, $0.contribution.value, $1.name, $1.key)
+        > (left, rightTotal, $0.service, $1.contribution.value, $0.name, $0.key)
+    }
+    var services: [ServiceTotal] = []
+    for suspect in ranked where section(suspect) < 2 && !services.contains(where: { $0.service == suspect.service }) {
+      let sum = total[suspect.service] ?? 0
+      services.append(ServiceTotal(service: suspect.service, contributionMillis: sum, share: sum / gap))
+    }
+    return (ranked, services)
+  }
+
+  /// A grown suspect that is not significant still leads its service's group when it carries
+  /// this share of the gap: big enough to act on, too big to bury among noise.
+  static let materialShare = 0.05
+
+  /// What limits the answer, in plain words.
+  static func caveats(
+    gap: Double, suspects: [Suspect], level: Double, smallerBatch: Int, strata: Strata, traces: Int
+  ) -> [String] {
+    var caveats: [String] = []
+    if gap <= 0 {
+      caveats.append("the slow batch is not slower on average (gap \(format(gap)) ms)")
+    }
+    if !suspects.contains(where: \.isSignificant) {
+      caveats.append(
+        "nothing is significant at a false discovery rate of \(format(level)): "
+          + "the ranking below is a best guess, not a finding")
+      // Power: the standard error shrinks as 1/√n, so reaching z = 1.96 + 0.84 (5% two-sided,
+      // 80% power) needs (2.8/z)² times the traces of the smaller batch.
+      if let best = suspects.max(by: { $0.contribution.value < $1.contribution.value }),
+        best.contribution.value > 0, best.contribution.pValue > 0, best.contribution.pValue.isFinite
+      {
+        let z = inverseNormal(1 - best.contribution.pValue / 2)
+        let needed = Double(smallerBatch) * pow(2.8 / max(z, 0.1), 2)
+        if needed > Double(smallerBatch) && needed.isFinite {
+          caveats.append(
+            "to detect an effect the size of the best guess (\(format(best.contribution.value)) ms on "
+              + "\(best.name)) with 80% power, each batch needs about \(Int(needed.rounded(.up))) traces")
+        }
+      }
+    }
+    if strata.excludedTraces == traces {
+      caveats.append(
+        "the batches share no entry point: the whole gap is endpoint mix, and no span can be "
+          + "compared like with like; analyze batches of the same endpoints")
+    } else if strata.excludedTraces > 0 {
+      caveats.append(
+        "\(strata.excludedTraces) traces enter at endpoints only one batch has; they count in the "
+          + "endpoint mix, not in the comparison")
+    }
+    return caveats
+  }
+
+  private static func format(_ value: Double) -> String { String(format: "%.3g", value) }
+}
