@@ -50,7 +50,8 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
 /// entry points, and one injected cause per scenario. Deterministic for a seed.
 public enum Generator {
   public static func generate(_ options: GeneratorOptions) throws -> GeneratedScenario {
-    let endpoints = Topologies.endpoints(options.topology, seed: options.seed)
+    let topology = Topologies.endpoints(options.topology, seed: options.seed)
+    let endpoints = options.scenario.isBehindGateway ? Topologies.behindGateway(topology) : topology
     guard let plan = options.scenario.plan(on: options.topology, endpoints, millis: options.effectMillis)
     else { throw GeneratorError.unsupported(scenario: options.scenario, topology: options.topology) }
     var simulator = Simulator(random: SeededRandom(seed: options.seed), sigma: options.noise)
@@ -141,16 +142,17 @@ private struct Simulator {
     own += injection.networkMillis[call.id].map { random.lognormal(median: $0, sigma: 0.2) } ?? 0
     if let failedAfter { own = random.lognormal(median: failedAfter, sigma: 0.1) }
     var time = begin + own * 0.3
+    let childrenStart = time
     if !failed {
       if call.parallel {
         var latest = time
-        for child in call.children {
+        for child in call.children where !child.mirrorsParent {
           let end = run(child, start: time, parentID: spanID)
           if !child.isAsync { latest = max(latest, end) }
         }
         time = latest
       } else {
-        for child in call.children {
+        for child in call.children where !child.mirrorsParent {
           let repeats = child.repeats + (injection.extraRepeats[child.id] ?? 0)
           for _ in 0..<repeats {
             if let timeout = injection.retriedAfterMillis[child.id], random.chance(0.9) {
@@ -162,11 +164,27 @@ private struct Simulator {
         }
       }
     }
+    for child in call.children where child.mirrorsParent && !failed {
+      // Starts with the children and ends just before the last of them, so that child stays
+      // last on the critical path.
+      mirror(child, from: childrenStart, to: max(childrenStart, time - 0.05), parentID: spanID)
+    }
     let end = time + own * 0.7
     spans[index].startNanos = Int64((begin * 1_000_000).rounded())
     spans[index].durationNanos = Int64(((end - begin) * 1_000_000).rounded())
     spans[index].attributes = attributes
     return end
+  }
+
+  /// A span of no work of its own from `start` to `end`, ms.
+  private mutating func mirror(_ call: Call, from start: Double, to end: Double, parentID: String) {
+    spanCounter += 1
+    spans.append(
+      SyntheticSpan(
+        traceID: traceID, spanID: String(format: "%016llx", (random.next() & 0xFFFF_FFFF_0000_0000) | UInt64(spanCounter)),
+        parentID: parentID, isAsync: false, service: call.service, operation: call.operation, kind: call.kind,
+        startNanos: Int64((start * 1_000_000).rounded()), durationNanos: Int64(((end - start) * 1_000_000).rounded()),
+        isError: false, attributes: [:]))
   }
 
   /// Route templates get real ids: `GET /cart/{id}` becomes `GET /cart/4711`.

@@ -29,9 +29,18 @@ public enum Scenario: String, Sendable, CaseIterable, Codable {
   case endpointMixCause = "endpoint-mix-cause"
   /// Nothing changed: a control.
   case control
+  /// Every request enters at one catch-all gateway route (`/*`) with a handler span mirroring
+  /// it; the slow batch has more of a heavy route, and nothing else changed.
+  case gatewayMix = "gateway-mix"
+  /// Behind the same catch-all gateway, with the same mix shift, the network to a callee gets
+  /// slower: the handler's self-time grows with it, off the critical path.
+  case gatewayNetwork = "gateway-network"
 
   /// Whether the scenario injects a cause the analysis should find.
-  public var hasCause: Bool { self != .control && self != .endpointMix }
+  public var hasCause: Bool { self != .control && self != .endpointMix && self != .gatewayMix }
+
+  /// Whether the topology's endpoints sit behind one catch-all gateway route.
+  var isBehindGateway: Bool { self == .gatewayMix || self == .gatewayNetwork }
 }
 
 /// What the slow batch's traces get, per call template id.
@@ -136,7 +145,7 @@ extension Scenario {
         guard endpoints.count > 1 else { return nil }
         plan.slowWeights = [0.8] + [Double](repeating: 0.2 / Double(endpoints.count - 1), count: endpoints.count - 1)
       }
-    case .endpointMix:
+    case .endpointMix, .gatewayMix:
       guard endpoints.count > 1, endpoints[0].weight < 0.8 else { return nil }
       plan.slowWeights = [0.85] + [Double](repeating: 0.15 / Double(endpoints.count - 1), count: endpoints.count - 1)
     case .redHerring:
@@ -170,8 +179,12 @@ extension Scenario {
       plan.injection.extraSelfMillis["db"] = millis
       plan.secondHalf = Injection(extraSelfMillis: ["pricing": millis])
       plan.causes = [[culprit("db")].compactMap { $0 }, [culprit("pricing")].compactMap { $0 }]
-    case .network:
+    case .network, .gatewayNetwork:
       guard let client = call(targets.client), let server = client.children.first else { return nil }
+      if self == .gatewayNetwork {
+        guard endpoints.count > 1, endpoints[0].weight < 0.8 else { return nil }
+        plan.slowWeights = [0.85] + [Double](repeating: 0.15 / Double(endpoints.count - 1), count: endpoints.count - 1)
+      }
       plan.injection.networkMillis[targets.client] = millis
       plan.causes = [[
         Culprit(service: server.service, operation: "", features: ["network_gap"]),

@@ -14,6 +14,9 @@ public struct Call: Sendable {
   public var children: [Call]
   /// The parent does not wait for this call (FOLLOWS_FROM, a queue consumer).
   public var isAsync: Bool
+  /// A span of no work of its own that spans its parent's synchronous children, beside them
+  /// (a gateway's request handler): off the critical path, yet its self-time is the request's.
+  public var mirrorsParent = false
   /// How many times the call is made in a row.
   public var repeats: Int
   /// Attribute key → values drawn uniformly per span.
@@ -88,6 +91,20 @@ public enum TopologyKind: String, Sendable, CaseIterable {
 
 /// Entry points of each topology.
 enum Topologies {
+  /// `endpoints` behind one catch-all gateway route, as TrainTicket's gateway records every
+  /// request: root `gateway-service /*` with a handler span mirroring the request beside a
+  /// client call to the endpoint's own root.
+  static func behindGateway(_ endpoints: [Endpoint]) -> [Endpoint] {
+    endpoints.map { endpoint in
+      var handler = Call("edge-handler", "gateway-service", "FilteringWebHandler.handle", kind: .internal, selfMillis: 0)
+      handler.mirrorsParent = true
+      let root = Call(
+        "edge", "gateway-service", "/*", selfMillis: 0.4,
+        children: [handler, .remote("edge-call", from: "gateway-service", endpoint.root)])
+      return Endpoint(root: root, weight: endpoint.weight)
+    }
+  }
+
   static func endpoints(_ kind: TopologyKind, seed: UInt64) -> [Endpoint] {
     switch kind {
     case .shop: return shop

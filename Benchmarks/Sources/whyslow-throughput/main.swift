@@ -9,7 +9,6 @@ import WhyslowFeatures
 import WhyslowIngest
 import WhyslowLinalg
 import WhyslowStatistics
-import COpenBLAS
 
 /// Best wall-clock seconds of `repeats` runs.
 func best(_ repeats: Int, _ body: () -> Void) -> Double {
@@ -136,21 +135,9 @@ if CommandLine.arguments.contains("--analysis") {
     var analysis: LatencyAnalysis?
     let seconds = best(1) { analysis = try? ContributionAnalysis.analyze(matrix) }
     let top = analysis?.suspects.first?.name ?? "none"
-    let explanatory = matrix.columns.indices.filter { matrix.columns[$0].kind.isExplanatory }
-    let design = Matrix(rows: traces, columns: explanatory.count, values: explanatory.flatMap { matrix.column($0) })
-    let flops = Double(traces) * Double(design.columns) * Double(design.columns + 1)
-    let gram = best(3) { _ = StandardizedSystem(design: design, response: matrix.latencyMillis) }
-    var out = [Double](repeating: 0, count: design.columns * design.columns)
-    let bare = best(3) {
-      cblas_dsyrk(
-        CblasColMajor, CblasUpper, CblasTrans, Int32(design.columns), Int32(traces), 1, design.values,
-        Int32(traces), 0, &out, Int32(design.columns))
-    }
     print(
       String(
-        format: "analysis of %d traces × %d columns on %d BLAS thread(s): %.2f s (top suspect %@)\n"
-          + "  Gram step (center, dsyrk, standardize): %.1f GFLOP/s; bare dsyrk: %.1f GFLOP/s = %.0f%%",
-        traces, matrix.columns.count, threads, seconds, top, flops / gram / 1e9, flops / bare / 1e9,
-        100 * bare / gram))
+        format: "analysis of %d traces × %d columns on %d BLAS thread(s): %.2f s (top suspect %@)",
+        traces, matrix.columns.count, threads, seconds, top))
   }
 }
