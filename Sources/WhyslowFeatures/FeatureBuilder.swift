@@ -73,6 +73,7 @@ private struct Endpoints {
           : "one root operation, \($0.key), covers \(Int((share * 100).rounded(.down)))% of traces"
       } ?? ""
     let routeCount = Set(routes.compactMap { $0 }).count
+    let childCount = Set(children.compactMap { $0 }).count
     switch rule {
     case .root:
       (keys, note) = (roots, "endpoints: root span keys (--endpoint-by root)")
@@ -87,6 +88,8 @@ private struct Endpoints {
         derived(routes),
         "endpoints: route attributes of root spans, because \(because); --endpoint-by root|route|child overrides"
       )
+    case .automatic where childCount <= 1:
+      (keys, note) = (roots, "")
     case .automatic:
       (keys, note) = (
         derived(children),

@@ -100,7 +100,8 @@ public struct FeatureColumn: Hashable, Sendable {
 /// How traces are grouped into entry points, to compare like with like.
 public enum EndpointRule: String, Sendable, CaseIterable {
   /// `root`, unless one root operation covers nearly all traces (95%) or its name is a
-  /// wildcard (`/*`, as gateways record it): then `route`, else `child`.
+  /// wildcard (`/*`, as gateways record it): then `route` when roots carry more than one
+  /// route, else `child` when that tells more than one endpoint apart.
   case automatic = "auto"
   /// The root span's key.
   case root

@@ -79,29 +79,32 @@ struct BootstrapDraws {
   }
 
   /// One-step coefficients β + A⁻¹ Xᵀ diag(eₛ) (w − 1) for each response s, with A = XᵀX + λD
-  /// and e the full fit's residuals: factored once, one `dgemm` and one solve per response.
+  /// and e the full fit's residuals: factored once; per response, the weight excesses scaled by
+  /// its residuals, one `dgemm` with the shared design and one solve.
   private struct Linearized {
+    let x: Matrix
     let beta: Matrix
     let factor: CholeskyFactor
-    /// Per response s, row i: eᵢₛ xᵢ.
-    let scores: [Matrix]
+    let residuals: Matrix
 
     init(_ x: Matrix, fit: LeastSquaresFit, penalty: Double) throws {
       var normal = x.gram()
       for column in 1..<x.columns { normal[column, column] += penalty }
+      self.x = x
       beta = fit.coefficients
       factor = try CholeskyFactor(normal)
-      scores = (0..<fit.residuals.columns).map { x.scalingRows(by: Array(fit.residuals.column($0))) }
+      residuals = fit.residuals
     }
 
     func coefficients(_ sets: [[Double]]) throws -> [Matrix?] {
-      var excess = Matrix(zeros: sets.first?.count ?? 0, sets.count)
+      var excess = Matrix(zeros: x.rows, sets.count)
       for (set, weights) in sets.enumerated() {
-        for row in 0..<excess.rows { excess[row, set] = weights[row] - 1 }
+        for row in 0..<x.rows { excess[row, set] = weights[row] - 1 }
       }
       var result = [Matrix](repeating: beta, count: sets.count)
-      for (response, score) in scores.enumerated() {
-        let steps = try factor.solve(score.transposeTimes(excess))  // columns × sets
+      for response in 0..<residuals.columns {
+        let scaled = excess.scalingRows(by: Array(residuals.column(response)))
+        let steps = try factor.solve(x.transposeTimes(scaled))  // columns × sets
         for set in sets.indices {
           for row in 0..<beta.rows { result[set][row, response] += steps[row, set] }
         }

@@ -4,7 +4,8 @@ import WhyslowLinalg
 /// Stage 2, the exact accounting: critical-path times partition each trace's latency, so the
 /// stratified differences of their means over span keys sum to the within-endpoint gap
 /// exactly. Every key is a suspect with that difference as its growth; a client key whose
-/// growth is mostly the growth of its network gap to one callee is "network to CALLEE".
+/// growth is mostly the growth of its network gap to one callee is "network to CALLEE from
+/// KEY", charged to the callee.
 struct CriticalPathAccounting {
   /// One suspect before inference.
   struct Candidate {
@@ -12,7 +13,8 @@ struct CriticalPathAccounting {
     /// The callee when the key's growth is mostly its network gap to it.
     let callee: String?
 
-    var name: String { callee.map { "network to \($0)" } ?? key.description }
+    /// "service operation", or "network to CALLEE from service operation" (the client key).
+    var name: String { callee.map { "network to \($0) from \(key)" } ?? key.description }
     var service: String { callee ?? key.service }
   }
 

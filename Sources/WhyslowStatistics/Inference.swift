@@ -26,6 +26,43 @@ func percentileInterval(_ draws: [Double]) -> (low: Double, high: Double) {
   return (percentile(sorted, 0.025), percentile(sorted, 0.975))
 }
 
+/// Two-sided p-value of the van Elteren test that the second sample of each stratum tends to be
+/// larger (or smaller) than the first: per stratum the Mann–Whitney statistic U (midranks for
+/// ties), combined as T = Σ (U − n₁n₂/2)/(N + 1) with variance
+/// Σ n₁n₂/12 · ((N + 1) − Σ(t³ − t)/(N(N − 1)))/(N + 1)², normal approximation, no continuity
+/// correction. Strata with an empty side are skipped; NaN when none is left or the variance is
+/// 0. With one stratum it is the Mann–Whitney test (scipy's `mannwhitneyu`, asymptotic, without
+/// continuity correction). Reference: van Elteren (1960), Bull. Int. Statist. Inst. 37.
+public func vanElterenPValue(_ strata: [(fast: [Double], slow: [Double])]) -> Double {
+  var statistic = 0.0
+  var variance = 0.0
+  for stratum in strata where !stratum.fast.isEmpty && !stratum.slow.isEmpty {
+    // Both sides sorted, then merged value by value: midranks and tie sizes in one pass.
+    let fast = stratum.fast.sorted()
+    let slow = stratum.slow.sorted()
+    let total = Double(fast.count + slow.count)
+    var slowRanks = 0.0
+    var ties = 0.0
+    var (i, j, ranked) = (0, 0, 0)
+    while i < fast.count || j < slow.count {
+      let next = min(i < fast.count ? fast[i] : .infinity, j < slow.count ? slow[j] : .infinity)
+      let (fastStart, slowStart) = (i, j)
+      while i < fast.count && fast[i] == next { i += 1 }
+      while j < slow.count && slow[j] == next { j += 1 }
+      let tied = Double(i - fastStart + j - slowStart)
+      slowRanks += Double(j - slowStart) * (Double(ranked) + (tied + 1) / 2)
+      ties += tied * tied * tied - tied
+      ranked += i - fastStart + j - slowStart
+    }
+    let (n1, n2) = (Double(fast.count), Double(slow.count))
+    let weight = 1 / (total + 1)
+    statistic += weight * (slowRanks - n2 * (n2 + 1) / 2 - n1 * n2 / 2)
+    let tieCorrection = total > 1 ? ties / (total * (total - 1)) : 0
+    variance += weight * weight * n1 * n2 / 12 * ((total + 1) - tieCorrection)
+  }
+  return variance > 0 ? twoSidedPValue(statistic, standardError: variance.squareRoot()) : .nan
+}
+
 /// Benjamini–Hochberg q-values: the smallest false discovery rate at which each p-value would
 /// be rejected, qᵢ = min over j with p₍ⱼ₎ ≥ pᵢ of m·p₍ⱼ₎/j, capped at 1. NaN p-values stay NaN
 /// and do not count among the m tests. Reference: Benjamini & Hochberg (1995), JRSS B 57(1).

@@ -127,40 +127,17 @@ struct Strata {
     }
   }
 
-  /// Two-sided p-value of the van Elteren test that `value(row)` tends to differ between slow
-  /// and fast traces, over the rows where `present` holds (all rows when nil): a Mann–Whitney
-  /// statistic within each comparable endpoint, combined with weights 1/(Nₑ + 1); midranks for
-  /// ties and the tie-corrected variance, normal approximation. Rank-based, so a few huge
-  /// latencies do not swamp it. NaN when no endpoint has such rows in both batches.
-  /// Reference: van Elteren (1960), Bull. Int. Statist. Inst. 37.
+  /// The van Elteren rank test (`vanElterenPValue`) that `value(row)` tends to differ between
+  /// slow and fast traces, over the rows where `present` holds (all rows when nil), one stratum
+  /// per comparable endpoint. Rank-based, so a few huge latencies do not swamp it.
   func rankTestPValue(present: [Bool]?, _ value: (Int) -> Double) -> Double {
-    var statistic = 0.0
-    var variance = 0.0
-    for endpoint in endpoints.indices where comparable[endpoint] {
-      let fast = rows[2 * endpoint].filter { present?[$0] ?? true }
-      let slow = rows[2 * endpoint + 1].filter { present?[$0] ?? true }
-      guard !fast.isEmpty, !slow.isEmpty else { continue }
-      let pooled = (fast.map { (value($0), false) } + slow.map { (value($0), true) }).sorted { $0.0 < $1.0 }
-      let total = Double(pooled.count)
-      var slowRanks = 0.0
-      var ties = 0.0
-      var start = 0
-      while start < pooled.count {
-        var end = start
-        while end + 1 < pooled.count && pooled[end + 1].0 == pooled[start].0 { end += 1 }
-        let midrank = Double(start + end) / 2 + 1
-        let tied = Double(end - start + 1)
-        ties += tied * tied * tied - tied
-        for index in start...end where pooled[index].1 { slowRanks += midrank }
-        start = end + 1
-      }
-      let (n1, n2) = (Double(fast.count), Double(slow.count))
-      let weight = 1 / (total + 1)
-      statistic += weight * (slowRanks - n2 * (n2 + 1) / 2 - n1 * n2 / 2)
-      let tieCorrection = total > 1 ? ties / (total * (total - 1)) : 0
-      variance += weight * weight * n1 * n2 / 12 * ((total + 1) - tieCorrection)
-    }
-    return variance > 0 ? twoSidedPValue(statistic, standardError: variance.squareRoot()) : .nan
+    vanElterenPValue(
+      endpoints.indices.filter { comparable[$0] }.map { endpoint in
+        (
+          fast: rows[2 * endpoint].filter { present?[$0] ?? true }.map(value),
+          slow: rows[2 * endpoint + 1].filter { present?[$0] ?? true }.map(value)
+        )
+      })
   }
 
   /// One 0/1 column per endpoint but the first: endpoint fixed effects for the regressions.

@@ -68,7 +68,8 @@ private func orders(_ arguments: [String]) throws -> Orders {
   for row in rows.dropFirst() where row[column("level")] == "suspect" {
     let name =
       row[column("feature")] == "network_gap"
-      ? "network to \(row[column("peer_service")])" : "\(row[column("service")]) \(row[column("operation")])"
+      ? "network to \(row[column("peer_service")]) from \(row[column("service")]) \(row[column("operation")])"
+      : "\(row[column("service")]) \(row[column("operation")])"
     result.csv.append((Int(row[column("suspect_rank")]) ?? 0, name, row[column("suspect_service")]))
   }
   let object = try #require(
