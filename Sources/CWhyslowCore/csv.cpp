@@ -62,12 +62,16 @@ class CsvCursor {
   int64_t offset() const { return static_cast<int64_t>(at_ - base_); }
   int64_t line() const { return line_; }
 
-  /// Reads one record into `fields`; false when the quoting is broken.
+  /// Reads one record into `fields`; false when the quoting is broken. A quote left open at the
+  /// end of the data costs only its own line: reading resumes after that line's break, so
+  /// the records that follow are not swallowed into one field.
   bool next(std::vector<std::string> &fields) {
     fields.clear();
     std::string field;
     bool quoted = false;
     ++line_;
+    const int64_t first_line = line_;
+    const char *after_first_break = nullptr;
     while (at_ < end_) {
       char c = *at_++;
       if (quoted) {
@@ -79,7 +83,10 @@ class CsvCursor {
             quoted = false;
           }
         } else {
-          if (c == '\n') ++line_;
+          if (c == '\n') {
+            ++line_;
+            if (after_first_break == nullptr) after_first_break = at_;
+          }
           field += c;
         }
       } else if (c == '"' && field.empty()) {
@@ -94,6 +101,10 @@ class CsvCursor {
       }
     }
     fields.push_back(std::move(field));
+    if (quoted && after_first_break != nullptr) {
+      at_ = after_first_break;
+      line_ = first_line;
+    }
     return !quoted;
   }
 
@@ -144,7 +155,7 @@ bool parse_scaled(const std::string &text, int64_t unit, int64_t &out) {
   size_t digits = 0;
   for (; at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])); ++at, ++digits) {
     whole = whole * 10 + (text[at] - '0');
-    if (whole > (static_cast<__int128>(1) << 100)) return false;
+    if (whole > INT64_MAX) return false;  // no unit makes it fit; whole·unit stays below 2^94
   }
   __int128 nanos = whole * unit;
   if (at < text.size() && text[at] == '.') {
@@ -197,6 +208,11 @@ bool is_error_status(const std::string &value) {
 }  // namespace
 
 void read_csv(wsl_span_table &table, const char *bytes, size_t length, const char *columns) {
+  // A UTF-8 byte-order mark is not part of the first column's name.
+  if (length >= 3 && std::memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
+    bytes += 3;
+    length -= 3;
+  }
   CsvCursor cursor(bytes, length);
   std::vector<std::string> header;
   if (!cursor.next(header) || header.size() < 2) {

@@ -121,11 +121,13 @@ wsl_format detect(const char *bytes, size_t length) {
   if (contains(head, "\"spanID\"") || contains(head, "\"traceID\"")) return WSL_FORMAT_JAEGER;
   if (contains(head, "\"traceId\"") && contains(head, "\"id\"")) return WSL_FORMAT_ZIPKIN;
   if (contains(head, "\"processMap\"") || contains(head, "\"operationName\"")) return WSL_FORMAT_JAEGER;
+  if (contains(head, "\"data\"")) return WSL_FORMAT_JAEGER;  // the query API's reply, maybe empty
   return WSL_FORMAT_AUTO;
 }
 
-/// Inflates gzip data; throws ParseError when it is corrupt.
-std::string gunzip(const char *bytes, size_t length) {
+/// Inflates gzip data; throws ParseError when it is corrupt (naming the compressed byte) or
+/// inflates to more than `limit` bytes.
+std::string gunzip(const char *bytes, size_t length, size_t limit) {
   z_stream stream{};
   if (inflateInit2(&stream, 15 + 32) != Z_OK) throw std::bad_alloc();
   stream.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(bytes));
@@ -137,9 +139,17 @@ std::string gunzip(const char *bytes, size_t length) {
     stream.avail_out = sizeof(chunk);
     int status = inflate(&stream, Z_NO_FLUSH);
     if (status != Z_OK && status != Z_STREAM_END) {
-      int64_t offset = static_cast<int64_t>(stream.total_in);
+      std::string message = "corrupt or truncated gzip data at byte " + std::to_string(stream.total_in) +
+                            " of the compressed file";
       inflateEnd(&stream);
-      throw ParseError{WSL_ERROR_JSON, "corrupt or truncated gzip data", offset};
+      throw ParseError{WSL_ERROR_JSON, message, -1};
+    }
+    if (out.size() + (sizeof(chunk) - stream.avail_out) > limit) {
+      inflateEnd(&stream);
+      throw ParseError{WSL_ERROR_LIMIT,
+                       "gzip data inflates to more than " + std::to_string(limit) +
+                           " bytes (--max-input-bytes raises the limit)",
+                       -1};
     }
     out.append(chunk, sizeof(chunk) - stream.avail_out);
     if (status == Z_STREAM_END) {
@@ -151,16 +161,33 @@ std::string gunzip(const char *bytes, size_t length) {
   return out;
 }
 
+/// The offset of the first byte that does not belong to a well-formed UTF-8 sequence, or -1.
+int64_t first_invalid_utf8(const char *bytes, size_t length) {
+  size_t at = 0;
+  while (at < length) {
+    auto byte = static_cast<uint8_t>(bytes[at]);
+    size_t extra = byte < 0x80 ? 0 : (byte >> 5) == 0x6 ? 1 : (byte >> 4) == 0xE ? 2 : (byte >> 3) == 0x1E ? 3 : 4;
+    if (extra == 4 || (extra == 1 && byte < 0xC2) || at + extra >= length + (extra == 0 ? 1 : 0)) {
+      return static_cast<int64_t>(at);
+    }
+    for (size_t k = 1; k <= extra; ++k) {
+      if ((static_cast<uint8_t>(bytes[at + k]) & 0xC0) != 0x80) return static_cast<int64_t>(at);
+    }
+    at += extra + 1;
+  }
+  return -1;
+}
+
 }  // namespace
 }  // namespace whyslow
 
 extern "C" wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t length, wsl_format format,
-                                const char *csv_columns, wsl_format *detected) {
+                                const char *csv_columns, size_t max_inflated_bytes, wsl_format *detected) {
   using namespace whyslow;
   try {
     std::string inflated;
     if (length >= 2 && static_cast<uint8_t>(bytes[0]) == 0x1f && static_cast<uint8_t>(bytes[1]) == 0x8b) {
-      inflated = gunzip(bytes, length);
+      inflated = gunzip(bytes, length, max_inflated_bytes);
       bytes = inflated.data();
       length = inflated.size();
     }
@@ -181,7 +208,8 @@ extern "C" wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t
     table->fail(error);
     return error.status;
   } catch (const simdjson::simdjson_error &error) {
-    table->fail({WSL_ERROR_JSON, std::string("JSON error: ") + error.what(), -1});
+    int64_t offset = error.error() == simdjson::UTF8_ERROR ? first_invalid_utf8(bytes, length) : -1;
+    table->fail({WSL_ERROR_JSON, std::string("JSON error: ") + error.what(), offset});
     return WSL_ERROR_JSON;
   } catch (const std::bad_alloc &) {
     table->fail({WSL_ERROR_MEMORY, "out of memory", -1});

@@ -275,9 +275,9 @@ void wsl_span_table_link(wsl_span_table *table) {
       ++quality.async_edges;
       continue;
     }
-    int64_t early = table->start_nanos[parent] - table->start_nanos[row];
-    int64_t late = (table->start_nanos[row] + table->duration_nanos[row]) -
-                   (table->start_nanos[parent] + table->duration_nanos[parent]);
+    int64_t early = whyslow::saturating_difference(table->start_nanos[parent], table->start_nanos[row]);
+    int64_t late = whyslow::saturating_difference(table->start_nanos[row] + table->duration_nanos[row],
+                                                  table->start_nanos[parent] + table->duration_nanos[parent]);
     int64_t overhang = std::max(early, late);
     if (overhang > 0) {
       ++quality.skewed_spans;

@@ -12,6 +12,14 @@
 
 namespace whyslow {
 
+/// a − b, saturated to the int64 range: times of hostile input can lie far apart, and signed
+/// overflow must never turn them into plausible values.
+inline int64_t saturating_difference(int64_t a, int64_t b) {
+  int64_t result;
+  if (__builtin_sub_overflow(a, b, &result)) return b < 0 ? INT64_MAX : INT64_MIN;
+  return result;
+}
+
 /// Maps strings to dense int32 ids, first come first numbered.
 class Interner {
  public:

@@ -10,7 +10,8 @@ extension FeatureMatrix {
   /// the rest is one pass over the spans and one over the attributes.
   public init(fast: SpanTable, slow: SpanTable, options: FeatureOptions = FeatureOptions()) {
     var keys = KeyRegistry(options: options)
-    let batches = [fast, slow].map { BatchSpans(table: $0, keys: &keys) }
+    var batches = [fast, slow].map { BatchSpans(table: $0, keys: &keys) }
+    let folded = keys.foldRareKeys(&batches, limit: options.maxSpanKeys)
     let rows = fast.traceCount + slow.traceCount
     var accumulator = Accumulator(keys: keys.keys.count, rows: rows, options: options)
     var firstRow = 0
@@ -21,12 +22,14 @@ extension FeatureMatrix {
     let endpoints = Endpoints(batches, keys, rule: options.endpointRule)
     self = accumulator.matrix(
       keys: keys.keys,
-      traceIDs: batches.flatMap { batch in (0..<batch.table.traceCount).map(batch.table.traceID) },
+      traceIDs: batches.flatMap { batch in batch.traceOfRow.map(batch.table.traceID) },
       isSlow: [Bool](repeating: false, count: fast.traceCount)
         + [Bool](repeating: true, count: slow.traceCount),
-      latencyMillis: batches.flatMap { batch in batch.roots.map { millis(batch.table.durationNanos[$0]) } },
+      latencyMillis: batches.flatMap { batch in
+        batch.traceOfRow.map { millis(batch.table.durationNanos[batch.roots[$0]]) }
+      },
       entryPoints: endpoints.keys, endpointNote: endpoints.note,
-      parentKeys: Self.usualParents(batches, keys.keys))
+      parentKeys: Self.usualParents(batches, keys.keys), foldedKeys: folded)
   }
 
   /// Each key's most frequent synchronous parent key (ties: the smaller key).
@@ -57,14 +60,14 @@ private struct Endpoints {
   let note: String
 
   init(_ batches: [BatchSpans], _ registry: KeyRegistry, rule: EndpointRule) {
-    let roots = batches.flatMap { batch in batch.roots.map { batch.baseKey(of: $0, registry) } }
+    let roots = batches.flatMap { batch in batch.traceOfRow.map { batch.baseKey(of: batch.roots[$0], registry) } }
     var frequency: [SpanKey: Int] = [:]
     for key in roots { frequency[key, default: 0] += 1 }
     let dominant = frequency.max { ($0.value, $1.key) < ($1.value, $0.key) }
     let share = Double(dominant?.value ?? 0) / Double(max(roots.count, 1))
     let wildcard = dominant.map { $0.key.operation.contains("*") || $0.key.operation == "/" } ?? false
-    let routes = batches.flatMap { $0.rootRoutes(registry) }
-    let children = batches.flatMap { $0.firstServerBelowRoot(registry) }
+    let routes = batches.flatMap { batch in batch.inRowOrder(batch.rootRoutes(registry)) }
+    let children = batches.flatMap { batch in batch.inRowOrder(batch.firstServerBelowRoot(registry)) }
     func derived(_ values: [SpanKey?]) -> [SpanKey] { zip(values, roots).map { $0 ?? $1 } }
     let because =
       dominant.map {
@@ -121,6 +124,29 @@ private struct KeyRegistry {
   func operationName(_ raw: String) -> String {
     options.keepOperationNames ? raw : normalizer.normalize(raw)
   }
+
+  /// Keeps the `limit` span keys with the most spans (ties: the smaller key) and folds the
+  /// others into one "(other operations)" key per service, so that the matrix is bounded
+  /// whatever the names; the batches' feature keys are renumbered. Returns how many keys were
+  /// folded (0 when within the limit).
+  mutating func foldRareKeys(_ batches: inout [BatchSpans], limit: Int) -> Int {
+    guard keys.count > limit else { return 0 }
+    var spans = [Int](repeating: 0, count: keys.count)
+    for batch in batches { for key in batch.key { spans[Int(key)] += 1 } }
+    let kept = keys.indices.sorted { (spans[$0], keys[$1]) > (spans[$1], keys[$0]) }.prefix(max(limit, 0))
+    var keptSet = [Bool](repeating: false, count: keys.count)
+    for key in kept { keptSet[key] = true }
+    let old = keys
+    keys = []
+    idOfKey = [:]
+    var renumbered = [Int32](repeating: 0, count: old.count)
+    for key in kept.sorted() { renumbered[key] = id(of: old[key]) }
+    for key in old.indices where !keptSet[key] {
+      renumbered[key] = id(of: SpanKey(service: old[key].service, operation: "(other operations)"))
+    }
+    for index in batches.indices { batches[index].key = batches[index].key.map { renumbered[Int($0)] } }
+    return old.count - kept.count
+  }
 }
 
 /// One batch with its trace roots and span key ids.
@@ -128,13 +154,22 @@ private struct BatchSpans {
   let table: SpanTable
   let roots: [Int]
   /// The key id of each span: (service, operation), or with path keys its whole lineage.
-  let key: [Int32]
+  var key: [Int32]
+  /// Traces in matrix row order (by trace id), and each trace's row: the same traces in any
+  /// file order give the same rows, and so byte-identical output.
+  let traceOfRow: [Int]
+  let rowOfTrace: [Int32]
   /// The (service, operation) key id of each span, for entry points.
   let baseKey: [Int32]
 
   init(table: SpanTable, keys: inout KeyRegistry) {
     self.table = table
     roots = table.rootRows()
+    let traceOfRow = (0..<table.traceCount).sorted { table.traceID($0) < table.traceID($1) }
+    var rowOfTrace = [Int32](repeating: 0, count: table.traceCount)
+    for (row, trace) in traceOfRow.enumerated() { rowOfTrace[trace] = Int32(row) }
+    self.traceOfRow = traceOfRow
+    self.rowOfTrace = rowOfTrace
     // Dense (service, operation) pair ids: two array loads per span instead of a hash lookup.
     var serviceIndex = [Int32](repeating: -1, count: table.strings.count)
     var operationIndex = [Int32](repeating: -1, count: table.strings.count)
@@ -152,18 +187,22 @@ private struct BatchSpans {
         operations.append(Int32(operation))
       }
     }
-    var keyOfPair = [Int32](repeating: -1, count: services.count * operations.count)
+    // Pairs are looked up in a hash table: a services × operations array would grow with the
+    // product of two counts that hostile input controls.
+    var keyOfPair: [Int64: Int32] = [:]
     let operationNames = operations.map { keys.operationName(table.strings[Int($0)]) }
     var baseKey = [Int32](repeating: 0, count: table.spanCount)
     for span in 0..<table.spanCount {
-      let operation = Int(operationIndex[Int(table.operation[span])])
-      let pair = Int(serviceIndex[Int(table.service[span])]) * operations.count + operation
-      if keyOfPair[pair] < 0 {
-        keyOfPair[pair] = keys.id(
-          of: SpanKey(
-            service: table.strings[Int(table.service[span])], operation: operationNames[operation]))
+      let operation = operationIndex[Int(table.operation[span])]
+      let pair = Int64(serviceIndex[Int(table.service[span])]) << 32 | Int64(operation)
+      if let known = keyOfPair[pair] {
+        baseKey[span] = known
+        continue
       }
-      baseKey[span] = keyOfPair[pair]
+      let id = keys.id(
+        of: SpanKey(service: table.strings[Int(table.service[span])], operation: operationNames[Int(operation)]))
+      keyOfPair[pair] = id
+      baseKey[span] = id
     }
     self.baseKey = baseKey
     key = keys.options.keyByPath ? Self.pathKeys(table, baseKey, &keys) : baseKey
@@ -195,6 +234,10 @@ private struct BatchSpans {
             let parent = keys.keys[Int(parentPath)]
             let parentName = "\(parent.service) \(parent.operation)"
             callers = parent.callers.isEmpty ? parentName : "\(parent.callers) > \(parentName)"
+            let chain = callers.components(separatedBy: " > ").filter { $0 != "…" }
+            if chain.count > keys.options.maxPathDepth {
+              callers = (["…"] + chain.suffix(keys.options.maxPathDepth)).joined(separator: " > ")
+            }
           }
           let id = keys.id(
             of: SpanKey(service: base.service, operation: base.operation, callers: callers))
@@ -208,6 +251,9 @@ private struct BatchSpans {
   }
 
   func baseKey(of span: Int, _ keys: KeyRegistry) -> SpanKey { keys.keys[Int(baseKey[span])] }
+
+  /// Per-trace values in matrix row order.
+  func inRowOrder<T>(_ values: [T]) -> [T] { traceOfRow.map { values[$0] } }
 
   /// Per trace: the root's route attribute (`Endpoints.routeAttributes`, first found in that
   /// order; query strings dropped, ids normalized) as a key of the root's service, or nil.
@@ -483,7 +529,7 @@ private struct Accumulator {
     let table = batch.table
     for (position, tableRow) in metrics.rows.enumerated() {
       let span = Int(tableRow)
-      let row = firstRow + Int(table.traceIndex[span])
+      let row = firstRow + Int(batch.rowOfTrace[Int(table.traceIndex[span])])
       let cell = Int(batch.key[span]) * rows + row
       selfTime[cell] += millis(metrics.selfNanos[position])
       criticalTime[cell] += millis(metrics.criticalNanos[position])
@@ -548,7 +594,7 @@ private struct Accumulator {
       let slot = Int(slotOf[spanKey][keyIndex])
       let type = attributes.type[item]
       attributeSlots[slot].occurrences.append(
-        (Int32(firstRow) + table.traceIndex[span], name(attributes.text[item]), attributes.number[item]))
+        (Int32(firstRow) + batch.rowOfTrace[Int(table.traceIndex[span])], name(attributes.text[item]), attributes.number[item]))
       if type != .int && type != .double { attributeSlots[slot].allNumeric = false }
       if type == .double { attributeSlots[slot].anyDouble = true }
     }
@@ -557,7 +603,7 @@ private struct Accumulator {
   /// The columns in schema order, constant ones and id-like attributes left out and reported.
   func matrix(
     keys: [SpanKey], traceIDs: [String], isSlow: [Bool], latencyMillis: [Double],
-    entryPoints: [SpanKey], endpointNote: String, parentKeys: [SpanKey: SpanKey]
+    entryPoints: [SpanKey], endpointNote: String, parentKeys: [SpanKey: SpanKey], foldedKeys: Int
   ) -> FeatureMatrix {
     var candidates: [(FeatureColumn, ArraySlice<Double>)] = []
     var dropped: [(name: String, reason: String)] = []
@@ -602,7 +648,7 @@ private struct Accumulator {
     return FeatureMatrix(
       columns: columns, values: matrixValues, traceIDs: traceIDs, isSlow: isSlow,
       latencyMillis: latencyMillis, entryPoints: entryPoints, endpointNote: endpointNote,
-      parentKeys: parentKeys, droppedColumns: dropped)
+      parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: dropped)
   }
 
   /// Numeric attributes become their mean per trace; categorical ones one 0/1 column per

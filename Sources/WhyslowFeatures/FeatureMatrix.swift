@@ -124,12 +124,22 @@ public struct FeatureOptions: Sendable {
   public var dropConstantColumns = true
   /// How traces are grouped into entry points.
   public var endpointRule = EndpointRule.automatic
+  /// At most this many span keys get columns of their own: those with the most spans. The
+  /// others fold into one "(other operations)" key per service, so that operation names full
+  /// of ids cannot blow the matrix up. 2,000 keys are far more than real services have.
+  public var maxSpanKeys = 2_000
+  /// With path keys, at most this many callers name a key (the nearest ones); a deeper chain
+  /// is shown as "… > " and the last callers, so keys stay short whatever the depth.
+  public var maxPathDepth = 16
 
   public init(
     keepOperationNames: Bool = false, keyByPath: Bool = false, maxAttributeValues: Int = 8,
-    dropConstantColumns: Bool = true, endpointRule: EndpointRule = .automatic
+    dropConstantColumns: Bool = true, endpointRule: EndpointRule = .automatic, maxSpanKeys: Int = 2_000,
+    maxPathDepth: Int = 16
   ) {
     self.endpointRule = endpointRule
+    self.maxSpanKeys = maxSpanKeys
+    self.maxPathDepth = maxPathDepth
     self.keepOperationNames = keepOperationNames
     self.keyByPath = keyByPath
     self.maxAttributeValues = maxAttributeValues
@@ -161,6 +171,8 @@ public struct FeatureMatrix: Sendable {
   public let endpointNote: String
   /// Each key's usual parent key: the most frequent key of its spans' synchronous parents.
   public let parentKeys: [SpanKey: SpanKey]
+  /// Span keys beyond `FeatureOptions.maxSpanKeys`, folded into "(other operations)" keys.
+  public let foldedKeys: Int
   /// Columns left out, with the reason (they never vary, or an attribute is an id).
   public let droppedColumns: [(name: String, reason: String)]
 
@@ -171,7 +183,8 @@ public struct FeatureMatrix: Sendable {
   public init(
     columns: [FeatureColumn], values: [Double], traceIDs: [String], isSlow: [Bool],
     latencyMillis: [Double], entryPoints: [SpanKey], endpointNote: String = "",
-    parentKeys: [SpanKey: SpanKey] = [:], droppedColumns: [(name: String, reason: String)] = []
+    parentKeys: [SpanKey: SpanKey] = [:], foldedKeys: Int = 0,
+    droppedColumns: [(name: String, reason: String)] = []
   ) {
     precondition(values.count == columns.count * traceIDs.count)
     precondition(isSlow.count == traceIDs.count && latencyMillis.count == traceIDs.count)
@@ -184,6 +197,7 @@ public struct FeatureMatrix: Sendable {
     self.entryPoints = entryPoints
     self.endpointNote = endpointNote
     self.parentKeys = parentKeys
+    self.foldedKeys = foldedKeys
     self.droppedColumns = droppedColumns
   }
 
@@ -216,6 +230,6 @@ public struct FeatureMatrix: Sendable {
       values: columns.indices.flatMap { column in indices.map { values[column * traceCount + $0] } },
       traceIDs: indices.map { traceIDs[$0] }, isSlow: indices.map { isSlow[$0] },
       latencyMillis: indices.map { latencyMillis[$0] }, entryPoints: indices.map { entryPoints[$0] },
-      endpointNote: endpointNote, parentKeys: parentKeys, droppedColumns: droppedColumns)
+      endpointNote: endpointNote, parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: droppedColumns)
   }
 }

@@ -8,11 +8,15 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
   case cannotRead(path: String, reason: String)
   /// A directory holds no trace files.
   case noTraceFiles(directory: String)
+  /// A file (or standard input, or a file's decompressed data) is larger than the limit.
+  case tooLarge(path: String, limit: Int)
   /// A file is not valid or not a supported trace shape; `place` says where
   /// ("12:5" for line 12, column 5, or "byte 300 of the decompressed data"), nil when unknown.
   case malformed(path: String, place: String?, message: String)
 
-  public var description: String {
+  public var description: String { terminalSafe(text) }
+
+  private var text: String {
     switch self {
     case .cannotRead(let path, let reason):
       return "\(path): cannot read: \(reason)"
@@ -20,6 +24,8 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
       return
         "\(directory): no trace files in this directory (looked for *.json, *.jsonl, *.ndjson, "
         + "*.csv, optionally .gz)"
+    case .tooLarge(let path, let limit):
+      return "\(path): more than \(limit) bytes (--max-input-bytes raises the limit)"
     case .malformed(let path, let place?, let message):
       return "\(path):\(place): \(message)"
     case .malformed(let path, nil, let message):
@@ -36,11 +42,21 @@ public struct ReadOptions: Sendable {
   public var csvColumns: String?
   /// Files parsed at the same time (each in a table of its own, appended in path order).
   public var parallelFiles: Int
+  /// The most bytes one input may hold: a file, standard input, or a gzip file's inflated
+  /// data. A larger input is an error before its memory is taken, never a crash.
+  public var maxInputBytes: Int
 
-  public init(format: TraceFormat? = nil, csvColumns: String? = nil, parallelFiles: Int = 2) {
+  /// 4 GiB: above the largest trace exports seen, below what a laptop can hold twice.
+  public static let defaultMaxInputBytes = 4 << 30
+
+  public init(
+    format: TraceFormat? = nil, csvColumns: String? = nil, parallelFiles: Int = 2,
+    maxInputBytes: Int = defaultMaxInputBytes
+  ) {
     self.format = format
     self.csvColumns = csvColumns
     self.parallelFiles = max(1, parallelFiles)
+    self.maxInputBytes = maxInputBytes
   }
 }
 
@@ -88,18 +104,31 @@ public enum TraceReader {
   private static func parse(file: String, _ options: ReadOptions) throws -> (
     CoreSpanTable, TraceFormat
   ) {
-    let bytes: Data
-    do {
-      bytes =
-        file == "-"
-        ? FileHandle.standardInput.readDataToEndOfFile()
-        : try Data(contentsOf: URL(fileURLWithPath: file))
-    } catch {
-      throw IngestError.cannotRead(path: file, reason: error.localizedDescription)
-    }
+    let bytes = try read(file, limit: options.maxInputBytes)
     let table = try CoreSpanTable()
     let format = try table.parse(bytes, named: file, options)
     return (table, format)
+  }
+
+  /// A file's bytes (standard input for `-`), refused beyond `limit` bytes before they are read.
+  private static func read(_ file: String, limit: Int) throws -> Data {
+    do {
+      guard file == "-" else {
+        let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= limit else { throw IngestError.tooLarge(path: file, limit: limit) }
+        return try Data(contentsOf: URL(fileURLWithPath: file))
+      }
+      var bytes = Data()
+      while let chunk = try FileHandle.standardInput.read(upToCount: 1 << 20), !chunk.isEmpty {
+        guard bytes.count + chunk.count <= limit else { throw IngestError.tooLarge(path: "standard input", limit: limit) }
+        bytes.append(chunk)
+      }
+      return bytes
+    } catch let error as IngestError {
+      throw error
+    } catch {
+      throw IngestError.cannotRead(path: file, reason: error.localizedDescription)
+    }
   }
 
   /// The trace files a path stands for, sorted.
@@ -161,8 +190,9 @@ private final class CoreSpanTable: @unchecked Sendable {
     let status = bytes.withUnsafeBytes { raw in
       wsl_parse(
         handle, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, requested,
-        options.csvColumns, &detected)
+        options.csvColumns, options.maxInputBytes, &detected)
     }
+    if status == WSL_ERROR_LIMIT { throw IngestError.tooLarge(path: file, limit: options.maxInputBytes) }
     guard status == WSL_OK else {
       let message = String(cString: wsl_span_table_error(handle))
       let offset = Int(wsl_span_table_error_offset(handle))

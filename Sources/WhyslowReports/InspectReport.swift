@@ -24,6 +24,11 @@ public func featureSummary(_ matrix: FeatureMatrix) -> String {
     reason == "never varies" ? "\(reasons[reason]?.count ?? 0) that never vary" : "\(reasons[reason]?.count ?? 0) \(reason)"
   }
   if !parts.isEmpty { line += "; left out: " + parts.joined(separator: ", ") }
+  if matrix.foldedKeys > 0 {
+    line +=
+      "\nnote: \(matrix.foldedKeys) span keys with the fewest spans, beyond --max-span-keys, fold "
+      + "into one \"(other operations)\" key per service"
+  }
   return matrix.endpointNote.isEmpty ? line : line + "\n" + matrix.endpointNote
 }
 

@@ -11,22 +11,20 @@ public protocol SuspectExporter: Sendable {
 public enum OutputError: Error, Equatable, CustomStringConvertible {
   /// The file could not be written; an existing file at the path is left as it was.
   case cannotWrite(path: String, reason: String)
+  /// The path may not be written, checked before any work is done.
+  case refused(option: String, path: String, reason: String)
 
   public var description: String {
     switch self {
     case .cannotWrite(let path, let reason): return "\(path): cannot write: \(reason)"
+    case .refused(let option, let path, let reason): return "\(option) \(path): refused: \(reason)"
     }
   }
 }
 
-/// Writes `text` to `path` atomically: into a temporary file beside it, then renamed over it,
-/// so a reader never sees half a file and a failed write leaves the old file intact.
-public func writeAtomically(_ text: String, to path: String) throws {
-  do {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-  } catch {
-    throw OutputError.cannotWrite(path: path, reason: error.localizedDescription)
-  }
+/// Writes `text` to `path` with every guarantee of `OutputFiles` (checked against `inputs`).
+public func writeAtomically(_ text: String, to path: String, inputs: [String] = []) throws {
+  try OutputFiles([OutputFiles.Output(option: "output", path: path)], inputs: inputs).write([text])
 }
 
 /// Fixed-precision decimal formatting, independent of the locale; empty for NaN and infinity,

@@ -44,18 +44,19 @@ struct Analyze: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Also write every finding as CSV to this file (replaced atomically).", valueName: "file"))
+      "Also write the ranking as CSV to this file (- for standard output; replaced atomically).",
+      valueName: "file"))
   var csv: String?
 
   @Option(
     help: ArgumentHelp(
-      "Also write the whole analysis as one JSON object to this file (replaced atomically).",
+      "Also write the whole analysis as one JSON object to this file (- for standard output).",
       valueName: "file"))
   var json: String?
 
   @Option(
     help: ArgumentHelp(
-      "Also write a self-contained HTML report to this file (replaced atomically).", valueName: "file"))
+      "Also write a self-contained HTML report to this file (- for standard output).", valueName: "file"))
   var html: String?
 
   @Option(help: "How many suspects the terminal table shows.")
@@ -90,6 +91,11 @@ struct Analyze: ParsableCommand {
   }
 
   func run() throws {
+    // Every output is checked before any work: never onto an input, directories writable.
+    let requested = [("--csv", csv), ("--json", json), ("--html", html)].compactMap { option, path in
+      path.map { OutputFiles.Output(option: option, path: $0) }
+    }
+    let outputs = try OutputFiles(requested, inputs: fast + slow)
     // Files are parsed on both cores without BLAS; the analysis then gets every core, unless
     // the user set OPENBLAS_NUM_THREADS.
     let userThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil
@@ -103,18 +109,15 @@ struct Analyze: ParsableCommand {
     printError(featureSummary(matrix))
     let analysis = try ContributionAnalysis.analyze(
       matrix, options: AnalysisOptions(falseDiscoveryRate: fdr, bootstrapReplicates: bootstrap, seed: seed))
-    print(TableExporter(limit: top, showAll: all).render(analysis), terminator: "")
-    if let csv {
-      try writeAtomically(CSVExporter().render(analysis), to: csv)
-      printError("wrote \(analysis.suspects.count) suspects and their findings to \(csv)")
-    }
-    if let json {
-      try writeAtomically(JSONExporter().render(analysis), to: json)
-      printError("wrote the analysis to \(json)")
-    }
-    if let html {
-      try writeAtomically(HTMLExporter().render(analysis), to: html)
-      printError("wrote the report to \(html)")
+    let table = TableExporter(limit: top, showAll: all).render(analysis)
+    if outputs.usesStandardOutput { printError(table) } else { print(table, terminator: "") }
+    let exporters: [String: any SuspectExporter] = [
+      "--csv": CSVExporter(), "--json": JSONExporter(), "--html": HTMLExporter(),
+    ]
+    try outputs.write(requested.map { exporters[$0.option]?.render(analysis) ?? "" })
+    for output in requested {
+      let what = output.option == "--csv" ? "\(analysis.suspects.count) suspects and their findings" : output.option == "--json" ? "the analysis" : "the report"
+      printError("wrote \(what) to \(output.path == "-" ? "standard output" : output.path)")
     }
     if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
   }

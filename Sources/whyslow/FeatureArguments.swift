@@ -34,16 +34,30 @@ struct FeatureArguments: ParsableArguments {
   @Option(help: "At most this many 0/1 columns per attribute: its most frequent values.")
   var maxAttributeValues = 8
 
+  @Option(
+    help: ArgumentHelp(
+      "At most this many span keys get columns of their own (those with the most spans); the "
+        + "others fold into one \"(other operations)\" key per service.",
+      valueName: "count"))
+  var maxSpanKeys = FeatureOptions().maxSpanKeys
+
+  @Option(help: ArgumentHelp("With --key path, at most this many callers name a key (the nearest).", valueName: "count"))
+  var maxPathDepth = FeatureOptions().maxPathDepth
+
   func validate() throws {
     guard maxAttributeValues >= 1 else {
       throw ValidationError("--max-attribute-values must be at least 1")
+    }
+    guard maxSpanKeys >= 1, maxPathDepth >= 1 else {
+      throw ValidationError("--max-span-keys and --max-path-depth must be at least 1")
     }
   }
 
   var options: FeatureOptions {
     FeatureOptions(
       keepOperationNames: keepOperationNames, keyByPath: key == .path,
-      maxAttributeValues: maxAttributeValues, endpointRule: endpointBy)
+      maxAttributeValues: maxAttributeValues, endpointRule: endpointBy, maxSpanKeys: maxSpanKeys,
+      maxPathDepth: maxPathDepth)
   }
 }
 

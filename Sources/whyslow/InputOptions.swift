@@ -17,7 +17,20 @@ struct InputOptions: ParsableArguments {
       valueName: "mapping"))
   var columns: String?
 
-  var readOptions: ReadOptions { ReadOptions(format: format, csvColumns: columns) }
+  @Option(
+    help: ArgumentHelp(
+      "Refuse an input (a file, standard input, or a gzip file's inflated data) larger than "
+        + "this many bytes.",
+      valueName: "bytes"))
+  var maxInputBytes = ReadOptions.defaultMaxInputBytes
+
+  func validate() throws {
+    guard maxInputBytes > 0 else { throw ValidationError("--max-input-bytes must be positive") }
+  }
+
+  var readOptions: ReadOptions {
+    ReadOptions(format: format, csvColumns: columns, maxInputBytes: maxInputBytes)
+  }
 }
 
 extension TraceFormat: ExpressibleByArgument {}

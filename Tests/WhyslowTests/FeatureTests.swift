@@ -161,9 +161,23 @@ struct FeatureTests {
     #expect(Self.crispCases.count == 33)
   }
 
+  /// Where CRISP's 1% rule lets siblings overlap (clock skew), CRISP counts the overlap for
+  /// both and the parent pays for it, so its critical time can go negative. whyslow cuts the
+  /// earlier sibling at the later one's start instead: the overlap stays the parent's, and
+  /// every value is non-negative with the same sum. Hand-computed: in 10.json the siblings
+  /// [10,210], [209,309], [308,608] µs under [0,1000] give 199, 99, 300 and the parent 402
+  /// (CRISP: 200, 100, 300 and 400); in 19.json and 20.json (and 21.json), [10,210], [205,305], [300,600]
+  /// under [0,600] give 195, 95, 300 and the parent 10 (CRISP: 200, 100, 300 and 0).
+  static let skewCut: [String: [String: Double]] = [
+    "10.json": ["[S1] O1": 402, "[S2] O2": 199, "[S3] O3": 99, "[S4] O4": 300],
+    "19.json": ["[S1] O1": 10, "[S2] O2": 195, "[S3] O3": 95, "[S4] O4": 300],
+    "20.json": ["[S1] O1": 10, "[S2] O2": 195, "[S3] O3": 95, "[S4] O4": 300],
+    "21.json": ["[S1] O1": 10, "[S2] O2": 195, "[S3] O3": 95, "[S4] O4": 300],
+  ]
+
   @Test(arguments: crispCases.map(\.file))
   func criticalTimeMatchesCRISP(_ file: String) throws {
-    let expected = try #require(Self.crispCases.first { $0.file == file }?.expected)
+    let expected = try #require(Self.skewCut[file] ?? Self.crispCases.first { $0.file == file }?.expected)
     let table = try TraceReader.read(paths: [realDatasets.appendingPathComponent("crisp/test_cases/\(file)").path])
     let matrix = FeatureMatrix(fast: table, slow: table, options: everyColumn)
     var actual: [String: Double] = [:]
@@ -250,5 +264,46 @@ struct FeatureTests {
     #expect(matrix.droppedColumns.contains { $0.name == "db query count" && $0.reason == "never varies" })
     let rows = try #require(matrix.columns.firstIndex { $0.kind == .numericAttribute(key: "rows") })
     #expect(Array(matrix.column(rows).prefix(6)) == [0, 1.5, 3, 4.5, 6, 7.5])
+  }
+}
+
+struct CriticalPathInvariantTests {
+  /// Siblings overlapping by less than 1% of the parent count as clock skew (CRISP); the
+  /// earlier one is cut at the later one's start, so the parent never goes negative.
+  @Test func skewedOverlapNeverMakesACriticalTimeNegative() throws {
+    let trace = #"""
+      {"data":[{"traceID":"k","processes":{"p":{"serviceName":"svc"}},"spans":[
+      {"traceID":"k","spanID":"r","operationName":"parent","references":[],"startTime":0,"duration":100000,"processID":"p"},
+      {"traceID":"k","spanID":"a","operationName":"first","references":[{"refType":"CHILD_OF","traceID":"k","spanID":"r"}],"startTime":0,"duration":60000,"processID":"p"},
+      {"traceID":"k","spanID":"b","operationName":"second","references":[{"refType":"CHILD_OF","traceID":"k","spanID":"r"}],"startTime":59500,"duration":40500,"processID":"p"}]}]}
+      """#
+    let table = try TraceReader.read(paths: [try temporaryFile("skew.json", trace)])
+    let matrix = FeatureMatrix(fast: table, slow: table, options: FeatureOptions(dropConstantColumns: false))
+    var critical: [String: Double] = [:]
+    for (index, column) in matrix.columns.enumerated() where column.kind == .criticalTime {
+      critical[column.key.operation] = matrix.column(index).first
+    }
+    #expect(critical == ["parent": 0, "first": 59.5, "second": 40.5])
+  }
+
+  /// 20,000 overlapping siblings (each starts 10 µs after the previous and lasts 11 µs): all on
+  /// the critical path, each cut to 10 µs, the parent keeping the rest; exact to the nanosecond.
+  @Test func aStaircaseOfOverlappingSiblingsSumsToTheLatency() throws {
+    let steps = 20_000
+    var spans = [#"{"traceID":"s","spanID":"r","operationName":"parent","references":[],"startTime":0,"duration":\#(steps * 10 + 21),"processID":"p"}"#]
+    for step in 0..<steps {
+      spans.append(#"{"traceID":"s","spanID":"c\#(step)","operationName":"step","references":[{"refType":"CHILD_OF","traceID":"s","spanID":"r"}],"startTime":\#(step * 10),"duration":11,"processID":"p"}"#)
+    }
+    let document = #"{"data":[{"traceID":"s","processes":{"p":{"serviceName":"svc"}},"spans":[\#(spans.joined(separator: ","))]}]}"#
+    let table = try TraceReader.read(paths: [try temporaryFile("staircase.json", document)])
+    let matrix = FeatureMatrix(fast: table, slow: table, options: FeatureOptions(dropConstantColumns: false))
+    var critical: [String: Double] = [:]
+    for (index, column) in matrix.columns.enumerated() where column.kind == .criticalTime {
+      critical[column.key.operation] = matrix.column(index).first
+    }
+    let step = try #require(critical["step"])
+    let parent = try #require(critical["parent"])
+    #expect(abs(step - Double(steps - 1) * 0.010 - 0.011) < 1e-9)
+    #expect(abs(step + parent - Double(steps * 10 + 21) / 1000) < 1e-9)
   }
 }

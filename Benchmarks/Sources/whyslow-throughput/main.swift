@@ -31,7 +31,7 @@ func report(_ name: String, _ bytes: Data, _ format: wsl_format, spans: Int) {
     var table: OpaquePointer?
     _ = wsl_span_table_create(&table)
     let status = bytes.withUnsafeBytes {
-      wsl_parse(table, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, format, nil, nil)
+      wsl_parse(table, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, format, nil, Int.max, nil)
     }
     precondition(status == WSL_OK && wsl_span_table_span_count(table) == spans)
     wsl_span_table_free(table)

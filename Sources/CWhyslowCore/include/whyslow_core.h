@@ -26,6 +26,8 @@ typedef enum wsl_status {
   WSL_ERROR_SCHEMA = 2,
   /** Allocation failed. */
   WSL_ERROR_MEMORY = 3,
+  /** The input exceeds a limit the caller set (decompressed size). */
+  WSL_ERROR_LIMIT = 4,
 } wsl_status;
 
 /** Trace file formats. */
@@ -107,12 +109,13 @@ void wsl_span_table_free(wsl_span_table *table);
  * With WSL_FORMAT_AUTO the format is detected from the content; `detected`
  * receives the format read. `csv_columns` (may be NULL) maps CSV columns by
  * hand: "trace=TraceID,span=SpanID,parent=ParentID,service=PodName,...".
- * On failure wsl_span_table_error describes where, and the table holds part of
+ * gzip input that inflates to more than `max_inflated_bytes` fails with
+ * WSL_ERROR_LIMIT before that much memory is taken. On failure wsl_span_table_error describes where, and the table holds part of
  * the input: parse each input into a table of its own and append it to the
  * batch (wsl_span_table_append) only on success.
  */
 wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t length, wsl_format format,
-                     const char *csv_columns, wsl_format *detected);
+                     const char *csv_columns, size_t max_inflated_bytes, wsl_format *detected);
 
 /** Appends every span, attribute, count and note of `from` (unlinked) to `into`. */
 wsl_status wsl_span_table_append(wsl_span_table *into, const wsl_span_table *from);
