@@ -4,7 +4,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test deps build clean
+.PHONY: demo test fuzz deps build clean
 
 ## demo: build a release whyslow, analyze Datasets/demo, write ./suspects.csv
 demo: deps
@@ -15,6 +15,11 @@ demo: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## fuzz: libFuzzer harnesses of the native core with ASan + UBSan, FUZZ_SECONDS each (300)
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 deps:
 	@scripts/install-deps.sh

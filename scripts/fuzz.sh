@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses of Tests/Fuzz (ASan + UBSan, clang from the Swift toolchain)
+# and runs each for FUZZ_SECONDS (default 300), seeded from ../shared/datasets/real/ and from
+# the regression inputs in Tests/Fuzz/regressions/. A crash, leak, UB report or violated
+# invariant fails the run and leaves the input under .build-fuzz/findings/; copy it into
+# Tests/Fuzz/regressions/<harness>/ so that `make test` replays it.
+#   scripts/fuzz.sh [harness...]     harnesses: jaeger otlp otlp_lines zipkin csv gzip metrics
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${FUZZ_SECONDS:-300}
+real=${REAL_DATASETS:-../shared/datasets/real}
+out=.build-fuzz
+harnesses=("$@")
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(jaeger otlp otlp_lines zipkin csv gzip metrics)
+mkdir -p "$out/bin" "$out/findings"
+CXX=${CXX:-clang++}
+flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+       -DSIMDJSON_THREADS_ENABLED=1 -ISources/CWhyslowCore/include -ISources/CWhyslowCore)
+core=(Sources/CWhyslowCore/{csv,intervals,jaeger,otlp,parse,span_table,zipkin}.cpp)
+
+seed() {  # harness -> corpus folder with real files of its format
+  local harness=$1 corpus="$out/corpus/$1"
+  mkdir -p "$corpus"
+  case $harness in
+    jaeger) find "$real" -name '*.json' -size -2M | xargs grep -l '"spanID"' 2>/dev/null ;;
+    otlp) find "$real" -name '*.json' -size -2M | xargs grep -l '"resourceSpans"' 2>/dev/null ;;
+    otlp_lines) find "$real" \( -name '*.jsonl' -o -name '*.ndjson' \) -size -2M 2>/dev/null
+      # and OTLP documents squeezed to one line each, two per seed, as the file exporter writes
+      find "$real" -name '*.json' -size -256k | xargs grep -l '"resourceSpans"' 2>/dev/null | head -12 |
+        while read -r file; do tr -d '\n' < "$file" > "$corpus/line"; echo >> "$corpus/line"; tr -d '\n' < "$file" >> "$corpus/line"
+          mv "$corpus/line" "$corpus/lines-$(echo "$file" | md5sum | cut -c1-16)"; done ;;
+    zipkin) find "$real/zipkin" -name '*.json' -size -2M 2>/dev/null ;;
+    csv) find "$real" -name '*.csv' 2>/dev/null | sort | head -12 |  # the first 64 KiB of each
+        while read -r file; do head -c 65536 "$file" > "$corpus/head-$(echo "$file" | md5sum | cut -c1-16)"; done ;;
+    gzip|metrics) find "$real/crisp" "$real/jaeger-ui" -name '*.json' -size -512k 2>/dev/null | head -60 ;;
+  esac | while read -r file; do cp "$file" "$corpus/$(echo "$file" | md5sum | cut -c1-16)"; done
+  if [ -d "Tests/Fuzz/regressions/$harness" ]; then cp Tests/Fuzz/regressions/"$harness"/* "$corpus/" 2>/dev/null || true; fi
+  if [ "$harness" = gzip ]; then  # the harness adds the gzip magic: seed with the rest of real gzip streams
+    for file in "$corpus"/*; do gzip -c "$file" | tail -c +3 > "$file.gz-body"; rm -f "$file"; done
+  fi
+}
+
+status=0
+for harness in "${harnesses[@]}"; do
+  define=$(echo "FUZZ_$harness" | tr '[:lower:]' '[:upper:]')
+  echo "== building $harness"
+  "$CXX" "${flags[@]}" -D"$define" Tests/Fuzz/fuzz_parse.cpp "${core[@]}" -lsimdjson -lz -o "$out/bin/$harness" \
+    > "$out/$harness.build.log" 2>&1 || { cat "$out/$harness.build.log"; exit 1; }
+  seed "$harness"
+  echo "== fuzzing $harness for ${seconds}s ($(ls "$out/corpus/$harness" | wc -l) seeds)"
+  if ! "$out/bin/$harness" "$out/corpus/$harness" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=4096 \
+      -timeout=20 -artifact_prefix="$out/findings/$harness-" -print_final_stats=1 2> "$out/$harness.log"; then
+    echo "!! $harness found a problem; see $out/$harness.log and $out/findings/"
+    tail -30 "$out/$harness.log"
+    status=1
+  else
+    grep -E "^stat::number_of_executed_units|^#[0-9]+.*DONE" "$out/$harness.log" | tail -2
+  fi
+done
+exit $status
