@@ -122,7 +122,13 @@ private struct KeyRegistry {
   }
 
   func operationName(_ raw: String) -> String {
-    options.keepOperationNames ? raw : normalizer.normalize(raw)
+    bounded(options.keepOperationNames ? raw : normalizer.normalize(raw))
+  }
+
+  /// A name cut to `FeatureOptions.maxNameLength` characters, marked with the length it had.
+  func bounded(_ name: String) -> String {
+    guard name.count > options.maxNameLength else { return name }
+    return String(name.prefix(options.maxNameLength)) + "…(\(name.utf8.count) bytes)"
   }
 
   /// Keeps the `limit` span keys with the most spans (ties: the smaller key) and folds the
@@ -200,7 +206,7 @@ private struct BatchSpans {
         continue
       }
       let id = keys.id(
-        of: SpanKey(service: table.strings[Int(table.service[span])], operation: operationNames[Int(operation)]))
+        of: SpanKey(service: keys.bounded(table.strings[Int(table.service[span])]), operation: operationNames[Int(operation)]))
       keyOfPair[pair] = id
       baseKey[span] = id
     }

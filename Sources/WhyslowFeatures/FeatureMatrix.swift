@@ -131,12 +131,16 @@ public struct FeatureOptions: Sendable {
   /// With path keys, at most this many callers name a key (the nearest ones); a deeper chain
   /// is shown as "… > " and the last callers, so keys stay short whatever the depth.
   public var maxPathDepth = 16
+  /// Service and operation names longer than this many characters are cut (and marked with
+  /// their length), so one hostile name cannot bloat every output line.
+  public var maxNameLength = 512
 
   public init(
     keepOperationNames: Bool = false, keyByPath: Bool = false, maxAttributeValues: Int = 8,
     dropConstantColumns: Bool = true, endpointRule: EndpointRule = .automatic, maxSpanKeys: Int = 2_000,
-    maxPathDepth: Int = 16
+    maxPathDepth: Int = 16, maxNameLength: Int = 512
   ) {
+    self.maxNameLength = maxNameLength
     self.endpointRule = endpointRule
     self.maxSpanKeys = maxSpanKeys
     self.maxPathDepth = maxPathDepth

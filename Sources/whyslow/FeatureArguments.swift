@@ -44,12 +44,15 @@ struct FeatureArguments: ParsableArguments {
   @Option(help: ArgumentHelp("With --key path, at most this many callers name a key (the nearest).", valueName: "count"))
   var maxPathDepth = FeatureOptions().maxPathDepth
 
+  @Option(help: ArgumentHelp("Cut service and operation names longer than this.", valueName: "characters"))
+  var maxNameLength = FeatureOptions().maxNameLength
+
   func validate() throws {
     guard maxAttributeValues >= 1 else {
       throw ValidationError("--max-attribute-values must be at least 1")
     }
-    guard maxSpanKeys >= 1, maxPathDepth >= 1 else {
-      throw ValidationError("--max-span-keys and --max-path-depth must be at least 1")
+    guard maxSpanKeys >= 1, maxPathDepth >= 1, maxNameLength >= 8 else {
+      throw ValidationError("--max-span-keys and --max-path-depth must be at least 1, --max-name-length 8")
     }
   }
 
@@ -57,7 +60,7 @@ struct FeatureArguments: ParsableArguments {
     FeatureOptions(
       keepOperationNames: keepOperationNames, keyByPath: key == .path,
       maxAttributeValues: maxAttributeValues, endpointRule: endpointBy, maxSpanKeys: maxSpanKeys,
-      maxPathDepth: maxPathDepth)
+      maxPathDepth: maxPathDepth, maxNameLength: maxNameLength)
   }
 }
 
