@@ -179,6 +179,8 @@ class JaegerReader {
         read_references(content);
       } else if (key == "tags") {
         read_tags(content, row, attributes);
+      } else if (key == "logs") {
+        read_logs(content, attributes);
       }
     }
     span.attribute_end = attributes.size();
@@ -248,6 +250,36 @@ class JaegerReader {
   }
 
   /// Typed tags {key, type, value} become attributes; `span.kind` and `error` are read out.
+  /// Logs as events: the name is the "event" field (else "message"), the time the timestamp.
+  static void read_logs(value logs, std::vector<Attribute> &attributes) {
+    if (logs.type() == json_type::null) return;
+    for (auto log : logs.get_array()) {
+      Attribute event{"", "", NAN, WSL_ATTRIBUTE_EVENT};
+      std::string_view message;
+      bool timed = false;
+      for (auto field : log.get_object()) {
+        std::string_view name = field.unescaped_key();
+        if (name == "timestamp") {
+          int64_t micros = 0;
+          timed = !field.value().get_int64().get(micros) && !__builtin_mul_overflow(micros, int64_t{1000}, &event.time_nanos);
+        } else if (name == "fields") {
+          for (auto entry : field.value().get_array()) {
+            std::string_view key, text_value;
+            for (auto part : entry.get_object()) {
+              std::string_view part_name = part.unescaped_key();
+              if (part_name == "key") key = text(part.value());
+              else if (part_name == "value" && part.value().type() == json_type::string) text_value = part.value().get_string();
+            }
+            if (key == "event") event.key = text_value;
+            if (key == "message") message = text_value;
+          }
+        }
+      }
+      if (event.key.empty()) event.key = message;
+      if (timed && !event.key.empty()) attributes.push_back(event);
+    }
+  }
+
   static void read_tags(value tags, Row &row, std::vector<Attribute> &attributes) {
     if (tags.type() == json_type::null) return;
     for (auto tag : tags.get_array()) {

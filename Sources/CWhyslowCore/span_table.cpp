@@ -110,6 +110,7 @@ void wsl_span_table::append(const whyslow::Row &row, const whyslow::Attribute *a
     attribute_text.push_back(strings.intern(attribute->text));
     attribute_number.push_back(attribute->number);
     attribute_type.push_back(attribute->type);
+    attribute_time.push_back(attribute->time_nanos);
   }
 }
 
@@ -160,6 +161,7 @@ wsl_status wsl_span_table_append(wsl_span_table *into, const wsl_span_table *fro
       into->attribute_text.push_back(strings(from->attribute_text[item]));
       into->attribute_number.push_back(from->attribute_number[item]);
       into->attribute_type.push_back(from->attribute_type[item]);
+      into->attribute_time.push_back(from->attribute_time[item]);
     }
     into->quality.spans_without_timing += from->quality.spans_without_timing;
     into->quality.skipped_records += from->quality.skipped_records;
@@ -244,6 +246,7 @@ void wsl_span_table_link(wsl_span_table *table) {
     keep_rows(table->attribute_text, keep_attribute);
     keep_rows(table->attribute_number, keep_attribute);
     keep_rows(table->attribute_type, keep_attribute);
+    keep_rows(table->attribute_time, keep_attribute);
     count = table->span_count();
     row_by_id.clear();
     for (size_t row = 0; row < count; ++row) {
@@ -371,6 +374,9 @@ void wsl_span_table_copy_attribute_number(const wsl_span_table *table, double *o
 }
 void wsl_span_table_copy_attribute_type(const wsl_span_table *table, int8_t *out) {
   copy_column(table->attribute_type, out);
+}
+void wsl_span_table_copy_attribute_time(const wsl_span_table *table, int64_t *out) {
+  copy_column(table->attribute_time, out);
 }
 
 const char *wsl_span_table_string(const wsl_span_table *table, int32_t index, size_t *length) {

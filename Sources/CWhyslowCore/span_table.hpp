@@ -48,6 +48,7 @@ struct Attribute {
   std::string_view text;  // the value as written (numbers and bools too)
   double number;          // the value as a number, NaN when not numeric
   int8_t type;            // wsl_attribute_type
+  int64_t time_nanos = 0;  // an event's timestamp
 };
 
 /// A span id as the table keys it: up to 16 hex digits as their value (space 0), any other
@@ -116,6 +117,7 @@ struct wsl_span_table {
   std::vector<int32_t> attribute_text;
   std::vector<double> attribute_number;
   std::vector<int8_t> attribute_type;
+  std::vector<int64_t> attribute_time;
 
   wsl_quality quality{};
   int32_t last_trace = -1;          // trace_for's one-entry cache

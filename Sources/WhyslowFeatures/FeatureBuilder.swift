@@ -32,6 +32,13 @@ extension FeatureMatrix {
       parentKeys: Self.usualParents(batches, keys.keys), foldedKeys: folded)
   }
 
+  /// The (service, operation) key of every span of `table`, named as the matrix names them.
+  public static func spanKeys(of table: SpanTable, options: FeatureOptions = FeatureOptions()) -> [SpanKey] {
+    var keys = KeyRegistry(options: options)
+    let batch = BatchSpans(table: table, keys: &keys)
+    return batch.baseKey.map { keys.keys[Int($0)] }
+  }
+
   /// Each key's most frequent synchronous parent key (ties: the smaller key).
   private static func usualParents(_ batches: [BatchSpans], _ keys: [SpanKey]) -> [SpanKey: SpanKey] {
     var pairs: [Int64: Int] = [:]
@@ -571,7 +578,7 @@ private struct Accumulator {
       return nameOf[Int(string)]
     }
     var keyIndexOf = [Int](repeating: -1, count: table.strings.count)  // table string -> index
-    for item in 0..<attributes.count {
+    for item in 0..<attributes.count where attributes.type[item] != .event {
       let keyString = Int(attributes.key[item])
       if keyIndexOf[keyString] < 0 {
         let attributeName = name(attributes.key[item])

@@ -25,6 +25,9 @@ public enum AttributeType: Int8, Sendable {
   case int = 2
   case double = 3
   case bytes = 4
+  /// A span event (Jaeger log, OTLP event, Zipkin annotation): the key is its name and
+  /// `AttributeTable.timeNanos` its timestamp. Events are never features.
+  case event = 5
 }
 
 /// Span attributes in columns: one row per (span, key).
@@ -39,6 +42,8 @@ public struct AttributeTable: Sendable {
   public var number: [Double] = []
   /// Each value's type.
   public var type: [AttributeType] = []
+  /// An event's timestamp in nanoseconds (0 for other attributes).
+  public var timeNanos: [Int64] = []
 
   /// Number of attributes.
   public var count: Int { span.count }

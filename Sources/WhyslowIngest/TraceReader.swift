@@ -234,7 +234,8 @@ private final class CoreSpanTable: @unchecked Sendable {
       number: copy(attributeCount) { wsl_span_table_copy_attribute_number(handle, $0) },
       type: copy(attributeCount) { (out: UnsafeMutablePointer<Int8>) in
         wsl_span_table_copy_attribute_type(handle, out)
-      }.map { AttributeType(rawValue: $0) ?? .string })
+      }.map { AttributeType(rawValue: $0) ?? .string },
+      timeNanos: copy(attributeCount) { wsl_span_table_copy_attribute_time(handle, $0) })
     return SpanTable(
       traceIndex: copy(spans) { wsl_span_table_copy_trace_index(handle, $0) },
       parentIndex: copy(spans) { wsl_span_table_copy_parent_index(handle, $0) },

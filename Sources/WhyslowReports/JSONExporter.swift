@@ -10,8 +10,8 @@ public struct JSONExporter: SuspectExporter {
   public init() {}
 
   public func render(_ analysis: LatencyAnalysis) -> String {
-    var records: [Record] = [
-      Record(
+    var records: [JSONRecord] = [
+      JSONRecord(
         type: "summary", fields: [
           "fast_traces": .number(Double(analysis.fastTraces)), "slow_traces": .number(Double(analysis.slowTraces)),
           "fast_mean_ms": .number(analysis.fastMeanLatencyMillis), "slow_mean_ms": .number(analysis.slowMeanLatencyMillis),
@@ -24,20 +24,20 @@ public struct JSONExporter: SuspectExporter {
         ])
     ]
     records += analysis.endpointMix.map {
-      Record(type: "endpoint", fields: [
+      JSONRecord(type: "endpoint", fields: [
         "service": .string($0.endpoint.service), "operation": .string($0.endpoint.operation),
         "fast_share": .number($0.fastShare), "slow_share": .number($0.slowShare),
       ])
     }
     records += analysis.services.enumerated().map { rank, total in
-      Record(type: "service", fields: [
+      JSONRecord(type: "service", fields: [
         "rank": .number(Double(rank + 1)), "service": .string(total.service),
         "contribution_ms": .number(total.contributionMillis), "share": .number(total.share),
       ])
     }
     for (index, suspect) in analysis.suspects.enumerated() {
-      let rank = Value.number(Double(index + 1))
-      records.append(Record(type: "suspect", fields: [
+      let rank = JSONValue.number(Double(index + 1))
+      records.append(JSONRecord(type: "suspect", fields: [
         "rank": rank, "name": .string(suspect.name), "service": .string(suspect.service),
         "key_service": .string(suspect.key.service), "operation": .string(suspect.key.qualifiedOperation),
         "callee": .string(suspect.callee ?? ""), "variance_share": .number(suspect.varianceShare),
@@ -46,7 +46,7 @@ public struct JSONExporter: SuspectExporter {
         "example_slow_trace": .string(suspect.exampleSlowTraceID),
       ].merging(Self.fields(suspect.contribution, share: suspect.share)) { first, _ in first }))
       records += suspect.explanation.map { finding in
-        Record(type: "finding", fields: [
+        JSONRecord(type: "finding", fields: [
           "suspect_rank": rank, "service": .string(finding.column.key.service),
           "operation": .string(finding.column.key.qualifiedOperation), "feature": .string(finding.column.kind.name),
           "peer_service": .string(finding.column.peerService), "coefficient": .number(finding.coefficient),
@@ -57,7 +57,7 @@ public struct JSONExporter: SuspectExporter {
       }
     }
     records += analysis.attributeEffects.map { effect in
-      Record(type: "attribute", fields: [
+      JSONRecord(type: "attribute", fields: [
         "service": .string(effect.column.key.service), "operation": .string(effect.column.key.qualifiedOperation),
         "attribute": .string(effect.column.kind.name), "fast_share": .number(effect.fastPrevalence),
         "slow_share": .number(effect.slowPrevalence), "carried_ms": .number(effect.carriedMillis),
@@ -65,57 +65,14 @@ public struct JSONExporter: SuspectExporter {
         "prevalence_q_value": .number(effect.prevalenceQValue), "slowdown_q_value": .number(effect.slowdownQValue),
       ])
     }
-    return encodeJSON(Document(records: records))
+    return encodeJSON(JSONDocument(type: "whyslow.analysis", version: 2, records: records))
   }
 
   /// An estimate's fields: contribution_ms, share, ci_low_ms, ci_high_ms, p_value, q_value.
-  private static func fields(_ estimate: Estimate, share: Double) -> [String: Value] {
+  private static func fields(_ estimate: Estimate, share: Double) -> [String: JSONValue] {
     [
       "contribution_ms": .number(estimate.value), "share": .number(share), "ci_low_ms": .number(estimate.low),
       "ci_high_ms": .number(estimate.high), "p_value": .number(estimate.pValue), "q_value": .number(estimate.qValue),
     ]
-  }
-
-  private struct Document: Encodable {
-    let type = "whyslow.analysis"
-    let version = 2
-    let records: [Record]
-  }
-
-  /// One record: its `type` and its fields, encoded with sorted keys.
-  private struct Record: Encodable {
-    let type: String
-    let fields: [String: Value]
-
-    func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: Key.self)
-      try container.encode(type, forKey: Key("type"))
-      for (name, value) in fields { try container.encode(value, forKey: Key(name)) }
-    }
-  }
-
-  private struct Key: CodingKey {
-    let stringValue: String
-    init(_ name: String) { stringValue = name }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    var intValue: Int? { nil }
-    init?(intValue: Int) { nil }
-  }
-
-  private enum Value: Encodable {
-    case number(Double)
-    case string(String)
-    case bool(Bool)
-    case strings([String])
-
-    func encode(to encoder: any Encoder) throws {
-      var container = encoder.singleValueContainer()
-      switch self {
-      case .number(let value): if value.isFinite { try container.encode(value) } else { try container.encodeNil() }
-      case .string(let value): try container.encode(value)
-      case .bool(let value): try container.encode(value)
-      case .strings(let value): try container.encode(value)
-      }
-    }
   }
 }

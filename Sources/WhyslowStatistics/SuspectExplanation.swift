@@ -8,7 +8,8 @@ import WhyslowLinalg
 /// A suspect's own features: its `self_time` outside the network gaps to its callees and the
 /// waits before its children (so the three never share the same milliseconds), its `count`,
 /// `error`s, `network_gap` to each callee, attribute values, and the `wait` before each child
-/// key of its own service it calls (idle time inside the suspect before the child starts). One design holds the
+/// key it calls (idle time inside the suspect before the child starts; for a client key the wait
+/// before its callee's server span is transit, inside the network gap). One design holds the
 /// own features of every explained suspect plus endpoint indicators, and all suspects'
 /// responses are fitted at once: one Gram matrix (`dsyrk`), one Cholesky factor, one
 /// multi-right-hand-side solve, HC3 errors for every response by one `dgemm`
@@ -136,13 +137,15 @@ struct SuspectExplanation {
     let position = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     var own = [[Int]](repeating: [], count: keys.count)
     var waits = [[Int]](repeating: [], count: keys.count)
+    // A wait before a server span that a client key calls is the request's transit, part of
+    // the client's network gap, not idle time.
+    let networkGaps = Set(matrix.columns.filter { $0.kind == .networkGap })
     for (index, column) in matrix.columns.enumerated() {
       switch column.kind {
       case .wait:
-        // Idle time inside the parent; a wait before a span of another service is the
-        // request's transit, part of the caller's network gap.
-        if let parent = matrix.parentKeys[column.key], parent.service == column.key.service,
-          let owner = position[parent]
+        // Idle time inside the parent before this child starts.
+        if let parent = matrix.parentKeys[column.key], let owner = position[parent],
+          !networkGaps.contains(FeatureColumn(key: parent, kind: .networkGap, peerService: column.key.service))
         {
           waits[owner].append(index)
         }

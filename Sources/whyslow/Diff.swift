@@ -11,8 +11,11 @@ struct Diff: ParsableCommand {
     discussion: """
       Splits the latency difference of two traces over span keys by critical-path time \
       (CRISP's algorithm), which adds up to the difference exactly; also shows each key's \
-      self-time difference, its span counts, and network gaps to callees. No statistics: one \
-      pair of traces supports no claim about a population; use `analyze` for batches.
+      self-time difference, its span counts, the waiting inside it before each child starts, \
+      network gaps to callees, the attributes and error status that changed, and events \
+      (Jaeger logs, OTLP events, Zipkin annotations) that moved within their span. Warns when \
+      the traces enter at different roots. No statistics: one pair of traces supports no \
+      claim about a population; use `analyze` for batches.
 
       A and B are trace files (any format whyslow reads). A file holding several traces needs \
       --trace-a or --trace-b to pick one.
@@ -37,30 +40,48 @@ struct Diff: ParsableCommand {
   @Option(help: "How many span keys to show.")
   var top = 15
 
+  @Option(help: ArgumentHelp("Also write the difference as CSV to this file (- for standard output).", valueName: "file"))
+  var csv: String?
+
+  @Option(help: ArgumentHelp("Also write the difference as JSON to this file (- for standard output).", valueName: "file"))
+  var json: String?
+
   @OptionGroup var input: InputOptions
 
   func run() throws {
+    let requested = [("--csv", csv), ("--json", json)].compactMap { option, path in
+      path.map { OutputFiles.Output(option: option, path: $0) }
+    }
+    let outputs = try OutputFiles(requested, inputs: [a, b])
     let tableA = try TraceReader.read(paths: [a], options: input.readOptions)
     let tableB = try TraceReader.read(paths: [b], options: input.readOptions)
-    let rowA = try pick(tableA, traceA, path: a)
-    let rowB = try pick(tableB, traceB, path: b)
-    let matrix = FeatureMatrix(fast: tableA, slow: tableB, options: FeatureOptions(dropConstantColumns: false))
-    let difference = TraceDifference(matrix, a: rowA, b: tableA.traceCount + rowB)
-    print(TraceDifferenceReport(limit: top).render(difference), terminator: "")
+    let idA = try pick(tableA, traceA, path: a)
+    let idB = try pick(tableB, traceB, path: b)
+    let matrix = FeatureMatrix(
+      fast: tableA, slow: tableB, options: FeatureOptions(dropConstantColumns: false, endpointRule: .root))
+    // Rows are in trace-id order within each batch: find each trace's row by its id.
+    let rowA = matrix.traceIDs.indices.first { !matrix.isSlow[$0] && matrix.traceIDs[$0] == idA } ?? 0
+    let rowB = matrix.traceIDs.indices.first { matrix.isSlow[$0] && matrix.traceIDs[$0] == idB } ?? 0
+    let difference = TraceDifference(matrix, a: rowA, b: rowB, tableA: tableA, tableB: tableB)
+    let text = TraceDifferenceReport(limit: top).render(difference)
+    if outputs.usesStandardOutput { printError(text) } else { print(text, terminator: "") }
+    let exporters: [String: any DifferenceExporter] = ["--csv": TraceDifferenceCSV(), "--json": TraceDifferenceJSON()]
+    try outputs.write(requested.map { exporters[$0.option]?.render(difference) ?? "" })
   }
 
-  private func pick(_ table: SpanTable, _ id: String?, path: String) throws -> Int {
+  /// The id of the trace to compare: `id` when given, else the file's only trace.
+  private func pick(_ table: SpanTable, _ id: String?, path: String) throws -> String {
     if let id {
-      guard let row = (0..<table.traceCount).first(where: { table.traceID($0) == id }) else {
+      guard (0..<table.traceCount).contains(where: { table.traceID($0) == id }) else {
         throw ValidationError("\(path): no trace with id \(id)")
       }
-      return row
+      return id
     }
     guard table.traceCount == 1 else {
       throw ValidationError(
         "\(path) holds \(table.traceCount) traces; pick one with --trace-a/--trace-b (for example "
           + "\(table.traceCount > 0 ? table.traceID(0) : "an id"))")
     }
-    return 0
+    return table.traceID(0)
   }
 }

@@ -27,15 +27,33 @@ func whyslow(_ arguments: [String], input: Data = Data()) throws -> Run {
   process.standardError = errors
   process.standardInput = standardInput
   try process.run()
-  standardInput.fileHandleForWriting.write(input)
+  // The throwing write: the non-throwing one traps on EINTR, which parallel tests can cause.
+  if !input.isEmpty { try standardInput.fileHandleForWriting.write(contentsOf: input) }
   try standardInput.fileHandleForWriting.close()
-  let outputData = output.fileHandleForReading.readDataToEndOfFile()
-  let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+  // Both pipes drained at once (a full one would stall the child), with the throwing reads:
+  // the non-throwing ones trap on EINTR, which the signals of parallel tests cause.
+  nonisolated(unsafe) var errorData = Data()
+  let drained = DispatchGroup()
+  DispatchQueue.global().async(group: drained) { errorData = readAll(errors.fileHandleForReading) }
+  let outputData = readAll(output.fileHandleForReading)
+  drained.wait()
   process.waitUntilExit()
   return Run(
     status: process.terminationStatus,
     standardOutput: String(decoding: outputData, as: UTF8.self),
     standardError: String(decoding: errorData, as: UTF8.self))
+}
+
+/// Everything a pipe gives until its end, retrying reads an interrupting signal cut short.
+private func readAll(_ handle: FileHandle) -> Data {
+  var data = Data()
+  var buffer = [UInt8](repeating: 0, count: 1 << 16)
+  while true {
+    let count = read(handle.fileDescriptor, &buffer, buffer.count)
+    if count < 0 && errno == EINTR { continue }
+    guard count > 0 else { return data }
+    data.append(contentsOf: buffer[0..<count])
+  }
 }
 
 private func temporaryFolder() throws -> URL {

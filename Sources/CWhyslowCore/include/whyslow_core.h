@@ -71,6 +71,9 @@ typedef enum wsl_attribute_type {
   WSL_ATTRIBUTE_INT = 2,
   WSL_ATTRIBUTE_DOUBLE = 3,
   WSL_ATTRIBUTE_BYTES = 4,
+  /** A span event (Jaeger log, OTLP event, Zipkin annotation): the key is its name, the
+      attribute's time its timestamp; never a feature. */
+  WSL_ATTRIBUTE_EVENT = 5,
 } wsl_attribute_type;
 
 /** What reading and linking a table had to repair or skip. */
@@ -162,6 +165,8 @@ void wsl_span_table_copy_attribute_key(const wsl_span_table *table, int32_t *out
 void wsl_span_table_copy_attribute_text(const wsl_span_table *table, int32_t *out);
 void wsl_span_table_copy_attribute_number(const wsl_span_table *table, double *out);
 void wsl_span_table_copy_attribute_type(const wsl_span_table *table, int8_t *out);
+/** Each attribute's time in nanoseconds: an event's timestamp, 0 for other attributes. */
+void wsl_span_table_copy_attribute_time(const wsl_span_table *table, int64_t *out);
 
 /** The UTF-8 bytes of interned string `index` (not NUL-terminated) and their length. */
 const char *wsl_span_table_string(const wsl_span_table *table, int32_t index, size_t *length);
