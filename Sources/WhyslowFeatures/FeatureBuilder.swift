@@ -22,7 +22,7 @@ extension FeatureMatrix {
     let endpoints = Endpoints(batches, keys, rule: options.endpointRule)
     self = accumulator.matrix(
       keys: keys.keys,
-      traceIDs: batches.flatMap { batch in batch.traceOfRow.map(batch.table.traceID) },
+      traceIDs: batches.flatMap { batch in batch.traceOfRow.map { terminalSafe(batch.table.traceID($0)) } },
       isSlow: [Bool](repeating: false, count: fast.traceCount)
         + [Bool](repeating: true, count: slow.traceCount),
       latencyMillis: batches.flatMap { batch in
@@ -132,10 +132,12 @@ private struct KeyRegistry {
     bounded(options.keepOperationNames ? raw : normalizer.normalize(raw))
   }
 
-  /// A name cut to `FeatureOptions.maxNameLength` characters, marked with the length it had.
+  /// A name as every output shows it: control characters escaped (`terminalSafe`), cut to
+  /// `FeatureOptions.maxNameLength` characters and then marked with the length it had.
   func bounded(_ name: String) -> String {
-    guard name.count > options.maxNameLength else { return name }
-    return String(name.prefix(options.maxNameLength)) + "…(\(name.utf8.count) bytes)"
+    let safe = terminalSafe(name)
+    guard safe.count > options.maxNameLength else { return safe }
+    return String(safe.prefix(options.maxNameLength)) + "…(\(name.utf8.count) bytes)"
   }
 
   /// Keeps the `limit` span keys with the most spans (ties: the smaller key) and folds the
@@ -471,7 +473,7 @@ private struct NameRegistry {
     return id
   }
 
-  func name(_ id: Int32) -> String { names[Int(id)] }
+  func name(_ id: Int32) -> String { terminalSafe(names[Int(id)]) }
   func isIgnored(_ id: Int32) -> Bool { ignored[Int(id)] }
 }
 

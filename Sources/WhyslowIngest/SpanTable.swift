@@ -161,3 +161,40 @@ extension SpanTable {
     return root
   }
 }
+
+extension SpanTable {
+  /// The table of the traces `keep` marks (one flag per trace), spans and attributes in their
+  /// order, parents and traces renumbered; strings and data-quality counts are shared.
+  public func traces(where keep: [Bool]) -> SpanTable {
+    precondition(keep.count == traceCount)
+    var newTrace = [Int32](repeating: -1, count: traceCount)
+    var traceIDs: [Int32] = []
+    for trace in 0..<traceCount where keep[trace] {
+      newTrace[trace] = Int32(traceIDs.count)
+      traceIDs.append(self.traceIDs[trace])
+    }
+    var newRow = [Int32](repeating: -1, count: spanCount)
+    var kept: [Int] = []
+    for span in 0..<spanCount where keep[Int(traceIndex[span])] {
+      newRow[span] = Int32(kept.count)
+      kept.append(span)
+    }
+    var attributes = AttributeTable()
+    for item in 0..<self.attributes.count where newRow[Int(self.attributes.span[item])] >= 0 {
+      attributes.span.append(newRow[Int(self.attributes.span[item])])
+      attributes.key.append(self.attributes.key[item])
+      attributes.text.append(self.attributes.text[item])
+      attributes.number.append(self.attributes.number[item])
+      attributes.type.append(self.attributes.type[item])
+      attributes.timeNanos.append(self.attributes.timeNanos[item])
+    }
+    return SpanTable(
+      traceIndex: kept.map { newTrace[Int(traceIndex[$0])] },
+      parentIndex: kept.map { parentIndex[$0] < 0 ? -1 : newRow[Int(parentIndex[$0])] },
+      edgeKind: kept.map { edgeKind[$0] }, spanKind: kept.map { spanKind[$0] },
+      service: kept.map { service[$0] }, operation: kept.map { operation[$0] },
+      startNanos: kept.map { startNanos[$0] }, durationNanos: kept.map { durationNanos[$0] },
+      isError: kept.map { isError[$0] }, attributes: attributes, traceIDs: traceIDs, strings: strings,
+      quality: quality)
+  }
+}

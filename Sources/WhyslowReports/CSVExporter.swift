@@ -24,11 +24,13 @@ public struct CSVExporter: SuspectExporter {
       fastMean: Double, slowMean: Double, example: String, varianceShare: Double
     ) {
       let fields = [
-        String(lines.count), service, operation, feature, peer, decimal(value, 3), decimal(share, 4),
+        String(lines.count), Self.neutralized(service), Self.neutralized(operation), Self.neutralized(feature),
+        Self.neutralized(peer), decimal(value, 3), decimal(share, 4),
         decimal(estimate?.low ?? .nan, 3), decimal(estimate?.high ?? .nan, 3),
         scientific(estimate?.pValue ?? .nan), scientific(estimate?.qValue ?? .nan),
         decimal(fastMean, 3), decimal(slowMean, 3), String(analysis.fastTraces), String(analysis.slowTraces),
-        example, String(suspectRank), level, suspect.service, decimal(varianceShare, 4),
+        Self.neutralized(example), String(suspectRank), level, Self.neutralized(suspect.service),
+        decimal(varianceShare, 4),
       ]
       lines.append(fields.map(Self.quoted).joined(separator: ","))
     }
@@ -56,6 +58,15 @@ public struct CSVExporter: SuspectExporter {
         varianceShare: .nan)
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// A text field a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a
+  /// tab or a carriage return, and is not a plain number) with a `'` in front, so a span name
+  /// chosen by anyone stays text.
+  static func neutralized(_ field: String) -> String {
+    guard let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(field) == nil
+    else { return field }
+    return "'" + field
   }
 
   /// A field quoted when it holds a comma, a quote or a line break; quotes are doubled.

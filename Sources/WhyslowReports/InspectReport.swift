@@ -79,9 +79,15 @@ public struct InspectTextReport {
       }
       out += "  data quality: \(qualityPhrase(summary.quality))\n"
       for note in summary.quality.notes { out += "  note: \(note)\n" }
-      return out
+      return terminalSafeLines(out)
     }.joined(separator: "\n")
   }
+}
+
+/// `text` with control characters inside its lines escaped (`terminalSafe`), line breaks kept.
+func terminalSafeLines(_ text: String) -> String {
+  text.split(separator: "\n", omittingEmptySubsequences: false).map { terminalSafe(String($0)) }
+    .joined(separator: "\n")
 }
 
 /// `whyslow inspect --json`: one versioned object.

@@ -99,7 +99,8 @@ public struct TraceDifferenceCSV: DifferenceExporter {
         decimal(shift.offsetAMillis, 6), decimal(shift.offsetBMillis, 6),
       ])
     }
-    return rows.map { $0.map(CSVExporter.quoted).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    return rows.map { $0.map { CSVExporter.quoted(CSVExporter.neutralized($0)) }.joined(separator: ",") }
+      .joined(separator: "\n") + "\n"
   }
 }
 

@@ -34,12 +34,12 @@ public struct BatchSummary: Sendable {
   public init(_ table: SpanTable) {
     traces = table.traceCount
     spans = table.spanCount
-    services = Set(table.service).map { table.strings[Int($0)] }.sorted()
+    services = Set(table.service).map { terminalSafe(table.strings[Int($0)]) }.sorted()
     var latencies: [SpanKey: [Double]] = [:]
     for root in table.rootRows() {
       let key = SpanKey(
-        service: table.strings[Int(table.service[root])],
-        operation: table.strings[Int(table.operation[root])])
+        service: terminalSafe(table.strings[Int(table.service[root])]),
+        operation: terminalSafe(table.strings[Int(table.operation[root])]))
       latencies[key, default: []].append(Double(table.durationNanos[root]) / 1_000_000)
     }
     entryPoints = latencies.map { key, values in

@@ -35,12 +35,36 @@ struct Analyze: ParsableCommand {
   @Option(
     parsing: .upToNextOption,
     help: ArgumentHelp("Baseline traces: files or directories (- for standard input).", valueName: "path"))
-  var fast: [String]
+  var fast: [String] = []
 
   @Option(
     parsing: .upToNextOption,
     help: ArgumentHelp("Traces of the slow period: files or directories.", valueName: "path"))
-  var slow: [String]
+  var slow: [String] = []
+
+  @Option(
+    parsing: .upToNextOption,
+    help: ArgumentHelp(
+      "One batch to label fast and slow by --slow-above, --slow-quantile or --split-at (instead of --fast and --slow).",
+      valueName: "path"))
+  var traces: [String] = []
+
+  @Option(help: ArgumentHelp("With --traces: slow when the latency is above this.", valueName: "ms"))
+  var slowAbove: Double?
+
+  @Option(help: ArgumentHelp("With --traces: slow when above this quantile of its endpoint's latencies.", valueName: "q"))
+  var slowQuantile: Double?
+
+  @Option(
+    help: ArgumentHelp(
+      "With --traces: slow when the trace starts at or after TIME (RFC 3339, or epoch seconds).", valueName: "time"))
+  var splitAt: String?
+
+  @Option(help: ArgumentHelp("Keep only traces entering at this endpoint (\"service operation\" or operation).", valueName: "endpoint"))
+  var endpoint: String?
+
+  @Option(help: ArgumentHelp("Keep only traces with a span of this service.", valueName: "service"))
+  var service: String?
 
   @Option(
     help: ArgumentHelp(
@@ -82,10 +106,26 @@ struct Analyze: ParsableCommand {
   @OptionGroup var features: FeatureArguments
 
   func validate() throws {
+    let rules = [slowAbove != nil, slowQuantile != nil, splitAt != nil].filter { $0 }.count
+    if traces.isEmpty {
+      guard !fast.isEmpty, !slow.isEmpty else {
+        throw ValidationError("give --fast and --slow, or one batch with --traces and a rule (--slow-above, --slow-quantile or --split-at)")
+      }
+      guard rules == 0 else { throw ValidationError("--slow-above, --slow-quantile and --split-at label a --traces batch") }
+    } else {
+      guard fast.isEmpty, slow.isEmpty else { throw ValidationError("--traces replaces --fast and --slow") }
+      guard rules == 1 else { throw ValidationError("--traces needs exactly one of --slow-above, --slow-quantile, --split-at") }
+    }
+    if let slowQuantile, !(slowQuantile > 0 && slowQuantile < 1) {
+      throw ValidationError("--slow-quantile must be between 0 and 1")
+    }
+    if let splitAt, Self.nanos(of: splitAt) == nil {
+      throw ValidationError("--split-at \(splitAt): not an RFC 3339 time (2026-11-30T14:05:00Z) nor epoch seconds")
+    }
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }
     guard fdr > 0, fdr < 1 else { throw ValidationError("--fdr must be between 0 and 1") }
     guard bootstrap >= 20 else { throw ValidationError("--bootstrap needs at least 20 replicates for a 95% interval") }
-    guard (fast + slow).filter({ $0 == "-" }).count <= 1 else {
+    guard (fast + slow + traces).filter({ $0 == "-" }).count <= 1 else {
       throw ValidationError("standard input (-) can be read only once")
     }
   }
@@ -95,13 +135,14 @@ struct Analyze: ParsableCommand {
     let requested = [("--csv", csv), ("--json", json), ("--html", html)].compactMap { option, path in
       path.map { OutputFiles.Output(option: option, path: $0) }
     }
-    let outputs = try OutputFiles(requested, inputs: fast + slow)
+    let outputs = try OutputFiles(requested, inputs: fast + slow + traces)
     // Files are parsed on both cores without BLAS; the analysis then gets every core, unless
     // the user set OPENBLAS_NUM_THREADS.
     let userThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil
     if !userThreads { BLASThreads.set(1) }
-    let fastTable = try TraceReader.read(paths: fast, options: input.readOptions)
-    let slowTable = try TraceReader.read(paths: slow, options: input.readOptions)
+    var (fastTable, slowTable) = try batches()
+    fastTable = TraceSelection.filter(fastTable, endpoint: endpoint, service: service)
+    slowTable = TraceSelection.filter(slowTable, endpoint: endpoint, service: service)
     if !userThreads { BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
     printError(readingSummary(BatchSummary(fastTable), name: "fast"))
     printError(readingSummary(BatchSummary(slowTable), name: "slow"))
@@ -120,5 +161,45 @@ struct Analyze: ParsableCommand {
       printError("wrote \(what) to \(output.path == "-" ? "standard output" : output.path)")
     }
     if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
+  }
+
+  /// The fast and slow batches: read as given, or one --traces batch labelled by its rule.
+  private func batches() throws -> (SpanTable, SpanTable) {
+    guard !traces.isEmpty else {
+      return (
+        try TraceReader.read(paths: fast, options: input.readOptions),
+        try TraceReader.read(paths: slow, options: input.readOptions)
+      )
+    }
+    let table = try TraceReader.read(paths: traces, options: input.readOptions)
+    let rule: SlowRule =
+      if let slowAbove { .above(millis: slowAbove) }
+      else if let slowQuantile { .quantile(slowQuantile) }
+      else { .startingAt(nanos: splitAt.flatMap(Self.nanos(of:)) ?? 0) }
+    let split = TraceSelection.split(table, by: rule)
+    printError("labelled \(split.fast.traceCount) traces fast and \(split.slow.traceCount) slow by \(Self.describe(rule))")
+    return split
+  }
+
+  private static func describe(_ rule: SlowRule) -> String {
+    switch rule {
+    case .above(let millis): return "latency above \(millis) ms"
+    case .quantile(let q): return "latency above each endpoint's \(q) quantile"
+    case .startingAt(let nanos):
+      let formatter = ISO8601DateFormatter()
+      return "start at or after " + formatter.string(from: Date(timeIntervalSince1970: Double(nanos) / 1e9))
+    }
+  }
+
+  /// Nanoseconds since the epoch of an RFC 3339 time or of epoch seconds (fractions allowed).
+  static func nanos(of text: String) -> Int64? {
+    if let seconds = Double(text), seconds.isFinite, abs(seconds) < 9e9 { return Int64((seconds * 1e9).rounded()) }
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    let date = formatter.date(from: text) ?? {
+      formatter.formatOptions = [.withInternetDateTime]
+      return formatter.date(from: text)
+    }()
+    return date.map { Int64(($0.timeIntervalSince1970 * 1e9).rounded()) }
   }
 }
