@@ -11,8 +11,9 @@ demo: deps
 	$(SWIFT) build -c release --product whyslow
 	.build/release/whyslow analyze --fast Datasets/demo/fast --slow Datasets/demo/slow --csv suspects.csv
 
-## test: run the whole test suite
+## test: run the whole test suite (installs headless Chromium for the report test)
 test: deps
+	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

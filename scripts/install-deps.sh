@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages whyslow builds against, if any is missing.
+# Installs the Debian packages whyslow builds against, if any is missing; with `test`, also
+# what the test suite uses (headless Chromium renders the HTML report).
 # Uses sudo when not root. Prints what it installs; silent when all are present.
 set -euo pipefail
 
 packages=(libopenblas-dev liblapacke-dev libsimdjson-dev zlib1g-dev pkg-config)
+if [ "${1:-}" = test ]; then packages+=(chromium fonts-dejavu-core); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

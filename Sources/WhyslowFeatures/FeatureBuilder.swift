@@ -712,3 +712,54 @@ private struct Accumulator {
     return "\(column.key) \(column.kind.name)\(peer)"
   }
 }
+
+/// One trace's spans laid out for a timeline (Gantt chart): each span's key, depth, start
+/// from the trace's start, duration and time on the critical path, in depth-first order with
+/// children by start.
+public struct TraceTimeline: Sendable {
+  /// One span.
+  public struct Bar: Sendable {
+    public let key: SpanKey
+    public let depth: Int
+    public let startMillis: Double
+    public let durationMillis: Double
+    /// Its time on the trace's critical path (0 when it is off it).
+    public let criticalMillis: Double
+    /// Whether its parent does not wait for it.
+    public let isAsynchronous: Bool
+  }
+
+  public let traceID: String
+  public let latencyMillis: Double
+  public let bars: [Bar]
+
+  /// The timeline of trace `traceID` of `table`, nil when the table has no such trace.
+  public init?(table: SpanTable, traceID: String, options: FeatureOptions = FeatureOptions()) {
+    guard let trace = (0..<table.traceCount).first(where: { table.traceID($0) == traceID }) else { return nil }
+    let single = table.traces(where: (0..<table.traceCount).map { $0 == trace })
+    let roots = single.rootRows()
+    guard let root = roots.first, root >= 0 else { return nil }
+    var keys = KeyRegistry(options: options)
+    let batch = BatchSpans(table: single, keys: &keys)
+    var local = [Int32](repeating: -1, count: single.spanCount)
+    let metrics = SpanMetrics(single, rows: (0..<single.spanCount).map(Int32.init), roots: roots, local: &local)
+    var children = [[Int]](repeating: [], count: single.spanCount)
+    for span in 0..<single.spanCount where single.parentIndex[span] >= 0 {
+      children[Int(single.parentIndex[span])].append(span)
+    }
+    let origin = single.startNanos[root]
+    var bars: [Bar] = []
+    var stack = [root] + (0..<single.spanCount).filter { single.parentIndex[$0] < 0 && $0 != root }.reversed()
+    while let span = stack.popLast() {
+      bars.append(
+        Bar(
+          key: keys.keys[Int(batch.key[span])], depth: Int(metrics.depth[span]),
+          startMillis: millis(single.startNanos[span] - origin), durationMillis: millis(single.durationNanos[span]),
+          criticalMillis: millis(metrics.criticalNanos[span]), isAsynchronous: single.edgeKind[span] == .followsFrom))
+      stack += children[span].sorted { (single.startNanos[$0], $0) > (single.startNanos[$1], $1) }
+    }
+    self.traceID = terminalSafe(traceID)
+    latencyMillis = millis(single.durationNanos[root])
+    self.bars = bars
+  }
+}

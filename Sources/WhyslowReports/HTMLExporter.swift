@@ -1,31 +1,51 @@
 import Foundation
+import WhyslowFeatures
 import WhyslowStatistics
 
-/// The analysis as one self-contained HTML page (no scripts, no external files): the gap and
-/// its split, caveats, endpoints, services, the suspects in the one ranking the terminal table
-/// and the CSV use, and attribute values.
+/// What the HTML report shows beyond the analysis: trace timelines, what reading repaired,
+/// and where trace ids link to.
+public struct ReportContext: Sendable {
+  /// Timelines to draw (a typical fast and a typical slow trace of the main endpoint).
+  public var timelines: [(label: String, timeline: TraceTimeline)]
+  /// One line per batch of what was read and repaired.
+  public var dataQuality: [(batch: String, summary: String)]
+  /// A URL template with `{id}` for the trace id (`http://jaeger:16686/trace/{id}`), or nil.
+  public var traceURL: String?
+
+  public init(
+    timelines: [(label: String, timeline: TraceTimeline)] = [], dataQuality: [(batch: String, summary: String)] = [],
+    traceURL: String? = nil
+  ) {
+    self.timelines = timelines
+    self.dataQuality = dataQuality
+    self.traceURL = traceURL
+  }
+}
+
+/// The analysis as one self-contained HTML page (inline CSS and SVG, no scripts, no network,
+/// no external fonts), in the one ranking every output uses: the answer in one sentence, a
+/// waterfall of the gap, the services as bars, each top suspect's fast and slow distributions
+/// with its explaining features, timelines of a typical fast and slow trace, then the tables:
+/// suspects, endpoints, attribute values and data quality.
 public struct HTMLExporter: SuspectExporter {
-  public init() {}
+  public let context: ReportContext
+
+  public init(context: ReportContext = ReportContext()) { self.context = context }
 
   public func render(_ analysis: LatencyAnalysis) -> String {
     let level = decimal(analysis.falseDiscoveryRate, 2)
-    var body = "<h1>whyslow: why the slow batch is slower</h1>\n"
+    var body = "<header><h1>Why the slow traces are slower</h1>\n"
     body += "<p class=\"verdict\">\(escape(verdictSentence(analysis)))</p>\n"
-    body += "<p>fast: \(analysis.fastTraces) traces, mean \(decimal(analysis.fastMeanLatencyMillis, 1)) ms; "
-    body += "slow: \(analysis.slowTraces) traces, mean \(decimal(analysis.slowMeanLatencyMillis, 1)) ms.<br>"
-    body += "gap \(decimal(analysis.gapMillis, 1)) ms = \(decimal(analysis.withinEndpointGapMillis, 1)) ms within "
-    body += "endpoints + \(decimal(analysis.endpointMixMillis, 1)) ms endpoint mix.</p>\n"
+    body += "<p class=\"facts\">fast: \(analysis.fastTraces) traces, mean \(millis(analysis.fastMeanLatencyMillis)) · "
+    body += "slow: \(analysis.slowTraces) traces, mean \(millis(analysis.slowMeanLatencyMillis)) · "
+    body += "gap \(millis(analysis.gapMillis)) = \(millis(analysis.withinEndpointGapMillis)) within endpoints + "
+    body += "\(millis(analysis.endpointMixMillis)) endpoint mix</p>\n"
     for caveat in analysis.caveats { body += "<p class=\"caution\">caution: \(escape(caveat))</p>\n" }
-    body += table(
-      caption: "Endpoints", header: ["endpoint", "share of fast", "share of slow"],
-      rows: analysis.endpointMix.map {
-        [escape($0.endpoint.description), percent($0.fastShare), percent($0.slowShare)]
-      })
-    body += table(
-      caption: "Services (their suspects' growth on the critical path)", header: ["rank", "service", "contribution", "share"],
-      rows: analysis.services.enumerated().map { index, total in
-        [String(index + 1), escape(total.service), millis(total.contributionMillis), percent(total.share)]
-      })
+    body += "</header>\n"
+    body += section("Where the gap goes", waterfall(analysis), note: "Bars add the endpoint mix and each suspect's growth on the critical path to the fast mean; whiskers are 95% bootstrap intervals.")
+    body += section("Services", serviceBars(analysis), note: "Summed growth of each service's suspects (a network suspect counts for its callee), in the order the ranking pages them.")
+    body += distributionsSection(analysis)
+    body += timelinesSection(analysis)
     body += table(
       caption: "Suspects by service (time on the critical path; * significant at q &lt; \(level))",
       header: [
@@ -41,9 +61,12 @@ public struct HTMLExporter: SuspectExporter {
             suspect.explanation.prefix(3).map {
               "\(TableExporter.describe($0.column, in: suspect)) \(signedDecimal($0.contribution.value, 1)) ms"
             }.joined(separator: ", ")),
-          escape(suspect.exampleSlowTraceID),
+          traceLink(suspect.exampleSlowTraceID),
         ]
       })
+    body += table(
+      caption: "Endpoints", header: ["endpoint", "share of fast", "share of slow"],
+      rows: analysis.endpointMix.map { [escape($0.endpoint.description), percent($0.fastShare), percent($0.slowShare)] })
     body += table(
       caption: "Attribute values",
       header: ["attribute", "span", "share of fast", "share of slow", "q", "carries", "slowdown", "q"],
@@ -54,23 +77,170 @@ public struct HTMLExporter: SuspectExporter {
           millis($0.slowdownWithValueMillis), scientific($0.slowdownQValue),
         ]
       })
+    body += table(
+      caption: "Data quality", header: ["batch", "what reading found"],
+      rows: context.dataQuality.map { [escape($0.batch), escape($0.summary)] })
     return """
       <!DOCTYPE html>
       <html lang="en"><head><meta charset="utf-8"><title>whyslow report</title>
-      <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}\
-      td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}td:nth-child(2),th{text-align:left}\
-      caption{text-align:left;font-weight:bold}.caution{color:#a40}.verdict{font-size:1.3em;font-weight:bold}</style></head>
+      <meta name="viewport" content="width=device-width, initial-scale=1">
+      <style>\(Self.style)</style></head>
       <body>
       \(body)</body></html>
 
       """
   }
 
+  // MARK: Charts
+
+  /// A horizontal waterfall: fast mean, endpoint mix, each of the first suspects that grew,
+  /// the rest, and the slow mean as a total; intervals as whiskers.
+  private func waterfall(_ analysis: LatencyAnalysis) -> String {
+    let shown = Array(analysis.suspects.filter { $0.contribution.value > 0 }.prefix(8))
+    let rest = analysis.withinEndpointGapMillis - shown.reduce(0) { $0 + $1.contribution.value }
+    var steps: [(label: String, from: Double, to: Double, low: Double?, high: Double?, kind: String)] = []
+    var level = analysis.fastMeanLatencyMillis
+    steps.append(("fast mean", 0, level, nil, nil, "total"))
+    func add(_ label: String, _ delta: Double, _ low: Double? = nil, _ high: Double? = nil, kind: String) {
+      steps.append((label, level, level + delta, low.map { level + $0 }, high.map { level + $0 }, kind))
+      level += delta
+    }
+    add("endpoint mix", analysis.endpointMixMillis, kind: "mix")
+    for suspect in shown {
+      add(suspect.name, suspect.contribution.value, suspect.contribution.low.isNaN ? nil : suspect.contribution.low,
+          suspect.contribution.high.isNaN ? nil : suspect.contribution.high, kind: suspect.isSignificant ? "significant" : "suspect")
+    }
+    add("other span keys", rest, kind: "rest")
+    steps.append(("slow mean", 0, analysis.slowMeanLatencyMillis, nil, nil, "total"))
+    let extent = max(1e-9, steps.flatMap { [$0.from, $0.to, $0.high ?? 0] }.max() ?? 1)
+    let low = min(0, steps.flatMap { [$0.from, $0.to, $0.low ?? 0] }.min() ?? 0)
+    let (labelWidth, plotWidth, rowHeight) = (300.0, 560.0, 26.0)
+    let scale = { (value: Double) in labelWidth + (value - low) / (extent - low) * plotWidth }
+    var svg = chartOpen(width: labelWidth + plotWidth + 90, height: Double(steps.count) * rowHeight + 30, label: "Waterfall of the latency gap")
+    for (row, step) in steps.enumerated() {
+      let y = Double(row) * rowHeight + 6
+      let (x0, x1) = (scale(min(step.from, step.to)), scale(max(step.from, step.to)))
+      svg += "<text x=\"\(f(labelWidth - 8))\" y=\"\(f(y + 15))\" text-anchor=\"end\">\(escape(short(step.label, 44)))</text>"
+      svg += "<rect class=\"\(step.kind)\" x=\"\(f(x0))\" y=\"\(f(y))\" width=\"\(f(max(1, x1 - x0)))\" height=\"\(f(rowHeight - 8))\"><title>\(escape(step.label)): \(escape(millis(step.to - step.from)))</title></rect>"
+      if let l = step.low, let h = step.high {
+        let mid = y + (rowHeight - 8) / 2
+        svg += "<line class=\"whisker\" x1=\"\(f(scale(l)))\" x2=\"\(f(scale(h)))\" y1=\"\(f(mid))\" y2=\"\(f(mid))\"/>"
+      }
+      let value = step.kind == "total" ? millis(step.to) : signedDecimal(step.to - step.from, 1) + " ms"
+      svg += "<text class=\"value\" x=\"\(f(x1 + 6))\" y=\"\(f(y + 15))\">\(escape(value))</text>"
+    }
+    svg += axis(y: Double(steps.count) * rowHeight + 10, from: labelWidth, width: plotWidth, low: low, high: extent)
+    return svg + "</svg>"
+  }
+
+  /// The services as horizontal bars, in the ranking's order.
+  private func serviceBars(_ analysis: LatencyAnalysis) -> String {
+    let services = Array(analysis.services.prefix(10))
+    let extent = max(1e-9, services.map(\.contributionMillis).max() ?? 1)
+    let (labelWidth, plotWidth, rowHeight) = (240.0, 560.0, 24.0)
+    var svg = chartOpen(width: labelWidth + plotWidth + 110, height: Double(max(services.count, 1)) * rowHeight + 10, label: "Services by their suspects' growth")
+    for (row, service) in services.enumerated() {
+      let y = Double(row) * rowHeight + 4
+      let width = service.contributionMillis / extent * plotWidth
+      svg += "<text x=\"\(f(labelWidth - 8))\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(escape(short(service.service, 36)))</text>"
+      svg += "<rect class=\"\(row == 0 ? "significant" : "suspect")\" x=\"\(f(labelWidth))\" y=\"\(f(y))\" width=\"\(f(max(1, width)))\" height=\"\(f(rowHeight - 7))\"><title>\(escape(service.service))</title></rect>"
+      svg += "<text class=\"value\" x=\"\(f(labelWidth + width + 6))\" y=\"\(f(y + 14))\">\(escape(millis(service.contributionMillis))) (\(escape(percent(service.share))))</text>"
+    }
+    return svg + "</svg>"
+  }
+
+  /// Per top suspect: the empirical distribution functions of its critical-path time in both
+  /// batches, and the findings that explain its growth.
+  private func distributionsSection(_ analysis: LatencyAnalysis) -> String {
+    let suspects = Dictionary(analysis.suspects.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+    let panels = analysis.distributions.prefix(3).compactMap { distribution -> String? in
+      guard let suspect = suspects[distribution.key], !distribution.fastQuantiles.isEmpty, !distribution.slowQuantiles.isEmpty
+      else { return nil }
+      let (width, height, left, bottom) = (420.0, 190.0, 46.0, 30.0)
+      let extent = max(1e-9, (distribution.fastQuantiles + distribution.slowQuantiles).max() ?? 1)
+      let x = { (value: Double) in left + value / extent * (width - left - 12) }
+      let y = { (p: Double) in (height - bottom) - p * (height - bottom - 10) }
+      func steps(_ quantiles: [Double], _ kind: String) -> String {
+        let points = quantiles.enumerated().map { "\(f(x($1))),\(f(y(Double($0) / 100)))" }
+        return "<polyline class=\"\(kind)\" points=\"\(points.joined(separator: " "))\"/>"
+      }
+      var svg = chartOpen(width: width, height: height, label: "Distribution of \(suspect.name) in fast and slow traces")
+      svg += "<line class=\"frame\" x1=\"\(f(left))\" y1=\"\(f(y(0)))\" x2=\"\(f(width - 12))\" y2=\"\(f(y(0)))\"/>"
+      svg += "<line class=\"frame\" x1=\"\(f(left))\" y1=\"\(f(y(0)))\" x2=\"\(f(left))\" y2=\"\(f(y(1)))\"/>"
+      svg += "<text x=\"\(f(left - 6))\" y=\"\(f(y(1) + 4))\" text-anchor=\"end\">1</text><text x=\"\(f(left - 6))\" y=\"\(f(y(0)))\" text-anchor=\"end\">0</text>"
+      svg += "<text x=\"\(f(width - 12))\" y=\"\(f(height - 8))\" text-anchor=\"end\">\(escape(millis(extent)))</text><text x=\"\(f(left))\" y=\"\(f(height - 8))\">0 ms</text>"
+      svg += steps(distribution.fastQuantiles, "fast-line") + steps(distribution.slowQuantiles, "slow-line") + "</svg>"
+      let reasons = suspect.explanation.prefix(4).map {
+        "<li>\(escape(TableExporter.describe($0.column, in: suspect))) \(escape(signedDecimal($0.contribution.value, 1))) ms\($0.isSignificant(at: analysis.falseDiscoveryRate) ? " *" : "")</li>"
+      }.joined()
+      return "<figure class=\"panel\"><figcaption>\(escape(suspect.name)): \(escape(millis(suspect.contribution.value))) of the gap</figcaption>\(svg)"
+        + "<p class=\"legend\">Of the traces where it is on the critical path (<span class=\"fast-key\">\(percent(distribution.fastShareOnPath)) of fast</span>, "
+        + "<span class=\"slow-key\">\(percent(distribution.slowShareOnPath)) of slow</span>): the share with at most that much critical-path time.</p>"
+        + (reasons.isEmpty ? "" : "<ul>\(reasons)</ul>") + "</figure>"
+    }
+    guard !panels.isEmpty else { return "" }
+    return "<section><h2>Top suspects, fast against slow</h2><div class=\"panels\">\(panels.joined())</div></section>\n"
+  }
+
+  /// A Gantt chart per timeline on one time scale: critical-path spans solid, the others
+  /// hollow, suspects outlined, idle time as the background between bars.
+  private func timelinesSection(_ analysis: LatencyAnalysis) -> String {
+    guard !context.timelines.isEmpty else { return "" }
+    let suspects = Set(
+      analysis.suspects.filter { $0.contribution.value > 0 && ($0.isSignificant || $0.share >= 0.05) }.prefix(5).map(\.key))
+    let extent = max(1e-9, context.timelines.map { $0.timeline.bars.map { $0.startMillis + $0.durationMillis }.max() ?? $0.timeline.latencyMillis }.max() ?? 1)
+    var out = "<section><h2>A typical fast and slow trace</h2>"
+    for (label, timeline) in context.timelines {
+      let bars = Array(timeline.bars.prefix(60))
+      let (labelWidth, plotWidth, rowHeight) = (300.0, 600.0, 16.0)
+      let x = { (value: Double) in labelWidth + value / extent * plotWidth }
+      var svg = chartOpen(width: labelWidth + plotWidth + 20, height: Double(bars.count) * rowHeight + 28, label: "Timeline of \(label) trace \(timeline.traceID)")
+      for (row, bar) in bars.enumerated() {
+        let y = Double(row) * rowHeight + 2
+        let classes = [bar.criticalMillis > 0 ? "critical" : "offpath", suspects.contains(bar.key) ? "hot" : "", bar.isAsynchronous ? "async" : ""]
+          .filter { !$0.isEmpty }.joined(separator: " ")
+        svg += "<text x=\"\(f(labelWidth - 6))\" y=\"\(f(y + 11))\" text-anchor=\"end\">\(escape(short(String(repeating: "  ", count: min(bar.depth, 8)) + bar.key.description, 46)))</text>"
+        svg += "<rect class=\"\(classes)\" x=\"\(f(x(bar.startMillis)))\" y=\"\(f(y))\" width=\"\(f(max(1, bar.durationMillis / extent * plotWidth)))\" height=\"\(f(rowHeight - 4))\"><title>\(escape(bar.key.description)): \(escape(millis(bar.durationMillis))), \(escape(millis(bar.criticalMillis))) on the critical path</title></rect>"
+      }
+      svg += axis(y: Double(bars.count) * rowHeight + 8, from: labelWidth, width: plotWidth, low: 0, high: extent) + "</svg>"
+      out += "<figure><figcaption>\(escape(label)): \(traceLink(timeline.traceID)), \(escape(millis(timeline.latencyMillis)))"
+        + (timeline.bars.count > bars.count ? " (first \(bars.count) of \(timeline.bars.count) spans)" : "") + "</figcaption>\(svg)</figure>"
+    }
+    out += "<p class=\"legend\"><span class=\"critical-key\">on the critical path</span> <span class=\"offpath-key\">off it</span> <span class=\"hot-key\">a top suspect</span>; gaps between bars are idle time.</p></section>\n"
+    return out
+  }
+
+  private func chartOpen(width: Double, height: Double, label: String) -> String {
+    "<svg class=\"chart\" role=\"img\" aria-label=\"\(escape(label))\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\">"
+  }
+
+  /// Five ticks from `low` to `high` ms along `width` pixels from `from`.
+  private func axis(y: Double, from: Double, width: Double, low: Double, high: Double) -> String {
+    (0...4).map { tick -> String in
+      let value = low + (high - low) * Double(tick) / 4
+      let x = from + Double(tick) / 4 * width
+      return "<line class=\"tick\" x1=\"\(f(x))\" x2=\"\(f(x))\" y1=\"\(f(y - 6))\" y2=\"\(f(y - 2))\"/><text class=\"axis\" x=\"\(f(x))\" y=\"\(f(y + 10))\" text-anchor=\"middle\">\(escape(decimal(value, value.magnitude >= 100 ? 0 : 1))) ms</text>"
+    }.joined()
+  }
+
+  // MARK: Text
+
+  private func section(_ title: String, _ chart: String, note: String) -> String {
+    "<section><h2>\(escape(title))</h2>\(chart)<p class=\"legend\">\(escape(note))</p></section>\n"
+  }
+
   private func table(caption: String, header: [String], rows: [[String]]) -> String {
     guard !rows.isEmpty else { return "" }
-    var out = "<table><caption>\(caption)</caption>\n<tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr>\n"
+    var out = "<div class=\"scroll\"><table><caption>\(caption)</caption>\n<tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr>\n"
     for row in rows { out += "<tr>" + row.map { "<td>\($0)</td>" }.joined() + "</tr>\n" }
-    return out + "</table>\n"
+    return out + "</table></div>\n"
+  }
+
+  /// A trace id, a link when a `--trace-url` template was given.
+  private func traceLink(_ id: String) -> String {
+    guard let template = context.traceURL, !id.isEmpty else { return escape(id) }
+    let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+    return "<a href=\"\(escape(template.replacingOccurrences(of: "{id}", with: encoded)))\">\(escape(id))</a>"
   }
 
   private func millis(_ value: Double) -> String { value.isNaN ? "" : decimal(value, 1) + " ms" }
@@ -78,9 +248,30 @@ public struct HTMLExporter: SuspectExporter {
   private func interval(_ low: Double, _ high: Double) -> String {
     low.isNaN ? "" : "[\(decimal(low, 1)), \(decimal(high, 1))]"
   }
+  private func f(_ value: Double) -> String { decimal(value, 1) }
+  private func short(_ text: String, _ limit: Int) -> String { text.count <= limit ? text : String(text.prefix(limit - 1)) + "…" }
 
   private func escape(_ text: String) -> String {
     text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
       .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
   }
+
+  private static let style = """
+    :root{--fast:#2c7fb8;--slow:#d95f0e;--hot:#c51b1b;--ink:#1f2328;--muted:#57606a;--line:#d0d7de}\
+    body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--ink);margin:2em auto;max-width:1000px;padding:0 1em}\
+    h1{font-size:1.4em;margin:0 0 .3em}h2{font-size:1.1em;margin:1.6em 0 .4em;border-bottom:1px solid var(--line);padding-bottom:.2em}\
+    .verdict{font-size:1.35em;font-weight:600;margin:.2em 0 .5em;line-height:1.3}.facts,.legend{color:var(--muted);font-size:.9em}\
+    .caution{color:#9a6700;background:#fff8c5;padding:.3em .6em;border-radius:4px}\
+    svg.chart{max-width:100%;height:auto;font-size:12px;fill:var(--ink)}svg text.value,svg text.axis{fill:var(--muted);font-size:11px}\
+    rect.total{fill:#8c959f}rect.mix{fill:#bf8700}rect.suspect{fill:#f0a07a}rect.significant{fill:var(--slow)}rect.rest{fill:#afb8c1}\
+    line.whisker{stroke:var(--ink);stroke-width:1.5}line.tick,line.frame{stroke:var(--muted)}\
+    polyline{fill:none;stroke-width:2}polyline.fast-line{stroke:var(--fast)}polyline.slow-line{stroke:var(--slow)}\
+    rect.critical{fill:var(--fast)}rect.offpath{fill:#fff;stroke:var(--fast);stroke-width:1}rect.hot{stroke:var(--hot);stroke-width:2.5}rect.async{opacity:.5}\
+    .panels{display:flex;flex-wrap:wrap;gap:1em}.panel{flex:1 1 420px;margin:0}figure{margin:.6em 0}figcaption{font-weight:600;margin-bottom:.3em}\
+    .fast-key{color:var(--fast);font-weight:600}.slow-key{color:var(--slow);font-weight:600}.critical-key{color:var(--fast);font-weight:600}\
+    .offpath-key{color:var(--muted)}.hot-key{color:var(--hot);font-weight:600}\
+    .scroll{overflow-x:auto}table{border-collapse:collapse;margin:1em 0;font-size:.85em}\
+    td,th{border:1px solid var(--line);padding:.2em .5em;text-align:right;vertical-align:top;white-space:nowrap}\
+    td:nth-child(2),td:nth-child(3),th{text-align:left}caption{text-align:left;font-weight:bold;padding:.3em 0}a{color:var(--fast)}
+    """
 }

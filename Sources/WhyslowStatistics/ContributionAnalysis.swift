@@ -50,9 +50,46 @@ public enum ContributionAnalysis {
       fastTraces: fastCount, slowTraces: slowCount, fastMeanLatencyMillis: fastLatency,
       slowMeanLatencyMillis: slowLatency, withinEndpointGapMillis: within,
       endpointMix: strata.mix(), suspects: ranking.suspects, services: ranking.services,
-      attributeEffects: AttributeEffects.attributeEffects(matrix), falseDiscoveryRate: level,
+      attributeEffects: AttributeEffects.attributeEffects(matrix),
+      distributions: distributions(ranking.suspects, accounting, matrix),
+      typicalTraces: typicalTraces(matrix, strata), falseDiscoveryRate: level,
       caveats: Verdict.caveats(
         gap: gap, suspects: ranking.suspects, level: level, smallerBatch: min(fastCount, slowCount),
         strata: strata, traces: n))
+  }
+
+  /// Quantiles of the critical-path time of the first five suspects that grew.
+  private static func distributions(
+    _ suspects: [Suspect], _ accounting: CriticalPathAccounting, _ matrix: FeatureMatrix
+  ) -> [SuspectDistribution] {
+    let column = Dictionary(accounting.candidates.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+    return suspects.filter { $0.contribution.value > 0 }.prefix(5).compactMap { suspect in
+      guard let index = column[suspect.key] else { return nil }
+      let values = accounting.values.column(index)
+      func quantiles(slow: Bool) -> (quantiles: [Double], share: Double) {
+        let batch = zip(values, matrix.isSlow).filter { $0.1 == slow }.map(\.0)
+        let sorted = batch.filter { $0 > 0 }.sorted()
+        guard !sorted.isEmpty else { return ([], 0) }
+        return ((0...100).map { percentile(sorted, Double($0) / 100) }, Double(sorted.count) / Double(batch.count))
+      }
+      let (fast, slow) = (quantiles(slow: false), quantiles(slow: true))
+      return SuspectDistribution(
+        key: suspect.key, fastQuantiles: fast.quantiles, slowQuantiles: slow.quantiles, fastShareOnPath: fast.share,
+        slowShareOnPath: slow.share)
+    }
+  }
+
+  /// Per endpoint both batches have, most slow traces first: the trace of median latency in
+  /// each batch.
+  private static func typicalTraces(_ matrix: FeatureMatrix, _ strata: Strata) -> [(endpoint: SpanKey, fast: String, slow: String)] {
+    strata.mix().compactMap { entry in
+      func median(slow: Bool) -> String? {
+        let rows = matrix.traceIDs.indices.filter { matrix.isSlow[$0] == slow && matrix.entryPoints[$0] == entry.endpoint }
+          .sorted { (matrix.latencyMillis[$0], matrix.traceIDs[$0]) < (matrix.latencyMillis[$1], matrix.traceIDs[$1]) }
+        return rows.isEmpty ? nil : matrix.traceIDs[rows[rows.count / 2]]
+      }
+      guard let fast = median(slow: false), let slow = median(slow: true) else { return nil }
+      return (entry.endpoint, fast, slow)
+    }
   }
 }

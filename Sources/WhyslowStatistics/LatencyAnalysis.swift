@@ -90,6 +90,18 @@ public struct AttributeEffect: Sendable {
   }
 }
 
+/// A suspect's critical-path time in both batches, as quantiles for a distribution chart,
+/// over the traces where it is on the critical path at all (most traces never call most keys).
+public struct SuspectDistribution: Sendable {
+  public let key: SpanKey
+  /// The 0%, 1%, ..., 100% quantiles over those fast and those slow traces, ms.
+  public let fastQuantiles: [Double]
+  public let slowQuantiles: [Double]
+  /// The share of fast and of slow traces where it is on the critical path.
+  public let fastShareOnPath: Double
+  public let slowShareOnPath: Double
+}
+
 /// The answer to "why is the slow batch slower", with how sure it is.
 public struct LatencyAnalysis: Sendable {
   public let fastTraces: Int
@@ -107,6 +119,10 @@ public struct LatencyAnalysis: Sendable {
   public let services: [ServiceTotal]
   /// Attribute values whose prevalence differs between the batches, most significant first.
   public let attributeEffects: [AttributeEffect]
+  /// The critical-path distributions of the first suspects that grew (up to five).
+  public let distributions: [SuspectDistribution]
+  /// Each endpoint's median-latency trace in each batch (a typical trace), for timelines.
+  public let typicalTraces: [(endpoint: SpanKey, fast: String, slow: String)]
   /// The false discovery rate findings are judged at.
   public let falseDiscoveryRate: Double
   /// What limits how far the answer can be trusted, in plain words.

@@ -83,6 +83,12 @@ struct Analyze: ParsableCommand {
       "Also write a self-contained HTML report to this file (- for standard output).", valueName: "file"))
   var html: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "In the HTML report, link trace ids: a URL with {id}, e.g. 'http://jaeger:16686/trace/{id}'.",
+      valueName: "template"))
+  var traceURL: String?
+
   @Option(help: "How many suspects the terminal table shows.")
   var top = 10
 
@@ -144,8 +150,10 @@ struct Analyze: ParsableCommand {
     fastTable = TraceSelection.filter(fastTable, endpoint: endpoint, service: service)
     slowTable = TraceSelection.filter(slowTable, endpoint: endpoint, service: service)
     if !userThreads { BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
-    printError(readingSummary(BatchSummary(fastTable), name: "fast"))
-    printError(readingSummary(BatchSummary(slowTable), name: "slow"))
+    let reading = [("fast", fastTable), ("slow", slowTable)].map { name, table in
+      (batch: name, summary: readingSummary(BatchSummary(table), name: name))
+    }
+    for line in reading { printError(line.summary) }
     let matrix = FeatureMatrix(fast: fastTable, slow: slowTable, options: features.options)
     printError(featureSummary(matrix))
     let analysis = try ContributionAnalysis.analyze(
@@ -153,7 +161,8 @@ struct Analyze: ParsableCommand {
     let table = TableExporter(limit: top, showAll: all).render(analysis)
     if outputs.usesStandardOutput { printError(table) } else { print(table, terminator: "") }
     let exporters: [String: any SuspectExporter] = [
-      "--csv": CSVExporter(), "--json": JSONExporter(), "--html": HTMLExporter(),
+      "--csv": CSVExporter(), "--json": JSONExporter(),
+      "--html": HTMLExporter(context: html == nil ? ReportContext() : reportContext(analysis, fastTable, slowTable, reading)),
     ]
     try outputs.write(requested.map { exporters[$0.option]?.render(analysis) ?? "" })
     for output in requested {
@@ -161,6 +170,25 @@ struct Analyze: ParsableCommand {
       printError("wrote \(what) to \(output.path == "-" ? "standard output" : output.path)")
     }
     if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
+  }
+
+  /// The HTML report's timelines (the main endpoint's typical fast and slow trace), reading
+  /// summaries and trace links.
+  private func reportContext(
+    _ analysis: LatencyAnalysis, _ fastTable: SpanTable, _ slowTable: SpanTable,
+    _ reading: [(batch: String, summary: String)]
+  ) -> ReportContext {
+    var timelines: [(label: String, timeline: TraceTimeline)] = []
+    if let main = analysis.typicalTraces.first {
+      let options = features.options
+      if let fast = TraceTimeline(table: fastTable, traceID: main.fast, options: options) {
+        timelines.append(("typical fast trace of \(main.endpoint)", fast))
+      }
+      if let slow = TraceTimeline(table: slowTable, traceID: main.slow, options: options) {
+        timelines.append(("typical slow trace of \(main.endpoint)", slow))
+      }
+    }
+    return ReportContext(timelines: timelines, dataQuality: reading, traceURL: traceURL)
   }
 
   /// The fast and slow batches: read as given, or one --traces batch labelled by its rule.
