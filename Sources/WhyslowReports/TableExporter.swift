@@ -9,10 +9,18 @@ public struct TableExporter: SuspectExporter {
   public let limit: Int
   /// Show suspects that did not grow too.
   public let showAll: Bool
+  /// Mark the answer, significant suspects and cautions with ANSI colour (for a terminal).
+  public let colour: Bool
 
-  public init(limit: Int, showAll: Bool = false) {
+  public init(limit: Int, showAll: Bool = false, colour: Bool = false) {
     self.limit = limit
     self.showAll = showAll
+    self.colour = colour
+  }
+
+  /// `text` in an ANSI style ("1" bold, "31" red, "33" yellow) when colour is on.
+  private func styled(_ text: String, _ code: String) -> String {
+    colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
   }
 
   public func render(_ analysis: LatencyAnalysis) -> String {
@@ -33,8 +41,8 @@ public struct TableExporter: SuspectExporter {
         out += "      (\(analysis.endpointMix.count - limit) more endpoints)\n"
       }
     }
-    for caveat in analysis.caveats { out += "caution: \(caveat)\n" }
-    out += "answer: \(verdictSentence(analysis))\n"
+    for caveat in analysis.caveats { out += styled("caution:", "33") + " \(caveat)\n" }
+    out += styled("answer: \(verdictSentence(analysis))", "1") + "\n"
     let level = decimal(analysis.falseDiscoveryRate, 2)
     let shown = Self.shown(analysis, limit: limit, showAll: showAll)
     guard !shown.isEmpty else { return out + "\nno suspects: no span's critical-path time grew\n" }

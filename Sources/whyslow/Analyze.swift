@@ -12,23 +12,35 @@ struct Analyze: ParsableCommand {
     discussion: """
       Reads traces from files or directories (searched recursively): Jaeger JSON, OTLP JSON \
       (also JSON Lines), Zipkin v2 JSON or span-table CSV, any of them gzip-compressed, the \
-      format detected per file (see `whyslow inspect --help`).
+      format detected per file (see `whyslow inspect --help`). Give a fast and a slow batch, \
+      or one batch with --traces and a rule that labels it.
 
-      Every trace becomes span features per service and operation (self-time, critical-path \
-      time, count, start offset, wait, network gap, errors, depth, attributes). Traces are \
-      compared within their entry point; the gap splits into a within-endpoint part and the \
-      endpoint mix. Suspects are the span keys whose critical-path time grew (that accounting \
-      adds up to the within-endpoint gap exactly), or the network to a callee; findings say \
-      why: a ridge regression of latency on the features (LAPACK, penalty by generalized \
-      cross-validation), each feature's contribution = coefficient × difference of means, \
-      tested with HC3 errors. Every number carries a 95% bootstrap interval and a \
-      Benjamini–Hochberg q-value; with nothing significant the table says so and shows best \
-      guesses.
+      Traces are compared within their entry point. Every span key's growth on the critical \
+      path is a suspect (the suspects add up to the within-endpoint gap exactly), or the \
+      network to a callee when a client grew by its network gap. Each suspect's growth is \
+      explained by its own features (self-time, count, waits before its children, network \
+      gaps, errors, attributes) by least squares on one shared design (LAPACK), with HC3 \
+      errors, a remainder, 95% bootstrap intervals and Benjamini–Hochberg q-values. The \
+      ranking groups suspects under their service, services by their total, the way teams \
+      are paged; the table, --csv, --json and --html all show that one ranking.
 
-      The ranking goes to standard output; what was read goes to standard error.
+      The ranking goes to standard output, what was read to standard error.
 
-      Example:
-        whyslow analyze --fast Datasets/demo/fast --slow Datasets/demo/slow --csv suspects.csv
+      CSV columns: rank, service, operation, feature, peer_service, contribution_ms, share, \
+      ci_low_ms, ci_high_ms, p_value, q_value, fast_mean, slow_mean, fast_traces, \
+      slow_traces, example_slow_trace, suspect_rank, level (suspect or explanation), \
+      suspect_service, variance_share (see README, "Output schema").
+
+      Exit codes: 0 success; 1 bad input or runtime error (the message names the file and \
+      place); 3 a significant suspect with --fail-on-suspect; 64 usage error.
+
+      Examples:
+        whyslow analyze --fast Datasets/demo/fast \\
+          --slow Datasets/demo/slow --csv suspects.csv
+        whyslow analyze --traces traces/ --slow-quantile 0.9 \\
+          --html report.html --trace-url 'http://jaeger:16686/trace/{id}'
+        whyslow analyze --traces traces/ --split-at 2026-11-30T14:05:00Z \\
+          --csv - | head
       """
   )
 
@@ -142,6 +154,9 @@ struct Analyze: ParsableCommand {
       path.map { OutputFiles.Output(option: option, path: $0) }
     }
     let outputs = try OutputFiles(requested, inputs: fast + slow + traces)
+    let progress = Progress()
+    defer { progress.finish() }
+    progress.begin("reading traces")
     // Files are parsed on both cores without BLAS; the analysis then gets every core, unless
     // the user set OPENBLAS_NUM_THREADS.
     let userThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil
@@ -153,16 +168,22 @@ struct Analyze: ParsableCommand {
     let reading = [("fast", fastTable), ("slow", slowTable)].map { name, table in
       (batch: name, summary: readingSummary(BatchSummary(table), name: name))
     }
-    for line in reading { printError(line.summary) }
+    progress.begin("building features")
     let matrix = FeatureMatrix(fast: fastTable, slow: slowTable, options: features.options)
-    printError(featureSummary(matrix))
+    progress.begin("analyzing")
     let analysis = try ContributionAnalysis.analyze(
       matrix, options: AnalysisOptions(falseDiscoveryRate: fdr, bootstrapReplicates: bootstrap, seed: seed))
-    let table = TableExporter(limit: top, showAll: all).render(analysis)
+    progress.begin("writing")
+    let report = html == nil ? ReportContext() : reportContext(analysis, fastTable, slowTable, reading)
+    progress.finish()
+    for line in reading { printError(line.summary) }
+    printError(featureSummary(matrix))
+    let colour = !outputs.usesStandardOutput && standardOutputWantsColour
+    let table = TableExporter(limit: top, showAll: all, colour: colour).render(analysis)
     if outputs.usesStandardOutput { printError(table) } else { print(table, terminator: "") }
     let exporters: [String: any SuspectExporter] = [
       "--csv": CSVExporter(), "--json": JSONExporter(),
-      "--html": HTMLExporter(context: html == nil ? ReportContext() : reportContext(analysis, fastTable, slowTable, reading)),
+      "--html": HTMLExporter(context: report),
     ]
     try outputs.write(requested.map { exporters[$0.option]?.render(analysis) ?? "" })
     for output in requested {

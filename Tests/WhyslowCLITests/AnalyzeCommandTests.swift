@@ -140,7 +140,13 @@ struct AnalyzeCommandTests {
     let run = try whyslow(["analyze", "--help"])
     #expect(run.status == 0)
     #expect(run.standardOutput.contains("--fast <path>"))
-    #expect(run.standardOutput.contains("Example:"))
+    #expect(run.standardOutput.contains("Examples:"))
+    #expect(run.standardOutput.contains("Exit codes: 0 success; 1 bad input or runtime error"))
+    #expect(run.standardOutput.contains("CSV columns: rank, service, operation, feature,"))
+    // Help that pastes: nothing before the usage line is wider than 80 columns.
+    let prose = run.standardOutput.components(separatedBy: "USAGE:")[0]
+    #expect(prose.split(separator: "\n").allSatisfy { $0.count <= 80 })
+    #expect(prose.contains("  whyslow analyze --fast Datasets/demo/fast \\\n    --slow Datasets/demo/slow --csv suspects.csv"))
   }
 }
 
