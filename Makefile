@@ -4,7 +4,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test fuzz deps build clean
+.PHONY: demo test fuzz bench deps build clean
 
 ## demo: build a release whyslow, analyze Datasets/demo, write ./suspects.csv
 demo: deps
@@ -21,6 +21,10 @@ test: deps
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+## bench: the performance figures on real-shaped data beside simdjson and pipeline.py
+bench: deps
+	scripts/bench.sh
 
 deps:
 	@scripts/install-deps.sh

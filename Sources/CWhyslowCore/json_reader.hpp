@@ -22,6 +22,9 @@ simdjson::ondemand::parser &thread_parser();
 /// A copy of `length` bytes with the padding simdjson needs.
 simdjson::padded_string padded(const char *bytes, size_t length);
 
+/// The end of the bytes the current wsl_parse call may read (its input's capacity), or null.
+const char *&readable_end();
+
 /// Reads a JSON integer given as a number or as a decimal string, exactly (never through double).
 inline int64_t exact_int64(value field) {
   if (field.type() == json_type::string) return field.get_int64_in_string();
@@ -96,7 +99,15 @@ inline Attribute scalar_attribute(std::string_view key, value content) {
 /// at the position the parser had reached.
 template <typename Read>
 void with_document(const char *bytes, size_t length, int64_t base_offset, Read read) {
-  simdjson::padded_string json = padded(bytes, length);
+  // In place when the caller's buffer has simdjson's padding readable past this document.
+  simdjson::padded_string copy;
+  simdjson::padded_string_view json;
+  if (readable_end() != nullptr && bytes + length + simdjson::SIMDJSON_PADDING <= readable_end()) {
+    json = simdjson::padded_string_view(bytes, length, length + simdjson::SIMDJSON_PADDING);
+  } else {
+    copy = padded(bytes, length);
+    json = copy;
+  }
   simdjson::ondemand::document document = thread_parser().iterate(json);
   try {
     read(document, json.data());

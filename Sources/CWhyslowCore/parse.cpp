@@ -24,6 +24,11 @@ simdjson::padded_string padded(const char *bytes, size_t length) {
   return simdjson::padded_string(bytes, length);
 }
 
+const char *&readable_end() {
+  thread_local const char *end = nullptr;
+  return end;
+}
+
 namespace {
 
 bool is_hex(std::string_view text) {
@@ -181,15 +186,22 @@ int64_t first_invalid_utf8(const char *bytes, size_t length) {
 }  // namespace
 }  // namespace whyslow
 
-extern "C" wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t length, wsl_format format,
-                                const char *csv_columns, size_t max_inflated_bytes, wsl_format *detected) {
+extern "C" wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t length, size_t capacity,
+                                wsl_format format, const char *csv_columns, size_t max_inflated_bytes,
+                                wsl_format *detected) {
   using namespace whyslow;
+  struct Reset {
+    ~Reset() { readable_end() = nullptr; }
+  } reset;
+  readable_end() = bytes + std::max(capacity, length);
   try {
     std::string inflated;
     if (length >= 2 && static_cast<uint8_t>(bytes[0]) == 0x1f && static_cast<uint8_t>(bytes[1]) == 0x8b) {
       inflated = gunzip(bytes, length, max_inflated_bytes);
+      inflated.reserve(inflated.size() + simdjson::SIMDJSON_PADDING);
       bytes = inflated.data();
       length = inflated.size();
+      readable_end() = bytes + inflated.capacity();
     }
     if (format == WSL_FORMAT_AUTO) format = detect(bytes, length);
     if (detected != nullptr) *detected = format;

@@ -130,7 +130,11 @@ void wsl_span_table_free(wsl_span_table *table) { delete table; }
 const char *wsl_span_table_error(const wsl_span_table *table) { return table->error_message.c_str(); }
 int64_t wsl_span_table_error_offset(const wsl_span_table *table) { return table->error_offset; }
 
-wsl_status wsl_span_table_append(wsl_span_table *into, const wsl_span_table *from) {
+wsl_status wsl_span_table_append(wsl_span_table *into, wsl_span_table *from) {
+  if (into->span_count() == 0 && into->trace_ids.empty() && into->strings.size() == 0 && into->notes.empty()) {
+    std::swap(*into, *from);  // the first file of a batch: no re-interning, no copy
+    return WSL_OK;
+  }
   try {
     Remap strings(from->strings, into->strings);
     Remap span_id_texts(from->span_ids, into->span_ids);

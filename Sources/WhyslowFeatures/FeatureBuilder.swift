@@ -15,13 +15,13 @@ extension FeatureMatrix {
     let rows = fast.traceCount + slow.traceCount
     var accumulator = Accumulator(keys: keys.keys.count, rows: rows, options: options)
     var firstRow = 0
-    for batch in batches {
-      accumulator.add(batch, firstRow: firstRow)
+    for (index, batch) in batches.enumerated() {
+      accumulator.add(batch, index: Int8(index), firstRow: firstRow)
       firstRow += batch.table.traceCount
     }
     let endpoints = Endpoints(batches, keys, rule: options.endpointRule)
     self = accumulator.matrix(
-      keys: keys.keys,
+      keys: keys.keys, tables: batches.map(\.table),
       traceIDs: batches.flatMap { batch in batch.traceOfRow.map { terminalSafe(batch.table.traceID($0)) } },
       isSlow: [Bool](repeating: false, count: fast.traceCount)
         + [Bool](repeating: true, count: slow.traceCount),
@@ -510,7 +510,9 @@ private struct Accumulator {
   struct AttributeValues {
     let key: Int32
     let name: Int32
-    var occurrences: [(row: Int32, value: Int32, number: Double)] = []
+    /// Values are the table's own string ids (`batch` says which table): names are looked up
+    /// only for attributes that can become columns, so an id-like value costs no hashing.
+    var occurrences: [(row: Int32, value: Int32, batch: Int8, number: Double)] = []
     var allNumeric = true
     var anyDouble = false
   }
@@ -529,14 +531,14 @@ private struct Accumulator {
     startOffset = [Double](repeating: .nan, count: keys * rows)
   }
 
-  mutating func add(_ batch: BatchSpans, firstRow: Int) {
+  mutating func add(_ batch: BatchSpans, index: Int8, firstRow: Int) {
     let table = batch.table
     var local = [Int32](repeating: -1, count: table.spanCount)
     for chunk in SpanMetrics.chunks(table) {
       let metrics = SpanMetrics(table, rows: chunk, roots: batch.roots, local: &local)
       add(metrics, of: batch, firstRow: firstRow)
     }
-    addAttributes(of: batch, firstRow: firstRow)
+    addAttributes(of: batch, index: index, firstRow: firstRow)
   }
 
   /// Sums one chunk's span metrics into the (key, trace) cells.
@@ -571,7 +573,7 @@ private struct Accumulator {
   }
 
   /// Collects every attribute occurrence per (span key, attribute key).
-  private mutating func addAttributes(of batch: BatchSpans, firstRow: Int) {
+  private mutating func addAttributes(of batch: BatchSpans, index batchIndex: Int8, firstRow: Int) {
     let table = batch.table
     let attributes = table.attributes
     var nameOf = [Int32](repeating: -1, count: table.strings.count)  // table string -> name id
@@ -609,15 +611,16 @@ private struct Accumulator {
       let slot = Int(slotOf[spanKey][keyIndex])
       let type = attributes.type[item]
       attributeSlots[slot].occurrences.append(
-        (Int32(firstRow) + batch.rowOfTrace[Int(table.traceIndex[span])], name(attributes.text[item]), attributes.number[item]))
+        (Int32(firstRow) + batch.rowOfTrace[Int(table.traceIndex[span])], attributes.text[item], batchIndex,
+         attributes.number[item]))
       if type != .int && type != .double { attributeSlots[slot].allNumeric = false }
       if type == .double { attributeSlots[slot].anyDouble = true }
     }
   }
 
   /// The columns in schema order, constant ones and id-like attributes left out and reported.
-  func matrix(
-    keys: [SpanKey], traceIDs: [String], isSlow: [Bool], latencyMillis: [Double],
+  mutating func matrix(
+    keys: [SpanKey], tables: [SpanTable], traceIDs: [String], isSlow: [Bool], latencyMillis: [Double],
     entryPoints: [SpanKey], endpointNote: String, parentKeys: [SpanKey: SpanKey], foldedKeys: Int
   ) -> FeatureMatrix {
     var candidates: [(FeatureColumn, ArraySlice<Double>)] = []
@@ -640,7 +643,7 @@ private struct Accumulator {
       }
       let slots = (attributesByKey[Int32(key)] ?? []).map { attributeSlots[$0] }
       for values in slots.sorted(by: { names.name($0.name) < names.name($1.name) }) {
-        let built = attributeColumns(keys[key], names.name(values.name), values)
+        let built = attributeColumns(keys[key], names.name(values.name), values, tables)
         candidates += built.columns
         dropped += built.dropped
       }
@@ -667,30 +670,60 @@ private struct Accumulator {
   }
 
   /// Numeric attributes become their mean per trace; categorical ones one 0/1 column per
-  /// frequent value. An attribute with more distinct values than `maxAttributeValues` that are
-  /// also more than half its occurrences looks like an id or a timestamp and is left out.
-  private func attributeColumns(_ key: SpanKey, _ name: String, _ values: AttributeValues)
-    -> (columns: [(FeatureColumn, ArraySlice<Double>)], dropped: [(name: String, reason: String)])
-  {
-    var frequency: [Int32: Int] = [:]
-    for occurrence in values.occurrences { frequency[occurrence.value, default: 0] += 1 }
+  /// frequent value. An attribute that, in every batch it occurs in, has more distinct values
+  /// than `maxAttributeValues` that are also more than half its occurrences there looks like an
+  /// id or a timestamp and is left out, before any of its values is named.
+  /// Fewest traces with (and without) an attribute value for it to get a column (a tenth of
+  /// the traces in very small batches).
+  static let minimumSupport = 5
+
+  private mutating func attributeColumns(
+    _ key: SpanKey, _ name: String, _ values: AttributeValues, _ tables: [SpanTable]
+  ) -> (columns: [(FeatureColumn, ArraySlice<Double>)], dropped: [(name: String, reason: String)]) {
     let limit = max(1, options.maxAttributeValues)
-    if values.allNumeric && (values.anyDouble || frequency.count > limit) {
-      var sum = [Double](repeating: 0, count: rows)
-      var seen = [Double](repeating: 0, count: rows)
-      for occurrence in values.occurrences where occurrence.number.isFinite {
-        sum[Int(occurrence.row)] += occurrence.number
-        seen[Int(occurrence.row)] += 1
-      }
-      let mean = zip(sum, seen).map { $1 > 0 ? $0 / $1 : 0 }
-      return ([(FeatureColumn(key: key, kind: .numericAttribute(key: name)), mean[...])], [])
+    var local = [Set<Int32>](repeating: [], count: tables.count)
+    var occurrencesPerBatch = [Int](repeating: 0, count: tables.count)
+    for occurrence in values.occurrences {
+      local[Int(occurrence.batch)].insert(occurrence.value)
+      occurrencesPerBatch[Int(occurrence.batch)] += 1
     }
     let label = "\(key) attr:\(name)"
-    if frequency.count > limit && frequency.count * 2 > values.occurrences.count {
+    let idLike = tables.indices.allSatisfy { batch in
+      occurrencesPerBatch[batch] == 0 || (local[batch].count > limit && local[batch].count * 2 > occurrencesPerBatch[batch])
+    }
+    if values.allNumeric {
+      let distinct = Set(values.occurrences.map(\.number.bitPattern)).count
+      if values.anyDouble || distinct > limit {
+        var sum = [Double](repeating: 0, count: rows)
+        var seen = [Double](repeating: 0, count: rows)
+        for occurrence in values.occurrences where occurrence.number.isFinite {
+          sum[Int(occurrence.row)] += occurrence.number
+          seen[Int(occurrence.row)] += 1
+        }
+        let mean = zip(sum, seen).map { $1 > 0 ? $0 / $1 : 0 }
+        return ([(FeatureColumn(key: key, kind: .numericAttribute(key: name)), mean[...])], [])
+      }
+    } else if idLike {
+      let distinct = local.map(\.count).max() ?? 0
       return (
         [],
-        [(label, "\(frequency.count) distinct values in \(values.occurrences.count) spans: looks like an id")]
+        [(label, "\(distinct) distinct values in \(values.occurrences.count) spans: looks like an id")]
       )
+    }
+    // Values named across both batches: a table's string ids mean nothing in the other.
+    var nameOf: [Int64: Int32] = [:]  // (batch, table string id) -> name id
+    var frequency: [Int32: Int] = [:]
+    var named: [Int32] = []
+    named.reserveCapacity(values.occurrences.count)
+    for occurrence in values.occurrences {
+      let local = Int64(occurrence.batch) << 32 | Int64(occurrence.value)
+      let id = nameOf[local] ?? {
+        let id = names.id(tables[Int(occurrence.batch)].strings[Int(occurrence.value)])
+        nameOf[local] = id
+        return id
+      }()
+      named.append(id)
+      frequency[id, default: 0] += 1
     }
     let kept = frequency.map { (name: names.name($0.key), id: $0.key, count: $0.value) }
       .sorted { ($1.count, $0.name) < ($0.count, $1.name) }.prefix(limit)
@@ -699,9 +732,16 @@ private struct Accumulator {
       dropped.append(
         (label, "\(frequency.count - limit) of \(frequency.count) values beyond the \(limit) most frequent"))
     }
-    let columns = kept.sorted { $0.name < $1.name }.map { value -> (FeatureColumn, ArraySlice<Double>) in
+    // A value on a handful of traces (or on all but a handful) cannot be estimated: no column.
+    let support = max(1, min(Self.minimumSupport, rows / 10))
+    let columns = kept.sorted { $0.name < $1.name }.compactMap { value -> (FeatureColumn, ArraySlice<Double>)? in
       var present = [Double](repeating: 0, count: rows)
-      for occurrence in values.occurrences where occurrence.value == value.id { present[Int(occurrence.row)] = 1 }
+      for (occurrence, id) in zip(values.occurrences, named) where id == value.id { present[Int(occurrence.row)] = 1 }
+      let traces = present.reduce(0, +)
+      guard traces >= Double(support), Double(rows) - traces >= Double(support) else {
+        dropped.append((label + "=" + value.name, "on \(Int(traces)) of \(rows) traces: too few to compare"))
+        return nil
+      }
       return (FeatureColumn(key: key, kind: .attribute(key: name, value: value.name)), present[...])
     }
     return (columns, dropped)

@@ -2,6 +2,10 @@ import CWhyslowCore
 import Dispatch
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A problem with the input files; the message names the file and the place.
 public enum IngestError: Error, Equatable, CustomStringConvertible {
   /// The path does not exist or cannot be read.
@@ -110,25 +114,29 @@ public enum TraceReader {
     return (table, format)
   }
 
-  /// A file's bytes (standard input for `-`), refused beyond `limit` bytes before they are read.
-  private static func read(_ file: String, limit: Int) throws -> Data {
-    do {
-      guard file == "-" else {
-        let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= limit else { throw IngestError.tooLarge(path: file, limit: limit) }
-        return try Data(contentsOf: URL(fileURLWithPath: file))
-      }
-      var bytes = Data()
-      while let chunk = try FileHandle.standardInput.read(upToCount: 1 << 20), !chunk.isEmpty {
-        guard bytes.count + chunk.count <= limit else { throw IngestError.tooLarge(path: "standard input", limit: limit) }
-        bytes.append(chunk)
-      }
-      return bytes
-    } catch let error as IngestError {
-      throw error
-    } catch {
-      throw IngestError.cannotRead(path: file, reason: error.localizedDescription)
+  /// A file's bytes (standard input for `-`), refused beyond `limit` bytes before they are read,
+  /// with 64 bytes of spare capacity so the JSON readers parse in place (simdjson's padding).
+  private static func read(_ file: String, limit: Int) throws -> [UInt8] {
+    let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY)
+    guard descriptor >= 0 else { throw IngestError.cannotRead(path: file, reason: String(cString: strerror(errno))) }
+    defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+    var status = stat()
+    let size = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : 0
+    guard size <= limit else { throw IngestError.tooLarge(path: file, limit: limit) }
+    let name = file == "-" ? "standard input" : file
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(max(size, 1 << 16) + 64)
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let count = Glibc.read(descriptor, &chunk, chunk.count)
+      if count < 0 && errno == EINTR { continue }
+      guard count >= 0 else { throw IngestError.cannotRead(path: file, reason: String(cString: strerror(errno))) }
+      guard count > 0 else { break }
+      guard bytes.count + count <= limit else { throw IngestError.tooLarge(path: name, limit: limit) }
+      if bytes.capacity < bytes.count + count + 64 { bytes.reserveCapacity(2 * (bytes.count + count) + 64) }
+      bytes.append(contentsOf: chunk[0..<count])
     }
+    return bytes
   }
 
   /// The trace files a path stands for, sorted.
@@ -183,13 +191,15 @@ private final class CoreSpanTable: @unchecked Sendable {
 
   deinit { wsl_span_table_free(handle) }
 
-  /// Parses one file's bytes into this table; returns the format read.
-  func parse(_ bytes: Data, named file: String, _ options: ReadOptions) throws -> TraceFormat {
+  /// Parses one file's bytes into this table (in place when `bytes` has 64 bytes of spare
+  /// capacity); returns the format read.
+  func parse(_ bytes: [UInt8], named file: String, _ options: ReadOptions) throws -> TraceFormat {
     var detected = WSL_FORMAT_AUTO
     let requested = options.format.map(\.coreFormat) ?? WSL_FORMAT_AUTO
-    let status = bytes.withUnsafeBytes { raw in
+    let capacity = bytes.capacity
+    let status = bytes.withUnsafeBufferPointer { raw in
       wsl_parse(
-        handle, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, requested,
+        handle, UnsafeRawPointer(raw.baseAddress)?.assumingMemoryBound(to: CChar.self), raw.count, capacity, requested,
         options.csvColumns, options.maxInputBytes, &detected)
     }
     if status == WSL_ERROR_LIMIT { throw IngestError.tooLarge(path: file, limit: options.maxInputBytes) }
@@ -209,6 +219,7 @@ private final class CoreSpanTable: @unchecked Sendable {
     return TraceFormat(coreFormat: detected) ?? .jaeger
   }
 
+  /// Moves `other`'s spans to the end of this table (`other` is left empty).
   func append(_ other: CoreSpanTable) throws {
     guard wsl_span_table_append(handle, other.handle) == WSL_OK else {
       throw IngestError.cannotRead(path: "-", reason: "out of memory")
@@ -285,7 +296,7 @@ private final class CoreSpanTable: @unchecked Sendable {
   }
 
   /// "line:column" (1-based) of a byte offset.
-  static func lineAndColumn(of offset: Int, in bytes: Data) -> String {
+  static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> String {
     var line = 1
     var lineStart = 0
     for (index, byte) in bytes.prefix(offset).enumerated() where byte == UInt8(ascii: "\n") {

@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   input = std::string("\x1f\x8b", 2) + input;
 #endif
   wsl_format detected = WSL_FORMAT_AUTO;
-  wsl_status status = wsl_parse(table, input.data(), input.size(), format, columns, 64u << 20, &detected);
+  wsl_status status = wsl_parse(table, input.data(), input.size(), input.size(), format, columns, 64u << 20, &detected);
 #if defined(FUZZ_METRICS)
   if (status == WSL_OK) check_metrics(table);
 #else

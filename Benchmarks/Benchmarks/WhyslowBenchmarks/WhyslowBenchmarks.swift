@@ -17,7 +17,7 @@ private func parse(_ bytes: Data, _ format: wsl_format) -> Int64 {
   _ = wsl_span_table_create(&table)
   defer { wsl_span_table_free(table) }
   _ = bytes.withUnsafeBytes {
-    wsl_parse(table, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, format, nil, Int.max, nil)
+    wsl_parse(table, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, $0.count, format, nil, Int.max, nil)
   }
   return wsl_span_table_span_count(table)
 }

@@ -31,7 +31,7 @@ func report(_ name: String, _ bytes: Data, _ format: wsl_format, spans: Int) {
     var table: OpaquePointer?
     _ = wsl_span_table_create(&table)
     let status = bytes.withUnsafeBytes {
-      wsl_parse(table, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, format, nil, Int.max, nil)
+      wsl_parse(table, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, $0.count, format, nil, Int.max, nil)
     }
     precondition(status == WSL_OK && wsl_span_table_span_count(table) == spans)
     wsl_span_table_free(table)
@@ -42,6 +42,38 @@ func report(_ name: String, _ bytes: Data, _ format: wsl_format, spans: Int) {
         + "  whyslow parse to table:   %7.1f MB/s %6.2f M spans/s  = %.0f%% of simdjson",
       name, megabytes, spans, megabytes / bare, Double(spans) / bare / 1e6, megabytes / ours,
       Double(spans) / ours / 1e6, 100 * bare / ours))
+}
+
+// `--files A B`: real-shaped files (../shared/bench/gen_jaeger.py): the core's parse of A to a
+// span table, warm, median of 5 (to set beside simdjson_bench's median on the same bytes), and
+// both files through TraceReader one at a time and two at a time.
+if let at = CommandLine.arguments.firstIndex(of: "--files"), CommandLine.arguments.count > at + 2 {
+  let paths = Array(CommandLine.arguments[(at + 1)...(at + 2)])
+  let data = try Data(contentsOf: URL(fileURLWithPath: paths[0]))
+  var bytes = [UInt8](repeating: 0, count: data.count + 64)
+  bytes.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
+  let length = data.count
+  var seconds: [Double] = []
+  var spans: Int64 = 0
+  for _ in 0..<5 {
+    var table: OpaquePointer?
+    _ = wsl_span_table_create(&table)
+    let start = DispatchTime.now().uptimeNanoseconds
+    let status = bytes.withUnsafeBufferPointer {
+      wsl_parse(table, UnsafeRawPointer($0.baseAddress)?.assumingMemoryBound(to: CChar.self), length, $0.count, WSL_FORMAT_JAEGER, nil, Int.max, nil)
+    }
+    seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    precondition(status == WSL_OK)
+    spans = wsl_span_table_span_count(table)
+    wsl_span_table_free(table)
+  }
+  let median = seconds.sorted()[2]
+  print(String(format: "RESULT whyslow-parse file_MB=%.1f spans=%lld s median=%.3f min=%.3f max=%.3f MB/s=%.1f",
+               Double(length) / 1e6, spans, median, seconds.min() ?? 0, seconds.max() ?? 0, Double(length) / 1e6 / median))
+  let one = best(3) { _ = try? TraceReader.read(paths: paths, options: ReadOptions(parallelFiles: 1)) }
+  let two = best(3) { _ = try? TraceReader.read(paths: paths, options: ReadOptions(parallelFiles: 2)) }
+  print(String(format: "RESULT whyslow-read-two-files one_at_a_time_s=%.3f two_at_a_time_s=%.3f speedup=%.2f", one, two, one / two))
+  exit(0)
 }
 
 // `--features-only` skips the parse measurements (for profiling the feature step alone).

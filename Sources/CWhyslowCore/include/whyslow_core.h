@@ -112,16 +112,20 @@ void wsl_span_table_free(wsl_span_table *table);
  * With WSL_FORMAT_AUTO the format is detected from the content; `detected`
  * receives the format read. `csv_columns` (may be NULL) maps CSV columns by
  * hand: "trace=TraceID,span=SpanID,parent=ParentID,service=PodName,...".
+ * `capacity` (>= length) is how many bytes from `bytes` may be read: with at
+ * least 64 beyond `length` the JSON readers parse in place, without a copy.
  * gzip input that inflates to more than `max_inflated_bytes` fails with
  * WSL_ERROR_LIMIT before that much memory is taken. On failure wsl_span_table_error describes where, and the table holds part of
  * the input: parse each input into a table of its own and append it to the
  * batch (wsl_span_table_append) only on success.
  */
-wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t length, wsl_format format,
-                     const char *csv_columns, size_t max_inflated_bytes, wsl_format *detected);
+wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t length, size_t capacity,
+                     wsl_format format, const char *csv_columns, size_t max_inflated_bytes,
+                     wsl_format *detected);
 
-/** Appends every span, attribute, count and note of `from` (unlinked) to `into`. */
-wsl_status wsl_span_table_append(wsl_span_table *into, const wsl_span_table *from);
+/** Moves every span, attribute, count and note of `from` (unlinked) to the end of `into`;
+    `from` is left empty. Into an empty table this is a swap: nothing is copied. */
+wsl_status wsl_span_table_append(wsl_span_table *into, wsl_span_table *from);
 
 /** The last error's message (NUL-terminated, owned by the table) and its byte offset or -1. */
 const char *wsl_span_table_error(const wsl_span_table *table);
