@@ -28,11 +28,11 @@ whyslow=.build/release/whyslow
 [ -x "$out/simdjson_bench" ] || g++ -O3 -march=native -std=c++17 "$bench/simdjson_bench.cpp" -lsimdjson -o "$out/simdjson_bench"
 python3 -c "import orjson, numpy" 2>/dev/null || pip install -q orjson numpy
 
-seconds_of() { grep -o "$1=[0-9.]*" | head -1 | cut -d= -f2; }
+seconds_of() { grep -o "$1=[0-9.]*" | tail -1 | cut -d= -f2; }
 peak_of() { grep "Maximum resident set size" | awk '{print $6}'; }
 
 echo "== ingest, one thread, warm (file A, $(du -m "$out/A.json" | cut -f1) MB)"
-simdjson=$("$out/simdjson_bench" "$out/A.json" 5 | grep RESULT | seconds_of "s median")
+simdjson=$("$out/simdjson_bench" "$out/A.json" 5 | grep RESULT | grep -o "| s median=[0-9.]*" | cut -d= -f2)
 ours=$(Benchmarks/.build/release/whyslow-throughput --files "$out/A.json" "$out/B.json" | tee "$out/ingest.txt" | grep whyslow-parse | seconds_of "s median")
 grep whyslow-read "$out/ingest.txt"
 echo "simdjson full extraction ${simdjson} s; whyslow parse to span table ${ours} s"

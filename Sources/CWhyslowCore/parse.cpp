@@ -191,7 +191,11 @@ extern "C" wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t
                                 wsl_format *detected) {
   using namespace whyslow;
   struct Reset {
-    ~Reset() { readable_end() = nullptr; }
+    ~Reset() {
+      readable_end() = nullptr;
+      // A parser grown for a big document keeps that memory for its thread's life: let it go.
+      if (thread_parser().capacity() > (size_t{64} << 20)) thread_parser() = simdjson::ondemand::parser();
+    }
   } reset;
   readable_end() = bytes + std::max(capacity, length);
   try {

@@ -106,12 +106,33 @@ void wsl_span_table::append(const whyslow::Row &row, const whyslow::Attribute *a
   auto span = static_cast<int32_t>(trace_index.size() - 1);
   for (const whyslow::Attribute *attribute = attributes; attribute < attributes + attribute_count; ++attribute) {
     attribute_span.push_back(span);
-    attribute_key.push_back(strings.intern(attribute->key));
-    attribute_text.push_back(strings.intern(attribute->text));
+    int32_t key = strings.intern(attribute->key);
+    attribute_key.push_back(key);
+    attribute_text.push_back(attribute->type == WSL_ATTRIBUTE_EVENT ? whyslow::kNone : value_id(key, attribute->text));
     attribute_number.push_back(attribute->number);
     attribute_type.push_back(attribute->type);
     attribute_time.push_back(attribute->time_nanos);
   }
+}
+
+int32_t wsl_span_table::value_id(int32_t key, std::string_view text) {
+  int32_t known = strings.find(text);
+  if (known >= 0) return known;
+  auto [entry, added] = value_budget.try_emplace(key);
+  ValueBudget &budget = entry->second;
+  if (added) {
+    const std::string &name = strings.at(key);
+    budget.exempt = name == "http.route" || name == "http.target" || name == "url.path";
+  }
+  if (budget.recorded >= kMaxDistinctValues && !budget.exempt) {
+    if (unrecorded_values++ == 0) {
+      note("attribute values: beyond " + std::to_string(kMaxDistinctValues) +
+           " distinct values of one attribute in a file, further values are counted, not recorded (ids)");
+    }
+    return whyslow::kNone;
+  }
+  ++budget.recorded;
+  return strings.intern(text);
 }
 
 void wsl_span_table::note(const std::string &text) {

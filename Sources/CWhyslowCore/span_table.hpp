@@ -32,6 +32,11 @@ class Interner {
     return id;
   }
   const std::string &at(int32_t id) const { return strings_[static_cast<size_t>(id)]; }
+  /// The id of `text` if it is interned, else kNone (-1); never inserts.
+  int32_t find(std::string_view text) const {
+    auto found = index_.find(text);
+    return found == index_.end() ? -1 : found->second;
+  }
   size_t size() const { return strings_.size(); }
 
  private:
@@ -118,6 +123,19 @@ struct wsl_span_table {
   std::vector<double> attribute_number;
   std::vector<int8_t> attribute_type;
   std::vector<int64_t> attribute_time;
+
+  /// Per attribute key: distinct values recorded so far, and whether the key is exempt (a
+  /// route, needed for endpoints). Beyond kMaxDistinctValues a key's new values are counted as
+  /// unrecorded (text kNone): ids, URLs with ids and SQL with literals cost one hash probe each
+  /// instead of a copy and a hash-table insert, and never reach Swift.
+  struct ValueBudget {
+    int32_t recorded = 0;
+    bool exempt = false;
+  };
+  static constexpr int32_t kMaxDistinctValues = 1024;
+  std::unordered_map<int32_t, ValueBudget> value_budget;
+  int64_t unrecorded_values = 0;
+  int32_t value_id(int32_t key, std::string_view text);
 
   wsl_quality quality{};
   int32_t last_trace = -1;          // trace_for's one-entry cache

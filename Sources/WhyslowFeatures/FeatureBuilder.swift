@@ -279,7 +279,7 @@ private struct BatchSpans {
     let attributes = table.attributes
     for item in 0..<attributes.count {
       let trace = rootOf[Int(attributes.span[item])]
-      guard trace >= 0,
+      guard trace >= 0, attributes.text[item] >= 0,
         let priority = Endpoints.routeAttributes.firstIndex(of: table.strings[Int(attributes.key[item])])
       else { continue }
       if let current = best[Int(trace)], current.priority <= priority { continue }
@@ -624,6 +624,7 @@ private struct Accumulator {
     entryPoints: [SpanKey], endpointNote: String, parentKeys: [SpanKey: SpanKey], foldedKeys: Int
   ) -> FeatureMatrix {
     var candidates: [(FeatureColumn, ArraySlice<Double>)] = []
+    var sparse: [AttributeColumns.Sparse] = []
     var dropped: [(name: String, reason: String)] = []
     let fixed: [(FeatureKind, [Double])] = [
       (.selfTime, selfTime), (.criticalTime, criticalTime), (.count, count),
@@ -644,7 +645,7 @@ private struct Accumulator {
       let slots = (attributesByKey[Int32(key)] ?? []).map { attributeSlots[$0] }
       for values in slots.sorted(by: { names.name($0.name) < names.name($1.name) }) {
         let built = attributeColumns(keys[key], names.name(values.name), values, tables)
-        candidates += built.columns
+        sparse += built.columns
         dropped += built.dropped
       }
     }
@@ -666,7 +667,8 @@ private struct Accumulator {
     return FeatureMatrix(
       columns: columns, values: matrixValues, traceIDs: traceIDs, isSlow: isSlow,
       latencyMillis: latencyMillis, entryPoints: entryPoints, endpointNote: endpointNote,
-      parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: dropped)
+      parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: dropped,
+      attributes: AttributeColumns(rows: rows, sparse: sparse))
   }
 
   /// Numeric attributes become their mean per trace; categorical ones one 0/1 column per
@@ -679,17 +681,20 @@ private struct Accumulator {
 
   private mutating func attributeColumns(
     _ key: SpanKey, _ name: String, _ values: AttributeValues, _ tables: [SpanTable]
-  ) -> (columns: [(FeatureColumn, ArraySlice<Double>)], dropped: [(name: String, reason: String)]) {
+  ) -> (columns: [AttributeColumns.Sparse], dropped: [(name: String, reason: String)]) {
     let limit = max(1, options.maxAttributeValues)
     var local = [Set<Int32>](repeating: [], count: tables.count)
+    var unrecorded = [Int](repeating: 0, count: tables.count)  // each its own value
     var occurrencesPerBatch = [Int](repeating: 0, count: tables.count)
     for occurrence in values.occurrences {
-      local[Int(occurrence.batch)].insert(occurrence.value)
+      if occurrence.value < 0 { unrecorded[Int(occurrence.batch)] += 1 } else { local[Int(occurrence.batch)].insert(occurrence.value) }
       occurrencesPerBatch[Int(occurrence.batch)] += 1
     }
+    let distinctPerBatch = tables.indices.map { local[$0].count + unrecorded[$0] }
     let label = "\(key) attr:\(name)"
     let idLike = tables.indices.allSatisfy { batch in
-      occurrencesPerBatch[batch] == 0 || (local[batch].count > limit && local[batch].count * 2 > occurrencesPerBatch[batch])
+      occurrencesPerBatch[batch] == 0
+        || (distinctPerBatch[batch] > limit && distinctPerBatch[batch] * 2 > occurrencesPerBatch[batch])
     }
     if values.allNumeric {
       let distinct = Set(values.occurrences.map(\.number.bitPattern)).count
@@ -700,11 +705,16 @@ private struct Accumulator {
           sum[Int(occurrence.row)] += occurrence.number
           seen[Int(occurrence.row)] += 1
         }
-        let mean = zip(sum, seen).map { $1 > 0 ? $0 / $1 : 0 }
-        return ([(FeatureColumn(key: key, kind: .numericAttribute(key: name)), mean[...])], [])
+        let present = (0..<rows).filter { seen[$0] > 0 }
+        let means = present.map { sum[$0] / seen[$0] }
+        let column = FeatureColumn(key: key, kind: .numericAttribute(key: name))
+        guard Set(means).count > 1 || (present.count < rows && means.contains { $0 != 0 }) else {
+          return ([], [("\(key) attr:\(name)", "never varies")])
+        }
+        return ([AttributeColumns.Sparse(column: column, rows: present.map(Int32.init), values: means)], [])
       }
     } else if idLike {
-      let distinct = local.map(\.count).max() ?? 0
+      let distinct = distinctPerBatch.max() ?? 0
       return (
         [],
         [(label, "\(distinct) distinct values in \(values.occurrences.count) spans: looks like an id")]
@@ -716,6 +726,10 @@ private struct Accumulator {
     var named: [Int32] = []
     named.reserveCapacity(values.occurrences.count)
     for occurrence in values.occurrences {
+      guard occurrence.value >= 0 else {
+        named.append(-1)  // an unrecorded value: never one of the columns
+        continue
+      }
       let local = Int64(occurrence.batch) << 32 | Int64(occurrence.value)
       let id = nameOf[local] ?? {
         let id = names.id(tables[Int(occurrence.batch)].strings[Int(occurrence.value)])
@@ -734,15 +748,15 @@ private struct Accumulator {
     }
     // A value on a handful of traces (or on all but a handful) cannot be estimated: no column.
     let support = max(1, min(Self.minimumSupport, rows / 10))
-    let columns = kept.sorted { $0.name < $1.name }.compactMap { value -> (FeatureColumn, ArraySlice<Double>)? in
-      var present = [Double](repeating: 0, count: rows)
-      for (occurrence, id) in zip(values.occurrences, named) where id == value.id { present[Int(occurrence.row)] = 1 }
-      let traces = present.reduce(0, +)
-      guard traces >= Double(support), Double(rows) - traces >= Double(support) else {
-        dropped.append((label + "=" + value.name, "on \(Int(traces)) of \(rows) traces: too few to compare"))
+    let columns = kept.sorted { $0.name < $1.name }.compactMap { value -> AttributeColumns.Sparse? in
+      let present = Set(zip(values.occurrences, named).filter { $0.1 == value.id }.map(\.0.row)).sorted()
+      guard present.count >= support, rows - present.count >= support else {
+        dropped.append((label + "=" + value.name, "on \(present.count) of \(rows) traces: too few to compare"))
         return nil
       }
-      return (FeatureColumn(key: key, kind: .attribute(key: name, value: value.name)), present[...])
+      return AttributeColumns.Sparse(
+        column: FeatureColumn(key: key, kind: .attribute(key: name, value: value.name)), rows: present,
+        values: [Double](repeating: 1, count: present.count))
     }
     return (columns, dropped)
   }

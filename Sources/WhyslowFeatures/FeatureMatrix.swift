@@ -151,6 +151,38 @@ public struct FeatureOptions: Sendable {
   }
 }
 
+/// Attribute columns kept sparse until asked for: an attribute's 0/1 value columns and numeric
+/// means are built only for the span keys an analysis looks at (its suspects), so the matrix
+/// and the analysis do not grow with the number of attributes on keys nobody asks about.
+public struct AttributeColumns: Sendable {
+  /// One column: its name and the rows (with their values) where it is not 0.
+  struct Sparse: Sendable {
+    let column: FeatureColumn
+    let rows: [Int32]
+    let values: [Double]
+  }
+
+  let rows: Int
+  let sparse: [Sparse]
+
+  init(rows: Int, sparse: [Sparse] = []) {
+    self.rows = rows
+    self.sparse = sparse
+  }
+
+  /// Every attribute column there is (none is built).
+  public var columns: [FeatureColumn] { sparse.map(\.column) }
+
+  /// The dense columns of the attributes of `keys`, in schema order (by key, then name).
+  public func dense(for keys: Set<SpanKey>) -> [(column: FeatureColumn, values: [Double])] {
+    sparse.filter { keys.contains($0.column.key) }.map { entry in
+      var values = [Double](repeating: 0, count: rows)
+      for (row, value) in zip(entry.rows, entry.values) { values[Int(row)] = value }
+      return (entry.column, values)
+    }
+  }
+}
+
 /// Traces of a fast and a slow batch as rows, span features as columns.
 ///
 /// Rows are the fast batch's traces, then the slow batch's, each in reading order. `values`
@@ -179,6 +211,8 @@ public struct FeatureMatrix: Sendable {
   public let foldedKeys: Int
   /// Columns left out, with the reason (they never vary, or an attribute is an id).
   public let droppedColumns: [(name: String, reason: String)]
+  /// The attribute columns, built on demand (`AttributeColumns.dense(for:)`); not in `columns`.
+  public let attributes: AttributeColumns
 
   /// Number of rows.
   public var traceCount: Int { traceIDs.count }
@@ -188,8 +222,9 @@ public struct FeatureMatrix: Sendable {
     columns: [FeatureColumn], values: [Double], traceIDs: [String], isSlow: [Bool],
     latencyMillis: [Double], entryPoints: [SpanKey], endpointNote: String = "",
     parentKeys: [SpanKey: SpanKey] = [:], foldedKeys: Int = 0,
-    droppedColumns: [(name: String, reason: String)] = []
+    droppedColumns: [(name: String, reason: String)] = [], attributes: AttributeColumns? = nil
   ) {
+    self.attributes = attributes ?? AttributeColumns(rows: traceIDs.count)
     precondition(values.count == columns.count * traceIDs.count)
     precondition(isSlow.count == traceIDs.count && latencyMillis.count == traceIDs.count)
     precondition(entryPoints.count == traceIDs.count)
@@ -234,6 +269,18 @@ public struct FeatureMatrix: Sendable {
       values: columns.indices.flatMap { column in indices.map { values[column * traceCount + $0] } },
       traceIDs: indices.map { traceIDs[$0] }, isSlow: indices.map { isSlow[$0] },
       latencyMillis: indices.map { latencyMillis[$0] }, entryPoints: indices.map { entryPoints[$0] },
-      endpointNote: endpointNote, parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: droppedColumns)
+      endpointNote: endpointNote, parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: droppedColumns,
+      attributes: rowsOfAttributes(indices))
+  }
+
+  /// The sparse attribute columns of the given rows, renumbered.
+  private func rowsOfAttributes(_ indices: [Int]) -> AttributeColumns {
+    let position = Dictionary(indices.enumerated().map { (Int32($1), Int32($0)) }, uniquingKeysWith: { first, _ in first })
+    return AttributeColumns(
+        rows: indices.count,
+        sparse: attributes.sparse.map { entry in
+          let kept = zip(entry.rows, entry.values).compactMap { row, value in position[row].map { ($0, value) } }
+          return AttributeColumns.Sparse(column: entry.column, rows: kept.map(\.0), values: kept.map(\.1))
+        })
   }
 }

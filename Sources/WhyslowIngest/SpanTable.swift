@@ -36,7 +36,9 @@ public struct AttributeTable: Sendable {
   public var span: [Int32] = []
   /// Each attribute's key, as an index into the span table's `strings`.
   public var key: [Int32] = []
-  /// Each value as text (numbers as written, exactly), an index into `strings`.
+  /// Each value as text (numbers as written, exactly), an index into `strings`; -1 for an
+  /// unrecorded value (its attribute had more than 1,024 distinct values in its file: an id)
+  /// and for events.
   public var text: [Int32] = []
   /// Each value as a number; NaN when it is not numeric.
   public var number: [Double] = []

@@ -4,10 +4,11 @@ import WhyslowFeatures
 /// Attribute values beside the suspects: which values are more common, or slower, in the slow
 /// batch.
 enum AttributeEffects {
-  /// For each `attr:KEY=VALUE` column: prevalence in fast and slow traces with a two-proportion
+  /// For each `attr:KEY=VALUE` column of a span key in `keys` (the explained suspects'):
+  /// prevalence in fast and slow traces with a two-proportion
   /// z-test (pooled variance), the self-time the value carries on its span key, and how much
   /// slower the key is with the value in slow than in fast traces (Welch z-test).
-  static func attributeEffects(_ matrix: FeatureMatrix) -> [AttributeEffect] {
+  static func attributeEffects(_ matrix: FeatureMatrix, keys: Set<SpanKey>) -> [AttributeEffect] {
     let selfTime = Dictionary(
       matrix.columns.indices.filter { matrix.columns[$0].kind == .selfTime }.map { (matrix.columns[$0].key, $0) },
       uniquingKeysWith: { first, _ in first })
@@ -20,9 +21,8 @@ enum AttributeEffects {
       var varianceOfMean: Double { count > 1 ? (squares - sum * sum / count) / (count - 1) / count : .nan }
     }
     var rows: [(FeatureColumn, Double, Double, Double, Double, Double, Double)] = []
-    for (index, column) in matrix.columns.enumerated() {
+    for (column, values) in matrix.attributes.dense(for: keys) {
       guard case .attribute = column.kind else { continue }
-      let values = matrix.column(index)
       let time = selfTime[column.key].map { matrix.column($0) }
       var slowHits = 0.0
       var fastHits = 0.0

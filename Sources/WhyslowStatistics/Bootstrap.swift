@@ -71,7 +71,7 @@ struct BootstrapDraws {
         let drawn = weights.indices.filter { weights[$0] > 0 }
         var normal = x.gram(ofRows: drawn, scaledBy: drawn.map { weights[$0].squareRoot() }, scratch: &scratch)
         for column in 1..<x.columns { normal[column, column] += penalty }
-        let beta = (try? CholeskyFactor(normal)).flatMap { try? $0.solve(x.scalingRows(by: weights).transposeTimes(y)) }
+        let beta = (try? CholeskyFactor(normal)).flatMap { try? $0.solve(x.transposeTimes(y.scalingRows(by: weights))) }
         results.set(index, beta)
       }
     }

@@ -50,7 +50,8 @@ public enum ContributionAnalysis {
       fastTraces: fastCount, slowTraces: slowCount, fastMeanLatencyMillis: fastLatency,
       slowMeanLatencyMillis: slowLatency, withinEndpointGapMillis: within,
       endpointMix: strata.mix(), suspects: ranking.suspects, services: ranking.services,
-      attributeEffects: AttributeEffects.attributeEffects(matrix),
+      attributeEffects: AttributeEffects.attributeEffects(
+        matrix, keys: Set(explanation.explained.map { accounting.candidates[$0].key })),
       distributions: distributions(ranking.suspects, accounting, matrix),
       typicalTraces: typicalTraces(matrix, strata), falseDiscoveryRate: level,
       caveats: Verdict.caveats(

@@ -149,8 +149,10 @@ struct SuspectExplanation {
         {
           waits[owner].append(index)
         }
-      case .selfTime, .count, .error, .networkGap, .attribute, .numericAttribute:
+      case .selfTime, .count, .error, .networkGap:
         if let owner = position[column.key] { own[owner].append(index) }
+      case .attribute, .numericAttribute:
+        continue  // built below for these keys only
       case .criticalTime, .startOffset, .depth:
         continue
       }
@@ -167,6 +169,9 @@ struct SuspectExplanation {
         }
         result.append((matrix.columns[index], owner, values))
       }
+    }
+    for (column, values) in matrix.attributes.dense(for: Set(keys)) {
+      if let owner = position[column.key] { result.append((column, owner, values)) }
     }
     return result
   }

@@ -137,7 +137,8 @@ private struct SpanDetails {
         let offset = Double(attributes.timeNanos[item] - table.startNanos[span]) / 1_000_000
         if events[slot] == nil { events[slot] = offset }
       } else {
-        distinct[slot, default: []].insert(table.strings[Int(attributes.text[item])])
+        let text = attributes.text[item]
+        distinct[slot, default: []].insert(text < 0 ? "(unrecorded)" : table.strings[Int(text)])
       }
     }
     values = distinct.mapValues { $0.sorted().joined(separator: ",") }

@@ -215,10 +215,17 @@ struct Analyze: ParsableCommand {
   /// The fast and slow batches: read as given, or one --traces batch labelled by its rule.
   private func batches() throws -> (SpanTable, SpanTable) {
     guard !traces.isEmpty else {
-      return (
-        try TraceReader.read(paths: fast, options: input.readOptions),
-        try TraceReader.read(paths: slow, options: input.readOptions)
-      )
+      // Both batches at once, on both cores, each its files one at a time; a batch of several
+      // files when the other is small enough to finish first still gets both cores.
+      let options = input.readOptions
+      let results = ConcurrentSlots<Result<SpanTable, any Error>>(count: 2)
+      DispatchQueue.concurrentPerform(iterations: 2) { batch in
+        var single = options
+        single.parallelFiles = 1
+        results.set(batch, Result { try TraceReader.read(paths: batch == 0 ? fast : slow, options: single) })
+      }
+      let tables = try results.values.map { try ($0 ?? .failure(IngestError.cannotRead(path: "-", reason: "not read"))).get() }
+      return (tables[0], tables[1])
     }
     let table = try TraceReader.read(paths: traces, options: input.readOptions)
     let rule: SlowRule =

@@ -254,7 +254,9 @@ struct FeatureTests {
     }
     let matrix = FeatureMatrix(
       fast: try batch(0..<3), slow: try batch(3..<6), options: FeatureOptions(maxAttributeValues: 2))
-    let names = matrix.columns.map { "\($0.key) \($0.kind.name)" }
+    // Attribute columns stay sparse until asked for, never in the dense columns.
+    #expect(!matrix.columns.contains { if case .attribute = $0.kind { true } else { false } })
+    let names = matrix.attributes.columns.map { "\($0.key) \($0.kind.name)" }
     #expect(names.contains("db query attr:db.instance=replica-1"))
     #expect(names.contains("db query attr:db.instance=replica-2"))
     #expect(names.contains("db query attr:rows"))
@@ -262,8 +264,11 @@ struct FeatureTests {
     #expect(matrix.droppedColumns.contains { $0.name == "db query attr:request.id" && $0.reason.contains("looks like an id") })
     // A key present in every trace once has a constant count: dropped and reported.
     #expect(matrix.droppedColumns.contains { $0.name == "db query count" && $0.reason == "never varies" })
-    let rows = try #require(matrix.columns.firstIndex { $0.kind == .numericAttribute(key: "rows") })
-    #expect(Array(matrix.column(rows).prefix(6)) == [0, 1.5, 3, 4.5, 6, 7.5])
+    let built = matrix.attributes.dense(for: [SpanKey(service: "db", operation: "query")])
+    let rows = try #require(built.first { $0.column.kind == .numericAttribute(key: "rows") })
+    #expect(rows.values == [0, 1.5, 3, 4.5, 6, 7.5])
+    let replica = try #require(built.first { $0.column.kind == .attribute(key: "db.instance", value: "replica-2") })
+    #expect(replica.values == [0, 1, 0, 1, 0, 1])  // traces t0…t5: replica-(index % 2 + 1)
   }
 }
 
