@@ -28,7 +28,7 @@ whyslow=.build/release/whyslow
 [ -x "$out/simdjson_bench" ] || g++ -O3 -march=native -std=c++17 "$bench/simdjson_bench.cpp" -lsimdjson -o "$out/simdjson_bench"
 python3 -c "import orjson, numpy" 2>/dev/null || pip install -q orjson numpy
 
-seconds_of() { grep -o "$1=[0-9.]*" | tail -1 | cut -d= -f2; }
+seconds_of() { grep -o " $1=[0-9.]*" | head -1 | cut -d= -f2; }
 peak_of() { grep "Maximum resident set size" | awk '{print $6}'; }
 
 echo "== ingest, one thread, warm (file A, $(du -m "$out/A.json" | cut -f1) MB)"
@@ -43,8 +43,9 @@ echo "== end to end: analyze A against B"
 wall=$(grep "Elapsed (wall clock)" "$out/analyze.err" | awk '{print $NF}' | awk -F: '{print ($1 * 60) + $2}')
 rss=$(peak_of < "$out/analyze.err")
 grep -E "^features:" "$out/analyze.err" || true
-pa=$(python3 "$bench/pipeline.py" "$out/A.json" 1 | grep "stage=total" | seconds_of "s median")
-pb=$(python3 "$bench/pipeline.py" "$out/B.json" 1 | grep "stage=total" | seconds_of "s median")
+pipeline() { python3 "$bench/pipeline.py" "$1" 1 | grep -o "stage=total s median=[0-9.]*" | cut -d= -f3; }
+pa=$(pipeline "$out/A.json")
+pb=$(pipeline "$out/B.json")
 echo "whyslow analyze: ${wall} s, peak RSS $((rss / 1024)) MB; pipeline.py: A ${pa} s + B ${pb} s"
 python3 -c "print(f'end-to-end speed-up over pipeline.py: {($pa + $pb) / $wall:.1f}x')"
 

@@ -149,24 +149,20 @@ extension Matrix {
 
 extension Matrix {
   /// AB (BLAS `dgemm`).
-  public func times(_ other: Matrix) -> Matrix {
-    precondition(columns == other.rows)
-    var result = Matrix(zeros: rows, other.columns)
-    guard rows > 0, columns > 0, other.columns > 0 else { return result }
-    cblas_dgemm(
-      CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(other.columns), Int32(columns),
-      1, values, Int32(rows), other.values, Int32(other.rows), 0, &result.values, Int32(rows))
-    return result
-  }
+  public func times(_ other: Matrix) -> Matrix { product(other, transposed: false) }
 
   /// AᵀB (BLAS `dgemm`).
-  public func transposeTimes(_ other: Matrix) -> Matrix {
-    precondition(rows == other.rows)
-    var result = Matrix(zeros: columns, other.columns)
-    guard rows > 0, columns > 0, other.columns > 0 else { return result }
+  public func transposeTimes(_ other: Matrix) -> Matrix { product(other, transposed: true) }
+
+  /// op(A)B with op(A) = A or Aᵀ: one `dgemm`.
+  private func product(_ other: Matrix, transposed: Bool) -> Matrix {
+    let (outer, inner) = transposed ? (columns, rows) : (rows, columns)
+    precondition(inner == other.rows)
+    var result = Matrix(zeros: outer, other.columns)
+    guard outer > 0, inner > 0, other.columns > 0 else { return result }
     cblas_dgemm(
-      CblasColMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(other.columns), Int32(rows),
-      1, values, Int32(rows), other.values, Int32(other.rows), 0, &result.values, Int32(columns))
+      CblasColMajor, transposed ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(outer), Int32(other.columns),
+      Int32(inner), 1, values, Int32(rows), other.values, Int32(other.rows), 0, &result.values, Int32(outer))
     return result
   }
 }

@@ -6,9 +6,10 @@ import WhyslowFeatures
 ///
 /// The ranking is the way an SRE pages teams: services by the summed growth of their suspects
 /// (positive contributions only; a network suspect counts for its callee), largest first;
-/// within a service, its suspects by contribution. Negligible suspects (neither significant
-/// nor 5% of the gap) follow the material ones, and those that did not grow come last, so
-/// noise never stands between two services' real suspects. Reading any output top-down gives
+/// within a service, its suspects by contribution. Suspects below 5% of the gap follow the
+/// material ones (however significant: with many traces a tiny effect is significant too, and
+/// it is not what to act on first), and those that did not grow come last, so small effects
+/// never stand between two services' big ones. Reading any output top-down gives
 /// the service order of the `services` line.
 enum Verdict {
   static func suspects(
@@ -55,9 +56,9 @@ enum Verdict {
   }
 
   /// Suspects grouped under their services, and the services in the order the suspects
-  /// name them: first the material suspects (grown, and significant or at least
-  /// `materialShare` of the gap) grouped by service, services by total; then the other grown
-  /// suspects grouped the same way; then those that did not grow, by contribution.
+  /// name them: first the material suspects (grown by at least `materialShare` of the gap)
+  /// grouped by service, services by total; then the other grown suspects grouped by service,
+  /// services by what those add up to; then those that did not grow, by contribution.
   static func ranked(_ suspects: [Suspect], gap: Double) -> (suspects: [Suspect], services: [ServiceTotal]) {
     var total: [String: Double] = [:]
     for suspect in suspects {
@@ -65,13 +66,25 @@ enum Verdict {
     }
     func section(_ suspect: Suspect) -> Int {
       guard suspect.contribution.value > 0 else { return 2 }
-      return suspect.isSignificant || suspect.share >= materialShare ? 0 : 1
+      return suspect.share >= materialShare ? 0 : 1
     }
-    let ranked = suspects.sorted {
-      let (left, right) = (section($0), section($1))
-      let (leftTotal, rightTotal) = left < 2 ? (total[$0.service] ?? 0, total[$1.service] ?? 0) : (0, 0)
-      return (right, leftTotal, $1.service, $0.contribution.value, $1.name, $1.key)
-        > (left, rightTotal, $0.service, $1.contribution.value, $0.name, $0.key)
+    // The small suspects group under their services by what they add up to themselves.
+    var smallTotal: [String: Double] = [:]
+    for suspect in suspects where section(suspect) == 1 {
+      smallTotal[suspect.service, default: 0] += suspect.contribution.value
+    }
+    func groupTotal(_ suspect: Suspect, _ section: Int) -> Double {
+      section == 0 ? total[suspect.service] ?? 0 : section == 1 ? smallTotal[suspect.service] ?? 0 : 0
+    }
+    let ranked = suspects.sorted { a, b in
+      let (sectionA, sectionB) = (section(a), section(b))
+      if sectionA != sectionB { return sectionA < sectionB }
+      if sectionA < 2 {
+        let (totalA, totalB) = (groupTotal(a, sectionA), groupTotal(b, sectionB))
+        if totalA != totalB { return totalA > totalB }
+        if a.service != b.service { return a.service < b.service }
+      }
+      return (a.contribution.value, b.name, b.key) > (b.contribution.value, a.name, a.key)
     }
     var services: [ServiceTotal] = []
     for suspect in ranked where section(suspect) < 2 && !services.contains(where: { $0.service == suspect.service }) {
@@ -81,8 +94,7 @@ enum Verdict {
     return (ranked, services)
   }
 
-  /// A grown suspect that is not significant still leads its service's group when it carries
-  /// this share of the gap: big enough to act on, too big to bury among noise.
+  /// The share of the gap that makes a grown suspect material: big enough to act on first.
   static let materialShare = 0.05
 
   /// What limits the answer, in plain words.
