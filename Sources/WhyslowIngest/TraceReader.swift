@@ -52,6 +52,9 @@ public struct ReadOptions: Sendable {
 
   /// 4 GiB: above the largest trace exports seen, below what a laptop can hold twice.
   public static let defaultMaxInputBytes = 4 << 30
+  /// Traces with more spans than this are left out (and counted): one runaway trace (a loop
+  /// that logs a span per iteration) must not dominate memory or the analysis.
+  public var maxSpansPerTrace = 1_000_000
 
   public init(
     format: TraceFormat? = nil, csvColumns: String? = nil, parallelFiles: Int = 2,
@@ -91,6 +94,14 @@ public enum TraceReader {
     batch.link()
     var table = batch.columns()
     table.quality.files = formats
+    var spans = [Int](repeating: 0, count: table.traceCount)
+    for trace in table.traceIndex { spans[Int(trace)] += 1 }
+    let oversized = spans.filter { $0 > options.maxSpansPerTrace }.count
+    if oversized > 0 {
+      table = table.traces(where: spans.map { $0 <= options.maxSpansPerTrace })
+      table.quality.notes.append(
+        "\(oversized) traces with more than \(options.maxSpansPerTrace) spans left out (--max-spans-per-trace raises the limit)")
+    }
     return table
   }
 

@@ -24,12 +24,18 @@ struct InputOptions: ParsableArguments {
       valueName: "bytes"))
   var maxInputBytes = ReadOptions.defaultMaxInputBytes
 
+  @Option(help: ArgumentHelp("Leave out (and count) traces with more spans than this.", valueName: "spans"))
+  var maxSpansPerTrace = ReadOptions().maxSpansPerTrace
+
   func validate() throws {
     guard maxInputBytes > 0 else { throw ValidationError("--max-input-bytes must be positive") }
+    guard maxSpansPerTrace > 0 else { throw ValidationError("--max-spans-per-trace must be positive") }
   }
 
   var readOptions: ReadOptions {
-    ReadOptions(format: format, csvColumns: columns, maxInputBytes: maxInputBytes)
+    var options = ReadOptions(format: format, csvColumns: columns, maxInputBytes: maxInputBytes)
+    options.maxSpansPerTrace = maxSpansPerTrace
+    return options
   }
 }
 

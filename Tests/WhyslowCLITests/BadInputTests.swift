@@ -228,3 +228,12 @@ struct OutputSafetyTests {
     #expect(stat(fifo.path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO)
   }
 }
+
+struct TraceSizeLimitTests {
+  @Test func aTraceWithTooManySpansIsLeftOutAndCounted() throws {
+    let run = try whyslow(["inspect", "Datasets/demo/fast", "--max-spans-per-trace", "7"])
+    #expect(run.status == 0)
+    #expect(run.standardOutput.contains("traces:   0"))
+    #expect(run.standardOutput.contains("note: 60 traces with more than 7 spans left out (--max-spans-per-trace raises the limit)"))
+  }
+}
