@@ -39,8 +39,7 @@ struct SuspectExplanation {
   /// The small ridge that keeps near-collinear columns solvable.
   let penalty: Double
   let fit: LeastSquaresFit?
-  /// Per feature column: dⱼ, βⱼdⱼ, its p-value, and the feature's batch means.
-  let differences: [Double]
+  /// Per feature column: βⱼdⱼ, its p-value, and the feature's batch means.
   let contributions: [Double]
   let pValues: [Double]
   let fastMeans: [Double]
@@ -90,7 +89,6 @@ struct SuspectExplanation {
     let owner = chosen.map { pool[$0].owner }
     let differences = chosen.map { poolDifferences[$0] }
     self.owner = owner
-    self.differences = differences
     let design = Matrix(
       rows: n, columns: chosen.count + indicatorColumns.count,
       values: chosen.flatMap { pool[$0].values } + indicatorColumns.flatMap { $0 })

@@ -150,10 +150,10 @@ struct Analyze: ParsableCommand {
 
   func run() throws {
     // Every output is checked before any work: never onto an input, directories writable.
-    let requested = [("--csv", csv), ("--json", json), ("--html", html)].compactMap { option, path in
-      path.map { OutputFiles.Output(option: option, path: $0) }
+    let requested = [(Export.csv, csv), (.json, json), (.html, html)].compactMap { export, path in
+      path.map { (export: export, output: OutputFiles.Output(option: export.rawValue, path: $0)) }
     }
-    let outputs = try OutputFiles(requested, inputs: fast + slow + traces)
+    let outputs = try OutputFiles(requested.map(\.output), inputs: fast + slow + traces)
     let progress = Progress()
     defer { progress.finish() }
     progress.begin("reading traces")
@@ -181,16 +181,27 @@ struct Analyze: ParsableCommand {
     let colour = !outputs.usesStandardOutput && standardOutputWantsColour
     let table = TableExporter(limit: top, showAll: all, colour: colour).render(analysis)
     if outputs.usesStandardOutput { printError(table) } else { print(table, terminator: "") }
-    let exporters: [String: any SuspectExporter] = [
-      "--csv": CSVExporter(), "--json": JSONExporter(),
-      "--html": HTMLExporter(context: report),
+    let exporters: [Export: any SuspectExporter] = [
+      .csv: CSVExporter(), .json: JSONExporter(), .html: HTMLExporter(context: report),
     ]
-    try outputs.write(requested.map { exporters[$0.option]?.render(analysis) ?? "" })
-    for output in requested {
-      let what = output.option == "--csv" ? "\(analysis.suspects.count) suspects and their findings" : output.option == "--json" ? "the analysis" : "the report"
+    try outputs.write(requested.map { exporters[$0.export]?.render(analysis) ?? "" })
+    for (export, output) in requested {
+      let what =
+        switch export {
+        case .csv: "\(analysis.suspects.count) suspects and their findings"
+        case .json: "the analysis"
+        case .html: "the report"
+        }
       printError("wrote \(what) to \(output.path == "-" ? "standard output" : output.path)")
     }
     if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
+  }
+
+  /// The documents `analyze` can also write, by their option.
+  private enum Export: String {
+    case csv = "--csv"
+    case json = "--json"
+    case html = "--html"
   }
 
   /// The HTML report's timelines (the main endpoint's typical fast and slow trace), reading

@@ -49,10 +49,10 @@ struct Diff: ParsableCommand {
   @OptionGroup var input: InputOptions
 
   func run() throws {
-    let requested = [("--csv", csv), ("--json", json)].compactMap { option, path in
-      path.map { OutputFiles.Output(option: option, path: $0) }
-    }
-    let outputs = try OutputFiles(requested, inputs: [a, b])
+    let requested: [(exporter: any DifferenceExporter, output: OutputFiles.Output)] =
+      [(TraceDifferenceCSV() as any DifferenceExporter, "--csv", csv), (TraceDifferenceJSON(), "--json", json)]
+      .compactMap { exporter, option, path in path.map { (exporter, OutputFiles.Output(option: option, path: $0)) } }
+    let outputs = try OutputFiles(requested.map(\.output), inputs: [a, b])
     let tableA = try TraceReader.read(paths: [a], options: input.readOptions)
     let tableB = try TraceReader.read(paths: [b], options: input.readOptions)
     let idA = try pick(tableA, traceA, path: a)
@@ -65,8 +65,7 @@ struct Diff: ParsableCommand {
     let difference = TraceDifference(matrix, a: rowA, b: rowB, tableA: tableA, tableB: tableB)
     let text = TraceDifferenceReport(limit: top).render(difference)
     if outputs.usesStandardOutput { printError(text) } else { print(text, terminator: "") }
-    let exporters: [String: any DifferenceExporter] = ["--csv": TraceDifferenceCSV(), "--json": TraceDifferenceJSON()]
-    try outputs.write(requested.map { exporters[$0.option]?.render(difference) ?? "" })
+    try outputs.write(requested.map { $0.exporter.render(difference) })
   }
 
   /// The id of the trace to compare: `id` when given, else the file's only trace.
