@@ -6,11 +6,11 @@ struct Whyslow: ParsableCommand {
     commandName: "whyslow",
     abstract: "Statistical root-cause analysis of request latency from traces.",
     discussion: """
-      Give whyslow a batch of fast traces and a batch of slow traces of the same service. It \
-      turns every trace into span features, accounts for the latency gap on the critical path, \
-      regresses latency on the features across all traces, and ranks the spans that explain \
-      how much slower the slow batch is, in milliseconds, with intervals and q-values. \
-      `whyslow diff` compares two single traces exactly.
+      Give whyslow a batch of fast traces and a batch of slow traces of the same service (or one \
+      batch and a rule that labels it). It turns every trace into span features, accounts for \
+      the latency gap on the critical path exactly, explains each suspect's growth by its own \
+      features (least squares, LAPACK), and ranks the suspects by service, in milliseconds, \
+      with intervals and q-values. `whyslow diff` compares two single traces exactly.
       """,
     version: "0.1.0",
     subcommands: [Analyze.self, Diff.self, Inspect.self, Generate.self, Eval.self]
