@@ -1,6 +1,8 @@
 // Jaeger JSON -> span table rows: the UI download and query API ({"data":[trace,...]}), a bare
 // trace object, an array of traces, and an array of spans with embedded processes.
 
+#include <cctype>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -60,6 +62,16 @@ class JaegerReader {
     } else if (!saw_data) {
       throw shape_error(nullptr);
     }
+  }
+
+  /// A document that is one trace object (an element of "data", parsed on its own).
+  void read_trace_document(simdjson::ondemand::document &document) {
+    const char *location = document.current_location().value_unsafe();
+    if (document.type() != json_type::object) throw shape_error(location);
+    TraceState state;
+    for (auto field : document.get_object()) read_trace_field(field.unescaped_key(), field.value(), state);
+    if (!state.saw_spans) throw shape_error(location);
+    finish_trace(state);
   }
 
  private:
@@ -340,7 +352,115 @@ class JaegerReader {
 
 }  // namespace
 
+namespace {
+
+/// The index just past the JSON string starting at `at` (its opening quote), or npos.
+size_t past_string(const char *bytes, size_t length, size_t at) {
+  for (++at; at < length; ++at) {
+    const void *quote = std::memchr(bytes + at, '"', length - at);
+    if (quote == nullptr) return std::string::npos;
+    at = static_cast<size_t>(static_cast<const char *>(quote) - bytes);
+    size_t backslashes = 0;
+    while (backslashes < at && bytes[at - 1 - backslashes] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return at + 1;
+  }
+  return std::string::npos;
+}
+
+/// The index just past the JSON value starting at `at`, or npos when it is cut short.
+size_t past_value(const char *bytes, size_t length, size_t at) {
+  if (at >= length) return std::string::npos;
+  if (bytes[at] == '"') return past_string(bytes, length, at);
+  if (bytes[at] != '{' && bytes[at] != '[') {
+    while (at < length && !std::strchr(",]} \t\r\n", bytes[at])) ++at;
+    return at;
+  }
+  int depth = 0;
+  while (at < length) {
+    char c = bytes[at];
+    if (c == '"') {
+      at = past_string(bytes, length, at);
+      if (at == std::string::npos) return at;
+      continue;
+    }
+    if (c == '{' || c == '[') ++depth;
+    if ((c == '}' || c == ']') && --depth == 0) return at + 1;
+    ++at;
+  }
+  return std::string::npos;
+}
+
+size_t past_space(const char *bytes, size_t length, size_t at) {
+  while (at < length && std::isspace(static_cast<unsigned char>(bytes[at]))) ++at;
+  return at;
+}
+
+/// The byte ranges of the traces of a {"data":[trace,...]} document (the query API's and the
+/// UI's download), found by a scan that skips strings and counts nesting; false when the
+/// document has another shape or other top-level keys than the reply's, and is read whole.
+bool data_elements(const char *bytes, size_t length, std::vector<std::pair<size_t, size_t>> &elements) {
+  size_t at = past_space(bytes, length, 0);
+  if (at >= length || bytes[at] != '{') return false;
+  bool saw_data = false;
+  at = past_space(bytes, length, at + 1);
+  while (at < length && bytes[at] != '}') {
+    if (bytes[at] != '"') return false;
+    size_t key_end = past_string(bytes, length, at);
+    if (key_end == std::string::npos) return false;
+    std::string_view key(bytes + at + 1, key_end - at - 2);
+    at = past_space(bytes, length, key_end);
+    if (at >= length || bytes[at] != ':') return false;
+    at = past_space(bytes, length, at + 1);
+    if (key == "data") {
+      if (at >= length || bytes[at] != '[') return false;  // the UI's stored state: one trace
+      saw_data = true;
+      at = past_space(bytes, length, at + 1);
+      while (at < length && bytes[at] != ']') {
+        if (bytes[at] != '{') return false;  // not a trace: the whole-document reader says why
+        size_t end = past_value(bytes, length, at);
+        if (end == std::string::npos) return false;
+        elements.emplace_back(at, end - at);
+        at = past_space(bytes, length, end);
+        if (at < length && bytes[at] == ',') {
+          at = past_space(bytes, length, at + 1);
+        } else if (at < length && bytes[at] != ']') {
+          return false;
+        }
+      }
+      if (at >= length) return false;
+      ++at;
+    } else if (key == "total" || key == "limit" || key == "offset" || key == "errors") {
+      at = past_value(bytes, length, at);
+      if (at == std::string::npos) return false;
+    } else {
+      return false;
+    }
+    at = past_space(bytes, length, at);
+    if (at < length && bytes[at] == ',') {
+      at = past_space(bytes, length, at + 1);
+    } else if (at < length && bytes[at] != '}') {
+      return false;
+    }
+  }
+  return saw_data && at < length;
+}
+
+}  // namespace
+
 void read_jaeger(wsl_span_table &table, const char *bytes, size_t length) {
+  // A reply of many traces, held in padded memory, is parsed trace by trace in place: simdjson's
+  // buffers then grow with the largest trace, not with the file.
+  std::vector<std::pair<size_t, size_t>> elements;
+  if (readable_end() != nullptr && bytes + length + simdjson::SIMDJSON_PADDING <= readable_end() &&
+      data_elements(bytes, length, elements)) {
+    for (const auto &[start, size] : elements) {
+      with_document(bytes + start, size, static_cast<int64_t>(start),
+                    [&](simdjson::ondemand::document &document, const char *) {
+                      JaegerReader(table, bytes).read_trace_document(document);
+                    });
+    }
+    return;
+  }
   with_document(bytes, length, 0, [&](simdjson::ondemand::document &document, const char *base) {
     JaegerReader(table, base).read_document(document);
   });
