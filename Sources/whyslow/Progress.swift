@@ -11,6 +11,7 @@ final class Progress: @unchecked Sendable {
   private let lock = NSLock()
   private var step = ""
   private var shown = false
+  private var finished = false
   private let start = DispatchTime.now()
   private let timer: (any DispatchSourceTimer)?
 
@@ -40,11 +41,13 @@ final class Progress: @unchecked Sendable {
     defer { lock.unlock() }
     if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     shown = false
+    finished = true  // a tick already on its way draws nothing
   }
 
   private func draw() {
     lock.lock()
     defer { lock.unlock() }
+    guard !finished else { return }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     FileHandle.standardError.write(Data("\r\u{1B}[Kwhyslow: \(step)… \(String(format: "%.1f", seconds)) s".utf8))
     shown = true
