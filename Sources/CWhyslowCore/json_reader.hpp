@@ -95,6 +95,25 @@ inline Attribute scalar_attribute(std::string_view key, value content) {
   return attribute;
 }
 
+/// Appends a span event (an OTLP event, a Zipkin annotation) read from `entry`: its name from
+/// the field `name_field`, its time from `time_field` by `nanos(value)`; untimed or unnamed
+/// events are skipped.
+template <typename Nanos>
+void read_event(value entry, std::string_view name_field, std::string_view time_field, Nanos nanos,
+                std::vector<Attribute> &out) {
+  Attribute event{"", "", NAN, WSL_ATTRIBUTE_EVENT};
+  bool timed = false;
+  for (auto part : entry.get_object()) {
+    std::string_view part_name = part.unescaped_key();
+    if (part_name == name_field) event.key = text(part.value());
+    if (part_name == time_field) {
+      event.time_nanos = nanos(part.value());
+      timed = true;
+    }
+  }
+  if (timed && !event.key.empty()) out.push_back(event);
+}
+
 /// Runs `read` over one JSON document held in `bytes`; turns simdjson errors into a ParseError
 /// at the position the parser had reached.
 template <typename Read>

@@ -110,17 +110,7 @@ class OtlpReader {
         read_attributes(content, attributes_);
       } else if (key == "events") {
         for (auto entry : content.get_array()) {
-          Attribute event{"", "", NAN, WSL_ATTRIBUTE_EVENT};
-          bool timed = false;
-          for (auto part : entry.get_object()) {
-            std::string_view part_name = part.unescaped_key();
-            if (part_name == "name") event.key = text(part.value());
-            if (part_name == "timeUnixNano") {
-              event.time_nanos = exact_nanos(part.value());
-              timed = true;
-            }
-          }
-          if (timed && !event.key.empty()) attributes_.push_back(event);
+          read_event(entry.value(), "name", "timeUnixNano", [&](value time) { return exact_nanos(time); }, attributes_);
         }
       } else if (key == "status") {
         row.error = read_status_is_error(content) ? 1 : 0;

@@ -66,17 +66,8 @@ class ZipkinReader {
         if (!peer.empty()) attributes_.push_back({"peer.service", peer, NAN, WSL_ATTRIBUTE_STRING});
       } else if (key == "annotations") {
         for (auto annotation : content.get_array()) {
-          Attribute event{"", "", NAN, WSL_ATTRIBUTE_EVENT};
-          bool timed = false;
-          for (auto part : annotation.get_object()) {
-            std::string_view part_name = part.unescaped_key();
-            if (part_name == "value") event.key = text(part.value());
-            if (part_name == "timestamp") {
-              event.time_nanos = nanos_from_micros(exact_int64(part.value()), "timestamp", offset);
-              timed = true;
-            }
-          }
-          if (timed && !event.key.empty()) attributes_.push_back(event);
+          read_event(annotation.value(), "value", "timestamp",
+                     [&](value time) { return nanos_from_micros(exact_int64(time), "timestamp", offset); }, attributes_);
         }
       } else if (key == "tags") {
         for (auto tag : content.get_object()) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WhyslowFeatures
 import WhyslowIngest
 
 /// Hand-written fixtures, one per quirk of the formats users hold.
@@ -184,5 +185,34 @@ struct FormatQuirkTests {
     gzip.waitUntilExit()
     let table = try TraceReader.read(paths: [folder.path])
     #expect(table.spanCount == (try TraceReader.read(paths: [plain])).spanCount)
+  }
+}
+
+struct SpanEventTests {
+  /// Jaeger logs, OTLP events and Zipkin annotations all arrive as `event` attributes with
+  /// their time in nanoseconds; they never become feature columns.
+  @Test(arguments: [
+    (
+      "events.json",
+      #"{"data":[{"traceID":"t","processes":{"p":{"serviceName":"s"}},"spans":[{"traceID":"t","spanID":"a","operationName":"op","startTime":1000,"duration":50,"processID":"p","logs":[{"timestamp":1020,"fields":[{"key":"event","type":"string","value":"File saved"}]}]}]}]}"#
+    ),
+    (
+      "events-otlp.json",
+      #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"s"}}]},"scopeSpans":[{"spans":[{"traceId":"0000000000000000000000000000000a","spanId":"000000000000000a","name":"op","startTimeUnixNano":"1000000","endTimeUnixNano":"1050000","events":[{"timeUnixNano":"1020000","name":"File saved"}]}]}]}]}"#
+    ),
+    (
+      "events-zipkin.json",
+      #"[{"traceId":"000000000000000a","id":"000000000000000a","name":"op","timestamp":1000,"duration":50,"localEndpoint":{"serviceName":"s"},"annotations":[{"timestamp":1020,"value":"File saved"}]}]"#
+    ),
+  ])
+  func eventsAreReadWithTheirTime(_ name: String, _ document: String) throws {
+    let table = try TraceReader.read(paths: [try temporaryFile(name, document)])
+    let events = (0..<table.attributes.count).filter { table.attributes.type[$0] == .event }
+    #expect(events.count == 1)
+    let event = try #require(events.first)
+    #expect(table.strings[Int(table.attributes.key[event])] == "File saved")
+    #expect(table.attributes.timeNanos[event] - table.startNanos[Int(table.attributes.span[event])] == 20_000)
+    let matrix = FeatureMatrix(fast: table, slow: table)
+    #expect(!matrix.attributes.columns.contains { $0.kind.name.contains("File saved") })
   }
 }
