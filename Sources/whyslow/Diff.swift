@@ -20,6 +20,12 @@ struct Diff: ParsableCommand {
       A and B are trace files (any format whyslow reads). A file holding several traces needs \
       --trace-a or --trace-b to pick one.
 
+      CSV columns: kind (key, attribute or event), service, operation, critical_ms, self_ms, \
+      count_a, count_b, detail, value_a, value_b.
+
+      Exit codes: 0 success; 1 bad input (the message names the file and place); 64 usage \
+      error (also a file with several traces and no --trace-a/--trace-b).
+
       Example:
         whyslow diff fast-trace.json slow-trace.json
       """
