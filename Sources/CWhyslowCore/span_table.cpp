@@ -124,10 +124,11 @@ int32_t wsl_span_table::value_id(int32_t key, std::string_view text) {
     const std::string &name = strings.at(key);
     budget.exempt = name == "http.route" || name == "http.target" || name == "url.path";
   }
-  if (budget.recorded >= kMaxDistinctValues && !budget.exempt) {
+  if (budget.recorded >= max_distinct_values && !budget.exempt) {
     if (unrecorded_values++ == 0) {
-      note("attribute values: beyond " + std::to_string(kMaxDistinctValues) +
-           " distinct values of one attribute in a file, further values are counted, not recorded (ids)");
+      note("attribute values: beyond " + std::to_string(max_distinct_values) +
+           " distinct values of one attribute in a file, further values are counted, not recorded (ids; "
+           "--max-distinct-values raises the limit)");
     }
     return whyslow::kNone;
   }
@@ -150,6 +151,10 @@ void wsl_span_table_free(wsl_span_table *table) { delete table; }
 
 const char *wsl_span_table_error(const wsl_span_table *table) { return table->error_message.c_str(); }
 int64_t wsl_span_table_error_offset(const wsl_span_table *table) { return table->error_offset; }
+
+void wsl_span_table_set_value_limit(wsl_span_table *table, int32_t limit) {
+  table->max_distinct_values = std::max<int32_t>(limit, 0);
+}
 
 wsl_status wsl_span_table_append(wsl_span_table *into, wsl_span_table *from) {
   if (into->span_count() == 0 && into->trace_ids.empty() && into->strings.size() == 0 && into->notes.empty()) {

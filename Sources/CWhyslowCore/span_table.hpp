@@ -125,14 +125,14 @@ struct wsl_span_table {
   std::vector<int64_t> attribute_time;
 
   /// Per attribute key: distinct values recorded so far, and whether the key is exempt (a
-  /// route, needed for endpoints). Beyond kMaxDistinctValues a key's new values are counted as
+  /// route, needed for endpoints). Beyond max_distinct_values a key's new values are counted as
   /// unrecorded (text kNone): ids, URLs with ids and SQL with literals cost one hash probe each
   /// instead of a copy and a hash-table insert, and never reach Swift.
   struct ValueBudget {
     int32_t recorded = 0;
     bool exempt = false;
   };
-  static constexpr int32_t kMaxDistinctValues = 1024;
+  int32_t max_distinct_values = 1024;
   std::unordered_map<int32_t, ValueBudget> value_budget;
   int64_t unrecorded_values = 0;
   int32_t value_id(int32_t key, std::string_view text);

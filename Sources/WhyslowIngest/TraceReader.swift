@@ -55,6 +55,9 @@ public struct ReadOptions: Sendable {
   /// Traces with more spans than this are left out (and counted): one runaway trace (a loop
   /// that logs a span per iteration) must not dominate memory or the analysis.
   public var maxSpansPerTrace = 1_000_000
+  /// Distinct values of one attribute key recorded per file; further values are counted as
+  /// unrecorded (by then the attribute is an id), so each costs one hash probe, no copy.
+  public var maxDistinctValues = 1_024
 
   public init(
     format: TraceFormat? = nil, csvColumns: String? = nil, parallelFiles: Int = 2,
@@ -121,6 +124,7 @@ public enum TraceReader {
   ) {
     let bytes = try read(file, limit: options.maxInputBytes)
     let table = try CoreSpanTable()
+    wsl_span_table_set_value_limit(table.handle, Int32(clamping: options.maxDistinctValues))
     let format = try table.parse(bytes, named: file, options)
     return (table, format)
   }

@@ -27,14 +27,22 @@ struct InputOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Leave out (and count) traces with more spans than this.", valueName: "spans"))
   var maxSpansPerTrace = ReadOptions().maxSpansPerTrace
 
+  @Option(
+    help: ArgumentHelp(
+      "Record at most this many distinct values of one attribute per file; more are counted as ids.",
+      valueName: "count"))
+  var maxDistinctValues = ReadOptions().maxDistinctValues
+
   func validate() throws {
     guard maxInputBytes > 0 else { throw ValidationError("--max-input-bytes must be positive") }
+    guard maxDistinctValues > 0 else { throw ValidationError("--max-distinct-values must be positive") }
     guard maxSpansPerTrace > 0 else { throw ValidationError("--max-spans-per-trace must be positive") }
   }
 
   var readOptions: ReadOptions {
     var options = ReadOptions(format: format, csvColumns: columns, maxInputBytes: maxInputBytes)
     options.maxSpansPerTrace = maxSpansPerTrace
+    options.maxDistinctValues = maxDistinctValues
     return options
   }
 }

@@ -237,3 +237,13 @@ struct TraceSizeLimitTests {
     #expect(run.standardOutput.contains("note: 60 traces with more than 7 spans left out (--max-spans-per-trace raises the limit)"))
   }
 }
+
+struct AttributeValueLimitTests {
+  @Test func valuesBeyondTheLimitAreCountedNotRecorded() throws {
+    let run = try whyslow(["inspect", "Datasets/demo/fast", "--max-distinct-values", "1"])
+    #expect(run.status == 0)
+    #expect(run.standardOutput.contains("note: attribute values: beyond 1 distinct values of one attribute in a file"))
+    let defaults = try whyslow(["inspect", "Datasets/demo/fast"])
+    #expect(!defaults.standardOutput.contains("attribute values: beyond"))
+  }
+}

@@ -123,6 +123,10 @@ wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t length, si
                      wsl_format format, const char *csv_columns, size_t max_inflated_bytes,
                      wsl_format *detected);
 
+/** Sets how many distinct values of one attribute key the table records (1,024 by default);
+    further new values are counted as unrecorded (text -1). Call before parsing. */
+void wsl_span_table_set_value_limit(wsl_span_table *table, int32_t limit);
+
 /** Moves every span, attribute, count and note of `from` (unlinked) to the end of `into`;
     `from` is left empty. Into an empty table this is a swap: nothing is copied. */
 wsl_status wsl_span_table_append(wsl_span_table *into, wsl_span_table *from);
