@@ -243,8 +243,6 @@ public struct HTMLExporter: SuspectExporter {
     return "<a href=\"\(escape(template.replacingOccurrences(of: "{id}", with: encoded)))\">\(escape(id))</a>"
   }
 
-  private func millis(_ value: Double) -> String { value.isNaN ? "" : decimal(value, 1) + " ms" }
-  private func percent(_ value: Double) -> String { value.isNaN ? "" : decimal(value * 100, 1) + "%" }
   private func interval(_ low: Double, _ high: Double) -> String {
     low.isNaN ? "" : "[\(decimal(low, 1)), \(decimal(high, 1))]"
   }

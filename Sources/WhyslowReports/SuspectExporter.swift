@@ -42,6 +42,16 @@ func scientific(_ value: Double) -> String {
   return value >= 0.001 || value == 0 ? String(format: "%.4f", value) : String(format: "%.3e", value)
 }
 
+/// Milliseconds with their unit ("63.5 ms"); empty for NaN.
+func millis(_ value: Double, _ digits: Int = 1) -> String {
+  value.isNaN ? "" : decimal(value, digits) + " ms"
+}
+
+/// A fraction as a percentage ("99.6%"); empty for NaN.
+func percent(_ fraction: Double, _ digits: Int = 1) -> String {
+  fraction.isNaN ? "" : decimal(fraction * 100, digits) + "%"
+}
+
 /// A signed decimal ("+1.5", "-0.2"); empty for NaN.
 func signedDecimal(_ value: Double, _ digits: Int) -> String {
   value.isNaN ? "" : (value >= 0 ? "+" : "") + decimal(value, digits)

@@ -59,10 +59,10 @@ public struct TableExporter: SuspectExporter {
         }
       let reasons = parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
       return [
-        String(rank), decimal(suspect.contribution.value, 1) + " ms",
+        String(rank), millis(suspect.contribution.value),
         suspect.contribution.low.isNaN
           ? "" : "[\(decimal(suspect.contribution.low, 1)), \(decimal(suspect.contribution.high, 1))]",
-        decimal(suspect.share * 100, 1) + "%", decimal(suspect.varianceShare * 100, 1) + "%",
+        percent(suspect.share), percent(suspect.varianceShare),
         qText(suspect.contribution.qValue), suspect.isSignificant ? "*" : "",
         "[\(suspect.service)] \(suspect.name)\(reasons)",
       ]
@@ -82,7 +82,7 @@ public struct TableExporter: SuspectExporter {
         [["fast", "slow", "q", "carries", "slowdown", "q", "attribute on span"]]
           + attributes.map {
             [
-              decimal($0.fastPrevalence * 100, 0) + "%", decimal($0.slowPrevalence * 100, 0) + "%",
+              percent($0.fastPrevalence, 0), percent($0.slowPrevalence, 0),
               qText($0.prevalenceQValue), signedDecimal($0.carriedMillis, 1) + " ms",
               signedDecimal($0.slowdownWithValueMillis, 1) + " ms", qText($0.slowdownQValue),
               "\($0.column.kind.name) on \($0.column.key)",
