@@ -54,10 +54,15 @@ struct SuspectEvidence {
     varianceShares = values.transposeTimes(centered).map { latencyVariance > 0 ? $0 / latencyVariance : .nan }
     fastMeans = values.transposeTimes(matrix.isSlow.map { $0 ? 0 : 1 / fastCount })
     slowMeans = values.transposeTimes(matrix.isSlow.map { $0 ? 1 / slowCount : 0 })
-    exampleSlowTraceIDs = (0..<values.columns).map { candidate in
-      let column = values.column(candidate)
-      let best = slowRows.max { column[column.startIndex + $0] < column[column.startIndex + $1] } ?? slowRows[0]
-      return matrix.traceIDs[best]
-    }
+    exampleSlowTraceIDs = (0..<values.columns).map { matrix.exampleSlowTrace(of: values.column($0), slowRows: slowRows) }
+  }
+}
+
+extension FeatureMatrix {
+  /// The id of the slow trace (among `slowRows`) where `column` is largest: one to open in a
+  /// trace viewer.
+  func exampleSlowTrace(of column: ArraySlice<Double>, slowRows: [Int]) -> String {
+    let best = slowRows.max { column[column.startIndex + $0] < column[column.startIndex + $1] } ?? 0
+    return traceIDs[best]
   }
 }

@@ -116,11 +116,7 @@ struct SuspectExplanation {
     let slowRows = (0..<n).filter { matrix.isSlow[$0] }
     fastMeans = chosen.indices.map { strata.batchMean(Array(design.column($0)), weights: unit, slow: false) }
     slowMeans = chosen.indices.map { strata.batchMean(Array(design.column($0)), weights: unit, slow: true) }
-    exampleSlowTraceIDs = chosen.indices.map { index in
-      let column = design.column(index)
-      let best = slowRows.max { column[column.startIndex + $0] < column[column.startIndex + $1] } ?? 0
-      return matrix.traceIDs[best]
-    }
+    exampleSlowTraceIDs = chosen.indices.map { matrix.exampleSlowTrace(of: design.column($0), slowRows: slowRows) }
   }
 
   /// The design with its intercept column first, as the fit and the bootstrap use it.
