@@ -1,12 +1,17 @@
 // Jaeger JSON -> span table rows: the UI download and query API ({"data":[trace,...]}), a bare
 // trace object, an array of traces, and an array of spans with embedded processes.
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "json_reader.hpp"
 
@@ -44,7 +49,7 @@ class JaegerReader {
     TraceState root;
     bool saw_data = false;
     for (auto field : document.get_object()) {
-      std::string_view key = field.unescaped_key();
+      std::string_view key = key_of(field);
       value content = field.value();
       if (key == "data") {
         saw_data = true;
@@ -69,7 +74,10 @@ class JaegerReader {
     const char *location = document.current_location().value_unsafe();
     if (document.type() != json_type::object) throw shape_error(location);
     TraceState state;
-    for (auto field : document.get_object()) read_trace_field(field.unescaped_key(), field.value(), state);
+    for (auto field : document.get_object()) {
+      std::string_view key = key_of(field);
+      read_trace_field(key, field.value(), state);
+    }
     if (!state.saw_spans) throw shape_error(location);
     finish_trace(state);
   }
@@ -101,7 +109,7 @@ class JaegerReader {
       bool is_span = false;
       object fields = element.get_object();
       for (auto field : fields) {
-        std::string_view key = field.unescaped_key();
+        std::string_view key = key_of(field);
         if (key == "spanID") {
           is_span = true;
           break;
@@ -113,7 +121,10 @@ class JaegerReader {
         loose.spans.push_back(read_span(fields, offset_of(base_, location), loose.attributes));
         loose.saw_spans = true;
       } else {
-        for (auto field : fields) read_trace_field(field.unescaped_key(), field.value(), state);
+        for (auto field : fields) {
+      std::string_view key = key_of(field);
+      read_trace_field(key, field.value(), state);
+    }
         if (!state.saw_spans) throw shape_error(location);
         finish_trace(state);
       }
@@ -125,7 +136,10 @@ class JaegerReader {
     const char *location = trace.current_location();
     if (trace.type() != json_type::object) throw shape_error(location);
     TraceState state;
-    for (auto field : trace.get_object()) read_trace_field(field.unescaped_key(), field.value(), state);
+    for (auto field : trace.get_object()) {
+      std::string_view key = key_of(field);
+      read_trace_field(key, field.value(), state);
+    }
     if (!state.saw_spans) throw shape_error(location);
     finish_trace(state);
   }
@@ -142,7 +156,7 @@ class JaegerReader {
       }
     } else if (key == "processes") {
       for (auto process : field.get_object()) {
-        std::string_view process_id = process.unescaped_key();
+        std::string_view process_id = key_of(process);
         state.service_by_process[process_id] = read_service(process.value());
       }
     }
@@ -151,7 +165,7 @@ class JaegerReader {
   static std::string_view read_service(value process) {
     std::string_view service;
     for (auto property : process.get_object()) {
-      std::string_view property_key = property.unescaped_key();
+      std::string_view property_key = key_of(property);
       if (property_key == "serviceName") service = text(property.value());
     }
     return service;
@@ -166,7 +180,7 @@ class JaegerReader {
     std::string_view legacy_parent;
     references_.clear();
     for (auto field : span_object) {
-      std::string_view key = field.unescaped_key();
+      std::string_view key = key_of(field);
       value content = field.value();
       if (key == "traceID") {
         row.trace_id = text(content);
@@ -252,7 +266,7 @@ class JaegerReader {
     for (auto item : list.get_array()) {
       Reference reference;
       for (auto field : item.get_object()) {
-        std::string_view key = field.unescaped_key();
+        std::string_view key = key_of(field);
         if (key == "refType") reference.kind = text(field.value());
         else if (key == "traceID") reference.trace_id = text(field.value());
         else if (key == "spanID") reference.span_id = text(field.value());
@@ -270,7 +284,7 @@ class JaegerReader {
       std::string_view message;
       bool timed = false;
       for (auto field : log.get_object()) {
-        std::string_view name = field.unescaped_key();
+        std::string_view name = key_of(field);
         if (name == "timestamp") {
           int64_t micros = 0;
           timed = !field.value().get_int64().get(micros) && !__builtin_mul_overflow(micros, int64_t{1000}, &event.time_nanos);
@@ -278,7 +292,7 @@ class JaegerReader {
           for (auto entry : field.value().get_array()) {
             std::string_view key, text_value;
             for (auto part : entry.get_object()) {
-              std::string_view part_name = part.unescaped_key();
+              std::string_view part_name = key_of(part);
               if (part_name == "key") key = text(part.value());
               else if (part_name == "value" && part.value().type() == json_type::string) text_value = part.value().get_string();
             }
@@ -299,7 +313,7 @@ class JaegerReader {
       Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
       bool has_value = false;
       for (auto field : tag.get_object()) {
-        std::string_view name = field.unescaped_key();
+        std::string_view name = key_of(field);
         if (name == "key") key = text(field.value());
         else if (name == "type") type = text(field.value());
         else if (name == "value") {
@@ -367,27 +381,98 @@ size_t past_string(const char *bytes, size_t length, size_t at) {
   return std::string::npos;
 }
 
+/// Bit masks of one 64-byte block: quotes, backslashes, openers ({ or [) and closers (} or ]).
+struct BlockMasks {
+  uint64_t quote = 0, backslash = 0, open = 0, close = 0;
+};
+
+BlockMasks block_masks(const char *block) {
+  BlockMasks masks;
+#if defined(__SSE2__)
+  for (int part = 0; part < 4; ++part) {
+    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(block + 16 * part));
+    __m128i folded = _mm_or_si128(bytes, _mm_set1_epi8(0x20));  // '[' | 0x20 == '{', ']' | 0x20 == '}'
+    auto bits = [part](__m128i text, char c) {
+      auto found = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8(c))));
+      return static_cast<uint64_t>(found) << (16 * part);
+    };
+    masks.quote |= bits(bytes, '"');
+    masks.backslash |= bits(bytes, '\\');
+    masks.open |= bits(folded, '{');
+    masks.close |= bits(folded, '}');
+  }
+#else
+  for (int at = 0; at < 64; ++at) {
+    uint64_t bit = uint64_t{1} << at;
+    char c = block[at];
+    if (c == '"') masks.quote |= bit;
+    if (c == '\\') masks.backslash |= bit;
+    if (c == '{' || c == '[') masks.open |= bit;
+    if (c == '}' || c == ']') masks.close |= bit;
+  }
+#endif
+  return masks;
+}
+
+/// Bit i set when an odd number of bits at or below i are set: the inside of strings, given
+/// their quotes.
+uint64_t prefix_xor(uint64_t bits) {
+  for (int shift = 1; shift < 64; shift *= 2) bits ^= bits << shift;
+  return bits;
+}
+
+/// The index just past the object or array starting at `at`, or npos when it is cut short.
+/// 64 bytes at a time: quotes that no backslash escapes delimit strings (a prefix xor of their
+/// mask), and brackets outside strings change the depth; a block whose closers cannot bring the
+/// depth to zero is passed by counting bits. Reads up to 63 bytes past `length`, which the
+/// caller guarantees are readable.
+size_t past_container(const char *bytes, size_t length, size_t at) {
+  uint64_t inside_carry = 0;  // all ones when the previous block ended inside a string
+  bool escape_carry = false;  // the previous block ended in an unpaired backslash
+  int64_t depth = 0;
+  for (size_t block = at; block < length; block += 64) {
+    BlockMasks masks = block_masks(bytes + block);
+    size_t valid = std::min<size_t>(64, length - block);
+    uint64_t valid_mask = valid == 64 ? ~uint64_t{0} : (uint64_t{1} << valid) - 1;
+    uint64_t escaped = 0;
+    if ((masks.backslash & valid_mask) != 0 || escape_carry) {  // rare: walk from the first backslash
+      bool pending = escape_carry;
+      size_t first = pending ? 0 : static_cast<size_t>(__builtin_ctzll(masks.backslash));
+      for (size_t i = first; i < valid; ++i) {
+        if (pending) {
+          escaped |= uint64_t{1} << i;
+          pending = false;
+        } else if (bytes[block + i] == '\\') {
+          pending = true;
+        }
+      }
+      escape_carry = pending;
+    }
+    uint64_t inside = prefix_xor(masks.quote & ~escaped & valid_mask) ^ inside_carry;
+    inside_carry = (inside >> 63) != 0 ? ~uint64_t{0} : 0;
+    uint64_t opens = masks.open & ~inside & valid_mask;
+    uint64_t closes = masks.close & ~inside & valid_mask;
+    int64_t closers = __builtin_popcountll(closes);
+    if (depth > closers) {
+      depth += __builtin_popcountll(opens) - closers;
+      continue;
+    }
+    for (uint64_t brackets = opens | closes; brackets != 0; brackets &= brackets - 1) {
+      int i = __builtin_ctzll(brackets);
+      depth += (opens >> i & 1) != 0 ? 1 : -1;
+      if (depth == 0) return block + static_cast<size_t>(i) + 1;
+    }
+  }
+  return std::string::npos;
+}
+
 /// The index just past the JSON value starting at `at`, or npos when it is cut short.
 size_t past_value(const char *bytes, size_t length, size_t at) {
   if (at >= length) return std::string::npos;
   if (bytes[at] == '"') return past_string(bytes, length, at);
-  if (bytes[at] != '{' && bytes[at] != '[') {
-    while (at < length && !std::strchr(",]} \t\r\n", bytes[at])) ++at;
-    return at;
-  }
-  int depth = 0;
-  while (at < length) {
-    char c = bytes[at];
-    if (c == '"') {
-      at = past_string(bytes, length, at);
-      if (at == std::string::npos) return at;
-      continue;
-    }
-    if (c == '{' || c == '[') ++depth;
-    if ((c == '}' || c == ']') && --depth == 0) return at + 1;
-    ++at;
-  }
-  return std::string::npos;
+  if (bytes[at] == '{' || bytes[at] == '[') return past_container(bytes, length, at);
+  while (at < length && !std::strchr(",]} \t\r\n", bytes[at])) ++at;
+  return at;
 }
 
 size_t past_space(const char *bytes, size_t length, size_t at) {
@@ -453,6 +538,8 @@ void read_jaeger(wsl_span_table &table, const char *bytes, size_t length) {
   std::vector<std::pair<size_t, size_t>> elements;
   if (readable_end() != nullptr && bytes + length + simdjson::SIMDJSON_PADDING <= readable_end() &&
       data_elements(bytes, length, elements)) {
+    // Real replies run 400 to 700 bytes per span with 4 to 8 tags: room for a little more.
+    table.reserve(length / 320, length / 64);
     for (const auto &[start, size] : elements) {
       with_document(bytes + start, size, static_cast<int64_t>(start),
                     [&](simdjson::ondemand::document &document, const char *) {

@@ -47,6 +47,18 @@ inline int64_t nanos_from_micros(int64_t micros, const char *field, int64_t offs
   return nanos;
 }
 
+/// A field's key: as written in the input when it has no escape (no copy, the common case),
+/// else unescaped into the parser's string buffer.
+template <typename Field>
+std::string_view key_of(Field &field) {
+  simdjson::ondemand::raw_json_string raw = field.key();
+  const char *start = raw.raw();
+  const char *end = start;
+  while (*end != '"' && *end != '\\') ++end;  // the closing quote is always there
+  if (*end == '"') return std::string_view(start, static_cast<size_t>(end - start));
+  return field.unescaped_key();
+}
+
 /// A string field, viewed in the parser's string buffer (valid for the whole document).
 inline std::string_view text(value field) { return field.get_string(); }
 
@@ -104,7 +116,7 @@ void read_event(value entry, std::string_view name_field, std::string_view time_
   Attribute event{"", "", NAN, WSL_ATTRIBUTE_EVENT};
   bool timed = false;
   for (auto part : entry.get_object()) {
-    std::string_view part_name = part.unescaped_key();
+    std::string_view part_name = key_of(part);
     if (part_name == name_field) event.key = text(part.value());
     if (part_name == time_field) {
       event.time_nanos = nanos(part.value());

@@ -22,13 +22,13 @@ class OtlpReader {
     if (document.type() != json_type::object) throw shape_error(document.current_location());
     bool found = false;
     for (auto field : document.get_object()) {
-      std::string_view key = field.unescaped_key();
+      std::string_view key = key_of(field);
       if (key == "resourceSpans") {
         read_resource_spans(field.value());
         found = true;
       } else if (key == "result") {
         for (auto inner : field.value().get_object()) {
-          std::string_view inner_key = inner.unescaped_key();
+          std::string_view inner_key = key_of(inner);
           if (inner_key == "resourceSpans") {
             read_resource_spans(inner.value());
             found = true;
@@ -55,10 +55,10 @@ class OtlpReader {
       waiting_.clear();
       attributes_.clear();
       for (auto field : item.get_object()) {
-        std::string_view key = field.unescaped_key();
+        std::string_view key = key_of(field);
         if (key == "resource") {
           for (auto property : field.value().get_object()) {
-            std::string_view name = property.unescaped_key();
+            std::string_view name = key_of(property);
             if (name == "attributes") read_attributes(property.value(), resource_);
           }
           auto service = std::find_if(resource_.begin(), resource_.end(),
@@ -73,7 +73,7 @@ class OtlpReader {
         } else if (key == "scopeSpans" || key == "instrumentationLibrarySpans") {
           for (auto scope : field.value().get_array()) {
             for (auto scope_field : scope.get_object()) {
-              std::string_view name = scope_field.unescaped_key();
+              std::string_view name = key_of(scope_field);
               if (name != "spans") continue;
               for (auto span : scope_field.value().get_array()) read_span(span.value());
             }
@@ -90,7 +90,7 @@ class OtlpReader {
     int64_t links = 0;
     size_t attribute_begin = attributes_.size();
     for (auto field : span.get_object()) {
-      std::string_view key = field.unescaped_key();
+      std::string_view key = key_of(field);
       value content = field.value();
       if (key == "traceId") {
         row.set_encoded_trace_id(content.get_string());
@@ -160,7 +160,7 @@ class OtlpReader {
   static bool read_status_is_error(value status) {
     bool error = false;
     for (auto field : status.get_object()) {
-      std::string_view key = field.unescaped_key();
+      std::string_view key = key_of(field);
       if (key != "code") continue;
       value code = field.value();
       error = code.type() == json_type::string ? std::string_view(code.get_string()) == "STATUS_CODE_ERROR"
@@ -175,12 +175,12 @@ class OtlpReader {
       std::string_view key;
       Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
       for (auto field : item.get_object()) {
-        std::string_view name = field.unescaped_key();
+        std::string_view name = key_of(field);
         if (name == "key") {
           key = text(field.value());
         } else if (name == "value") {
           for (auto typed : field.value().get_object()) {
-            std::string_view type = typed.unescaped_key();
+            std::string_view type = key_of(typed);
             attribute = scalar_attribute("", typed.value());
             if (type == "intValue") {
               attribute.type = WSL_ATTRIBUTE_INT;  // int64 as a string: exact text, number parsed

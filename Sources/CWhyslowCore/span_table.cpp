@@ -66,20 +66,32 @@ constexpr const char *kUnknownService = "unknown_service";
 
 }  // namespace
 
+namespace {
+
+/// Each byte's value as a hex digit, or 0x10 when it is not one.
+struct HexDigits {
+  uint8_t value[256];
+  constexpr HexDigits() : value() {
+    for (int c = 0; c < 256; ++c) {
+      value[c] = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 0x10;
+    }
+  }
+};
+constexpr HexDigits kHexDigits;
+
+}  // namespace
+
 whyslow::SpanKey wsl_span_table::span_key(std::string_view id) {
   if (id.empty()) return {};
   if (id.size() <= 16) {
     uint64_t value = 0;
-    bool hex = true;
+    uint8_t invalid = 0;
     for (char c : id) {
-      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (digit < 0) {
-        hex = false;
-        break;
-      }
-      value = value << 4 | static_cast<uint64_t>(digit);
+      uint8_t digit = kHexDigits.value[static_cast<uint8_t>(c)];
+      invalid |= digit;
+      value = value << 4 | (digit & 0xF);
     }
-    if (hex) return {value, 0};
+    if ((invalid & 0x10) == 0) return {value, 0};
   }
   return {static_cast<uint64_t>(span_ids.intern(id)), 1};
 }
@@ -115,14 +127,29 @@ void wsl_span_table::append(const whyslow::Row &row, const whyslow::Attribute *a
   }
 }
 
+void wsl_span_table::reserve(size_t spans, size_t attributes) {
+  if (span_count() != 0) return;  // a table that already holds spans grows as it goes
+  for (auto *column : {&trace_index, &service, &operation}) column->reserve(spans);
+  span_id.reserve(spans);
+  parent_span_id.reserve(spans);
+  for (auto *column : {&edge_kind, &span_kind, &error}) column->reserve(spans);
+  start_nanos.reserve(spans);
+  duration_nanos.reserve(spans);
+  for (auto *column : {&attribute_span, &attribute_key, &attribute_text}) column->reserve(attributes);
+  attribute_number.reserve(attributes);
+  attribute_type.reserve(attributes);
+  attribute_time.reserve(attributes);
+}
+
 int32_t wsl_span_table::value_id(int32_t key, std::string_view text) {
   int32_t known = strings.find(text);
   if (known >= 0) return known;
-  auto [entry, added] = value_budget.try_emplace(key);
-  ValueBudget &budget = entry->second;
-  if (added) {
-    const std::string &name = strings.at(key);
+  if (static_cast<size_t>(key) >= value_budget.size()) value_budget.resize(strings.size());
+  ValueBudget &budget = value_budget[static_cast<size_t>(key)];
+  if (!budget.seen) {
+    std::string_view name = strings.at(key);
     budget.exempt = name == "http.route" || name == "http.target" || name == "url.path";
+    budget.seen = true;
   }
   if (budget.recorded >= max_distinct_values && !budget.exempt) {
     if (unrecorded_values++ == 0) {
@@ -410,7 +437,7 @@ void wsl_span_table_copy_attribute_time(const wsl_span_table *table, int64_t *ou
 }
 
 const char *wsl_span_table_string(const wsl_span_table *table, int32_t index, size_t *length) {
-  const std::string &text = table->strings.at(index);
+  std::string_view text = table->strings.at(index);
   *length = text.size();
   return text.data();
 }

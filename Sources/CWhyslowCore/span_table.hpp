@@ -2,7 +2,8 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,28 +21,105 @@ inline int64_t saturating_difference(int64_t a, int64_t b) {
   return result;
 }
 
-/// Maps strings to dense int32 ids, first come first numbered.
+/// A fast hash of short byte strings: 8 bytes at a time, each folded in by a 64×64→128-bit
+/// multiply (as wyhash does).
+inline uint64_t hash_bytes(std::string_view text) {
+  auto fold = [](uint64_t x) {
+    __uint128_t product = static_cast<__uint128_t>(x) * 0x9E3779B97F4A7C15ull;
+    return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+  };
+  const char *at = text.data();
+  size_t left = text.size();
+  uint64_t hash = 0xA0761D6478BD642Full ^ left;
+  for (; left >= 8; at += 8, left -= 8) {
+    uint64_t word;
+    std::memcpy(&word, at, 8);
+    hash = fold(hash ^ word);
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, at, left);
+  return fold(hash ^ tail ^ 0xE7037ED1A0B428DBull);
+}
+
+/// Maps strings to dense int32 ids, first come first numbered: an open-addressing table of
+/// slots that carry each string's hash, length and bytes' address, so a lookup is one hash
+/// and, almost always, one probe and one compare. The bytes live in an arena of chunks that
+/// never move, freed all at once with the interner.
 class Interner {
  public:
   int32_t intern(std::string_view text) {
-    auto found = index_.find(text);
-    if (found != index_.end()) return found->second;
-    auto id = static_cast<int32_t>(strings_.size());
-    strings_.emplace_back(text);  // a deque never moves its elements, so views stay valid
-    index_.emplace(std::string_view(strings_.back()), id);
+    uint64_t hash = hash_bytes(text);
+    Slot &slot = slots_[probe(text, hash)];
+    if (slot.id >= 0) return slot.id;
+    auto id = static_cast<int32_t>(views_.size());
+    std::string_view stored = store(text);
+    views_.push_back(stored);
+    slot = {hash, stored.data(), static_cast<uint32_t>(stored.size()), id};
+    if (2 * views_.size() > slots_.size()) grow();
     return id;
   }
-  const std::string &at(int32_t id) const { return strings_[static_cast<size_t>(id)]; }
+  std::string_view at(int32_t id) const { return views_[static_cast<size_t>(id)]; }
   /// The id of `text` if it is interned, else kNone (-1); never inserts.
-  int32_t find(std::string_view text) const {
-    auto found = index_.find(text);
-    return found == index_.end() ? -1 : found->second;
-  }
-  size_t size() const { return strings_.size(); }
+  int32_t find(std::string_view text) const { return slots_[probe(text, hash_bytes(text))].id; }
+  size_t size() const { return views_.size(); }
 
  private:
-  std::deque<std::string> strings_;
-  std::unordered_map<std::string_view, int32_t> index_;
+  struct Slot {
+    uint64_t hash = 0;
+    const char *bytes = nullptr;
+    uint32_t length = 0;
+    int32_t id = -1;
+  };
+
+  /// The slot holding `text`, or the empty slot where it belongs (linear probing).
+  size_t probe(std::string_view text, uint64_t hash) const {
+    size_t mask = slots_.size() - 1;
+    for (size_t at = hash & mask;; at = (at + 1) & mask) {
+      const Slot &slot = slots_[at];
+      if (slot.id < 0) return at;
+      if (slot.hash == hash && slot.length == text.size() && std::memcmp(slot.bytes, text.data(), text.size()) == 0) {
+        return at;
+      }
+    }
+  }
+
+  void grow() {
+    std::vector<Slot> old(2 * slots_.size());
+    old.swap(slots_);
+    size_t mask = slots_.size() - 1;
+    for (const Slot &slot : old) {
+      if (slot.id < 0) continue;
+      size_t at = slot.hash & mask;
+      while (slots_[at].id >= 0) at = (at + 1) & mask;
+      slots_[at] = slot;
+    }
+  }
+
+  /// A copy of `text` in the arena.
+  std::string_view store(std::string_view text) {
+    constexpr size_t kChunk = 256 << 10;
+    if (text.size() > kChunk / 4) {  // a long string gets a chunk of its own
+      chunks_.emplace_back(new char[text.size() + 1]);
+      std::memcpy(chunks_.back().get(), text.data(), text.size());
+      return {chunks_.back().get(), text.size()};
+    }
+    if (chunks_.empty() || chunk_left_ < text.size()) {
+      chunks_.emplace_back(new char[kChunk]);
+      chunk_free_ = chunks_.back().get();
+      chunk_left_ = kChunk;
+    }
+    char *at = chunk_free_;
+    if (!text.empty()) std::memcpy(at, text.data(), text.size());
+    chunk_free_ += text.size();
+    chunk_left_ -= text.size();
+    return {at, text.size()};
+  }
+
+  std::vector<std::string_view> views_;
+  std::vector<Slot> slots_ = std::vector<Slot>(1024);  // a power of two, at most half full
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char *chunk_free_ = nullptr;
+  size_t chunk_left_ = 0;
 };
 
 /// Sentinel for "no string" in id columns.
@@ -124,16 +202,17 @@ struct wsl_span_table {
   std::vector<int8_t> attribute_type;
   std::vector<int64_t> attribute_time;
 
-  /// Per attribute key: distinct values recorded so far, and whether the key is exempt (a
-  /// route, needed for endpoints). Beyond max_distinct_values a key's new values are counted as
-  /// unrecorded (text kNone): ids, URLs with ids and SQL with literals cost one hash probe each
-  /// instead of a copy and a hash-table insert, and never reach Swift.
+  /// Per attribute key, by its string id: distinct values recorded so far, and whether the key
+  /// is exempt (a route, needed for endpoints). Beyond max_distinct_values a key's new values
+  /// are counted as unrecorded (text kNone): ids, URLs with ids and SQL with literals cost one
+  /// hash probe each instead of a copy and a hash-table insert, and never reach Swift.
   struct ValueBudget {
     int32_t recorded = 0;
     bool exempt = false;
+    bool seen = false;
   };
   int32_t max_distinct_values = 1024;
-  std::unordered_map<int32_t, ValueBudget> value_budget;
+  std::vector<ValueBudget> value_budget;
   int64_t unrecorded_values = 0;
   int32_t value_id(int32_t key, std::string_view text);
 
@@ -146,6 +225,11 @@ struct wsl_span_table {
   int64_t error_offset = -1;
 
   size_t span_count() const { return trace_index.size(); }
+
+  /// Room for `spans` spans and `attributes` attribute rows in an empty table, before a file is
+  /// read into it: one allocation per column instead of a doubling series of copies (capacity
+  /// never touched costs no memory).
+  void reserve(size_t spans, size_t attributes);
 
   int32_t trace_for(std::string_view id) {
     if (last_trace >= 0 && id == last_trace_text) return last_trace;  // spans of a trace come together

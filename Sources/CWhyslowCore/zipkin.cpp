@@ -45,7 +45,7 @@ class ZipkinReader {
     bool has_timestamp = false, has_duration = false;
     const int64_t offset = offset_of(base_, span.current_location());
     for (auto field : span.get_object()) {
-      std::string_view key = field.unescaped_key();
+      std::string_view key = key_of(field);
       value content = field.value();
       if (key == "traceId") {
         row.set_encoded_trace_id(content.get_string());
@@ -71,7 +71,7 @@ class ZipkinReader {
         }
       } else if (key == "tags") {
         for (auto tag : content.get_object()) {
-          std::string_view tag_key = tag.unescaped_key();
+          std::string_view tag_key = key_of(tag);
           if (tag_key == "error") row.error = 1;
           attributes_.push_back(scalar_attribute(tag_key, tag.value()));
         }
@@ -92,7 +92,7 @@ class ZipkinReader {
   static std::string_view endpoint_service(value endpoint) {
     std::string_view service;
     for (auto field : endpoint.get_object()) {
-      std::string_view key = field.unescaped_key();
+      std::string_view key = key_of(field);
       if (key == "serviceName") service = text(field.value());
     }
     return service;

@@ -11,7 +11,7 @@ import WhyslowIngest
 /// cell. Findings refit the shared explanatory design for every replicate: up to
 /// `AnalysisOptions.exactBootstrapLimit` traces exactly (a weighted Gram matrix, a Cholesky
 /// factor and a multi-right-hand-side solve per replicate, replicates on every core); above,
-/// by the one-step linearization β + A⁻¹Xᵀdiag(eₛ)(w − 1) per response s, one `dgemm` each.
+/// by the one-step linearization β + A⁻¹Xᵀdiag(eₛ)(w − 1), one `dgemm` for all findings.
 /// Reference: Efron & Tibshirani (1993); Hu & Kalbfleisch (2000).
 struct BootstrapDraws {
   /// Per candidate suspect, its growth in each replicate.
@@ -34,7 +34,8 @@ struct BootstrapDraws {
     let blocks = [strata.cellOrdered(features), strata.cellOrdered(accounting.values)]
     let linearized =
       x.rows > options.exactBootstrapLimit
-      ? try explanation.fit.map { try Linearized(x, fit: $0, penalty: explanation.penalty) } : nil
+      ? try explanation.fit.map { try Linearized(x, fit: $0, penalty: explanation.penalty, owner: explanation.owner) }
+      : nil
     let chunk = 25  // replicates per batched dgemm, to bound the weight matrix's memory
     for first in stride(from: 0, to: replicates.count, by: chunk) {
       let sets = Array(replicates[first..<min(first + chunk, replicates.count)])
@@ -79,37 +80,44 @@ struct BootstrapDraws {
   }
 
   /// One-step coefficients β + A⁻¹ Xᵀ diag(eₛ) (w − 1) for each response s, with A = XᵀX + λD
-  /// and e the full fit's residuals: factored once; per response, the weight excesses scaled by
-  /// its residuals, one `dgemm` with the shared design and one solve.
+  /// and e the full fit's residuals, for the coefficients the findings use: feature j of its
+  /// owner s only. Row j of A⁻¹Xᵀ is column j of X A⁻¹ (two `dtrsm`, once), so the steps of
+  /// all findings in all replicates are one `dgemm`: (X A⁻¹ ∘ e_owner)ᵀ (W − 1), with
+  /// W the weights (rows × replicates).
   private struct Linearized {
-    let x: Matrix
     let beta: Matrix
-    let factor: CholeskyFactor
-    let residuals: Matrix
+    let owner: [Int]
+    /// Rows × findings: (X A⁻¹)ᵢ,ⱼ₊₁ · eᵢ,owner(j).
+    let influence: Matrix
 
-    init(_ x: Matrix, fit: LeastSquaresFit, penalty: Double) throws {
+    init(_ x: Matrix, fit: LeastSquaresFit, penalty: Double, owner: [Int]) throws {
       var normal = x.gram()
       for column in 1..<x.columns { normal[column, column] += penalty }
-      self.x = x
+      let spread = try CholeskyFactor(normal).timesInverse(x)
+      var influence = Matrix(zeros: x.rows, owner.count)
+      for (column, response) in owner.enumerated() {
+        let residuals = fit.residuals.column(response)
+        let coefficient = spread.column(column + 1)
+        for row in 0..<x.rows {
+          influence[row, column] = coefficient[coefficient.startIndex + row] * residuals[residuals.startIndex + row]
+        }
+      }
       beta = fit.coefficients
-      factor = try CholeskyFactor(normal)
-      residuals = fit.residuals
+      self.owner = owner
+      self.influence = influence
     }
 
     func coefficients(_ sets: [[Double]]) throws -> [Matrix?] {
-      var excess = Matrix(zeros: x.rows, sets.count)
+      var excess = Matrix(zeros: influence.rows, sets.count)
       for (set, weights) in sets.enumerated() {
-        for row in 0..<x.rows { excess[row, set] = weights[row] - 1 }
+        for row in 0..<influence.rows { excess[row, set] = weights[row] - 1 }
       }
-      var result = [Matrix](repeating: beta, count: sets.count)
-      for response in 0..<residuals.columns {
-        let scaled = excess.scalingRows(by: Array(residuals.column(response)))
-        let steps = try factor.solve(x.transposeTimes(scaled))  // columns × sets
-        for set in sets.indices {
-          for row in 0..<beta.rows { result[set][row, response] += steps[row, set] }
-        }
+      let steps = influence.transposeTimes(excess)  // findings × sets
+      return sets.indices.map { set in
+        var result = beta
+        for (column, response) in owner.enumerated() { result[column + 1, response] += steps[column, set] }
+        return result
       }
-      return result
     }
   }
 }

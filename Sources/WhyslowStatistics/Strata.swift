@@ -57,13 +57,28 @@ struct Strata {
 
   /// For each column, Σₑ wₑ (mean over slow traces of e − mean over fast traces of e), wₑ the
   /// slow batch's (weighted) share of endpoint e among endpoints both batches have. The
-  /// weighted sums per (endpoint, batch) cell are one BLAS `dgemm`, columnsᵀ × a (rows × cells)
-  /// matrix of cell weights.
+  /// weighted sums per (endpoint, batch) cell take one pass over the column: each row adds to
+  /// its own cell only (a product with a rows × cells matrix of weights would be mostly zeros).
   func differences(_ columns: Matrix, weights: [Double]) -> [Double] {
-    var cellWeights = Matrix(zeros: cellOf.count, rows.count)
-    for (row, cell) in cellOf.enumerated() { cellWeights[row, cell] = weights[row] }
-    let sums = columns.transposeTimes(cellWeights)
-    return combine(columns: columns.columns, totals: cellTotals(weights)) { sums[$0, $1] }
+    let cells = rows.count
+    var sums = [Double](repeating: 0, count: cells * columns.columns)
+    if columns.rows > 0 && columns.columns > 0 {
+      addCellSums(columns, weights: weights, into: &sums)
+    }
+    return combine(columns: columns.columns, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
+  }
+
+  private func addCellSums(_ columns: Matrix, weights: [Double], into sums: inout [Double]) {
+    let cells = rows.count
+    columns.values.withUnsafeBufferPointer { values in
+      sums.withUnsafeMutableBufferPointer { sums in
+        for column in 0..<columns.columns {
+          let entries = values.baseAddress! + column * columns.rows
+          let cellSums = sums.baseAddress! + column * cells
+          for (row, cell) in cellOf.enumerated() { cellSums[cell] += weights[row] * entries[row] }
+        }
+      }
+    }
   }
 
   /// Columns whose rows are reordered so that each (endpoint, batch) cell is one block.
