@@ -500,10 +500,18 @@ private struct Accumulator {
   /// Slot of (span key, attribute key): slotOf[span key][attributeKeyIndex[name]], -1 if none.
   var slotOf: [[Int32]] = []
   var attributeKeyIndex: [Int32: Int] = [:]
+  /// Scratch for counting an attribute's distinct values: per table string id, the stamp of
+  /// the attribute that last saw it.
+  var valueStamp: [[Int32]] = []
+  var stamp: Int32 = 0
+
+  /// Callee services by id, the same in both batches (NetworkSlot compares integers).
+  var calleeNames: [String] = []
+  var calleeID: [String: Int32] = [:]
 
   struct NetworkSlot: Hashable {
     let key: Int32
-    let callee: String
+    let callee: Int32
   }
 
   /// The values an attribute took on one span key: (row, value name id, number) per occurrence.
@@ -534,15 +542,16 @@ private struct Accumulator {
   mutating func add(_ batch: BatchSpans, index: Int8, firstRow: Int) {
     let table = batch.table
     var local = [Int32](repeating: -1, count: table.spanCount)
+    var callees = [Int32](repeating: -1, count: table.strings.count)  // table string -> callee id
     for chunk in SpanMetrics.chunks(table) {
       let metrics = SpanMetrics(table, rows: chunk, roots: batch.roots, local: &local)
-      add(metrics, of: batch, firstRow: firstRow)
+      add(metrics, of: batch, firstRow: firstRow, callees: &callees)
     }
     addAttributes(of: batch, index: index, firstRow: firstRow)
   }
 
   /// Sums one chunk's span metrics into the (key, trace) cells.
-  private mutating func add(_ metrics: SpanMetrics, of batch: BatchSpans, firstRow: Int) {
+  private mutating func add(_ metrics: SpanMetrics, of batch: BatchSpans, firstRow: Int, callees: inout [Int32]) {
     let table = batch.table
     for (position, tableRow) in metrics.rows.enumerated() {
       let span = Int(tableRow)
@@ -561,7 +570,15 @@ private struct Accumulator {
       let callee = Int(metrics.calleeRow[position])
       if callee >= 0 {
         let calleeService = table.service[Int(metrics.rows[callee])]
-        let slot = NetworkSlot(key: batch.key[span], callee: table.strings[Int(calleeService)])
+        if callees[Int(calleeService)] < 0 {
+          let name = table.strings[Int(calleeService)]
+          callees[Int(calleeService)] = calleeID[name] ?? {
+            calleeNames.append(name)
+            calleeID[name] = Int32(calleeNames.count - 1)
+            return Int32(calleeNames.count - 1)
+          }()
+        }
+        let slot = NetworkSlot(key: batch.key[span], callee: callees[Int(calleeService)])
         let index = gapSlot[slot] ?? {
           gaps.append([Double](repeating: 0, count: rows))
           gapSlot[slot] = gaps.count - 1
@@ -638,8 +655,8 @@ private struct Accumulator {
       for (kind, values) in fixed {
         candidates.append((FeatureColumn(key: keys[key], kind: kind), values[range]))
       }
-      for slot in (gapsByKey[Int32(key)] ?? []).sorted(by: { $0.callee < $1.callee }) {
-        let column = FeatureColumn(key: keys[key], kind: .networkGap, peerService: slot.callee)
+      for slot in (gapsByKey[Int32(key)] ?? []).sorted(by: { calleeNames[Int($0.callee)] < calleeNames[Int($1.callee)] }) {
+        let column = FeatureColumn(key: keys[key], kind: .networkGap, peerService: calleeNames[Int(slot.callee)])
         candidates.append((column, gaps[gapSlot[slot] ?? 0][...]))
       }
       let slots = (attributesByKey[Int32(key)] ?? []).map { attributeSlots[$0] }
@@ -683,22 +700,35 @@ private struct Accumulator {
     _ key: SpanKey, _ name: String, _ values: AttributeValues, _ tables: [SpanTable]
   ) -> (columns: [AttributeColumns.Sparse], dropped: [(name: String, reason: String)]) {
     let limit = max(1, options.maxAttributeValues)
-    var local = [Set<Int32>](repeating: [], count: tables.count)
-    var unrecorded = [Int](repeating: 0, count: tables.count)  // each its own value
+    // Distinct values per batch by marking each table string id with this attribute's stamp.
+    if valueStamp.count != tables.count { valueStamp = tables.map { [Int32](repeating: -1, count: $0.strings.count) } }
+    stamp += 1
+    var distinctPerBatch = [Int](repeating: 0, count: tables.count)
     var occurrencesPerBatch = [Int](repeating: 0, count: tables.count)
     for occurrence in values.occurrences {
-      if occurrence.value < 0 { unrecorded[Int(occurrence.batch)] += 1 } else { local[Int(occurrence.batch)].insert(occurrence.value) }
-      occurrencesPerBatch[Int(occurrence.batch)] += 1
+      let batch = Int(occurrence.batch)
+      occurrencesPerBatch[batch] += 1
+      if occurrence.value < 0 {
+        distinctPerBatch[batch] += 1  // an unrecorded value: each its own
+      } else if valueStamp[batch][Int(occurrence.value)] != stamp {
+        valueStamp[batch][Int(occurrence.value)] = stamp
+        distinctPerBatch[batch] += 1
+      }
     }
-    let distinctPerBatch = tables.indices.map { local[$0].count + unrecorded[$0] }
     let label = "\(key) attr:\(name)"
     let idLike = tables.indices.allSatisfy { batch in
       occurrencesPerBatch[batch] == 0
         || (distinctPerBatch[batch] > limit && distinctPerBatch[batch] * 2 > occurrencesPerBatch[batch])
     }
     if values.allNumeric {
-      let distinct = Set(values.occurrences.map(\.number.bitPattern)).count
-      if values.anyDouble || distinct > limit {
+      func moreNumbersThanLimit() -> Bool {
+        var seen = Set<UInt64>()
+        for occurrence in values.occurrences where seen.insert(occurrence.number.bitPattern).inserted {
+          if seen.count > limit { return true }
+        }
+        return false
+      }
+      if values.anyDouble || moreNumbersThanLimit() {
         var sum = [Double](repeating: 0, count: rows)
         var seen = [Double](repeating: 0, count: rows)
         for occurrence in values.occurrences where occurrence.number.isFinite {
