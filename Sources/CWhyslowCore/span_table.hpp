@@ -37,7 +37,7 @@ inline uint64_t hash_bytes(std::string_view text) {
     hash = fold(hash ^ word);
   }
   uint64_t tail = 0;
-  std::memcpy(&tail, at, left);
+  if (left > 0) std::memcpy(&tail, at, left);  // an empty view may hold a null pointer
   return fold(hash ^ tail ^ 0xE7037ED1A0B428DBull);
 }
 
@@ -77,7 +77,8 @@ class Interner {
     for (size_t at = hash & mask;; at = (at + 1) & mask) {
       const Slot &slot = slots_[at];
       if (slot.id < 0) return at;
-      if (slot.hash == hash && slot.length == text.size() && std::memcmp(slot.bytes, text.data(), text.size()) == 0) {
+      if (slot.hash == hash && slot.length == text.size() &&
+          (text.empty() || std::memcmp(slot.bytes, text.data(), text.size()) == 0)) {
         return at;
       }
     }
