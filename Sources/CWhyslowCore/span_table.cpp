@@ -64,10 +64,6 @@ class Remap {
 
 constexpr const char *kUnknownService = "unknown_service";
 
-}  // namespace
-
-namespace {
-
 /// Each byte's value as a hex digit, or 0x10 when it is not one.
 struct HexDigits {
   uint8_t value[256];
