@@ -73,13 +73,7 @@ class JaegerReader {
   void read_trace_document(simdjson::ondemand::document &document) {
     const char *location = document.current_location().value_unsafe();
     if (document.type() != json_type::object) throw shape_error(location);
-    TraceState state;
-    for (auto field : document.get_object()) {
-      std::string_view key = key_of(field);
-      read_trace_field(key, field.value(), state);
-    }
-    if (!state.saw_spans) throw shape_error(location);
-    finish_trace(state);
+    read_trace_object(document.get_object(), location);
   }
 
  private:
@@ -105,7 +99,6 @@ class JaegerReader {
       value element = item.value();
       const char *location = element.current_location();
       if (element.type() != json_type::object) throw shape_error(location);
-      TraceState state;
       bool is_span = false;
       object fields = element.get_object();
       for (auto field : fields) {
@@ -121,12 +114,7 @@ class JaegerReader {
         loose.spans.push_back(read_span(fields, offset_of(base_, location), loose.attributes));
         loose.saw_spans = true;
       } else {
-        for (auto field : fields) {
-      std::string_view key = key_of(field);
-      read_trace_field(key, field.value(), state);
-    }
-        if (!state.saw_spans) throw shape_error(location);
-        finish_trace(state);
+        read_trace_object(fields, location);
       }
     }
     finish_trace(loose);
@@ -135,8 +123,13 @@ class JaegerReader {
   void read_trace(value trace) {
     const char *location = trace.current_location();
     if (trace.type() != json_type::object) throw shape_error(location);
+    read_trace_object(trace.get_object(), location);
+  }
+
+  /// The fields of one trace object (at `location`), then its spans into the table.
+  void read_trace_object(object fields, const char *location) {
     TraceState state;
-    for (auto field : trace.get_object()) {
+    for (auto field : fields) {
       std::string_view key = key_of(field);
       read_trace_field(key, field.value(), state);
     }
