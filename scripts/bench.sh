@@ -28,7 +28,7 @@ whyslow=.build/release/whyslow
 [ -x "$out/simdjson_bench" ] || g++ -O3 -march=native -std=c++17 "$bench/simdjson_bench.cpp" -lsimdjson -o "$out/simdjson_bench"
 python3 -c "import orjson, numpy" 2>/dev/null || pip install -q orjson numpy
 
-seconds_of() { grep -o " $1=[0-9.]*" | head -1 | cut -d= -f2; }
+seconds_of() { grep -o " $1=[0-9.]*" | sed -n 1p | cut -d= -f2; }
 peak_of() { grep "Maximum resident set size" | awk '{print $6}'; }
 
 echo "== ingest, one thread, warm (file A, $(du -m "$out/A.json" | cut -f1) MB)"

@@ -18,21 +18,26 @@ flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
        -DSIMDJSON_THREADS_ENABLED=1 -ISources/CWhyslowCore/include -ISources/CWhyslowCore)
 core=(Sources/CWhyslowCore/{csv,intervals,jaeger,otlp,parse,span_table,zipkin}.cpp)
 
+first() {  # count, then paths on stdin -> the first <count> paths; reads all of stdin, so that
+  # no writer upstream dies of SIGPIPE (under pipefail that would fail the run at random)
+  awk -v count="$1" 'NR <= count'
+}
+
 seed() {  # harness -> corpus folder with real files of its format
   local harness=$1 corpus="$out/corpus/$1"
   mkdir -p "$corpus"
   case $harness in
-    jaeger) find "$real" -name '*.json' -size -2M | xargs grep -l '"spanID"' 2>/dev/null ;;
-    otlp) find "$real" -name '*.json' -size -2M | xargs grep -l '"resourceSpans"' 2>/dev/null ;;
-    otlp_lines) find "$real" \( -name '*.jsonl' -o -name '*.ndjson' \) -size -2M 2>/dev/null
+    jaeger) find "$real" -name '*.json' -size -2M | sort | { xargs grep -l '"spanID"' 2>/dev/null || true; } ;;
+    otlp) find "$real" -name '*.json' -size -2M | sort | { xargs grep -l '"resourceSpans"' 2>/dev/null || true; } ;;
+    otlp_lines) find "$real" \( -name '*.jsonl' -o -name '*.ndjson' \) -size -2M 2>/dev/null | sort
       # and OTLP documents squeezed to one line each, two per seed, as the file exporter writes
-      find "$real" -name '*.json' -size -256k | xargs grep -l '"resourceSpans"' 2>/dev/null | head -12 |
+      find "$real" -name '*.json' -size -256k | sort | { xargs grep -l '"resourceSpans"' 2>/dev/null || true; } | first 12 |
         while read -r file; do tr -d '\n' < "$file" > "$corpus/line"; echo >> "$corpus/line"; tr -d '\n' < "$file" >> "$corpus/line"
           mv "$corpus/line" "$corpus/lines-$(echo "$file" | md5sum | cut -c1-16)"; done ;;
-    zipkin) find "$real/zipkin" -name '*.json' -size -2M 2>/dev/null ;;
-    csv) find "$real" -name '*.csv' 2>/dev/null | sort | head -12 |  # the first 64 KiB of each
+    zipkin) find "$real/zipkin" -name '*.json' -size -2M 2>/dev/null | sort ;;
+    csv) find "$real" -name '*.csv' 2>/dev/null | sort | first 12 |  # the first 64 KiB of each
         while read -r file; do head -c 65536 "$file" > "$corpus/head-$(echo "$file" | md5sum | cut -c1-16)"; done ;;
-    gzip|metrics) find "$real/crisp" "$real/jaeger-ui" -name '*.json' -size -512k 2>/dev/null | head -60 ;;
+    gzip|metrics) find "$real/crisp" "$real/jaeger-ui" -name '*.json' -size -512k 2>/dev/null | sort | first 60 ;;
   esac | while read -r file; do cp "$file" "$corpus/$(echo "$file" | md5sum | cut -c1-16)"; done
   if [ -d "Tests/Fuzz/regressions/$harness" ]; then cp Tests/Fuzz/regressions/"$harness"/* "$corpus/" 2>/dev/null || true; fi
   if [ "$harness" = gzip ]; then  # the harness adds the gzip magic: seed with the rest of real gzip streams
@@ -47,6 +52,7 @@ for harness in "${harnesses[@]}"; do
   "$CXX" "${flags[@]}" -D"$define" Tests/Fuzz/fuzz_parse.cpp "${core[@]}" -lsimdjson -lz -o "$out/bin/$harness" \
     > "$out/$harness.build.log" 2>&1 || { cat "$out/$harness.build.log"; exit 1; }
   seed "$harness"
+  [ -n "$(ls -A "$out/corpus/$harness")" ] || { echo "!! no seeds for $harness under $real"; exit 1; }
   echo "== fuzzing $harness for ${seconds}s ($(ls "$out/corpus/$harness" | wc -l) seeds)"
   if ! "$out/bin/$harness" "$out/corpus/$harness" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=4096 \
       -timeout=20 -artifact_prefix="$out/findings/$harness-" -print_final_stats=1 2> "$out/$harness.log"; then
