@@ -27,8 +27,68 @@ struct RowKeyHash {
 
 RowKey row_key(int32_t trace, whyslow::SpanKey id) { return {trace, id}; }
 
+/// Rows by (trace, span id): open addressing with linear probing in one flat array (no
+/// allocation per entry; a batch holds hundreds of thousands of spans). Grows at 1/2 load.
 template <typename Value>
-using RowMap = std::unordered_map<RowKey, Value, RowKeyHash>;
+class RowMap {
+ public:
+  void reserve(size_t count) {
+    if (2 * count <= slots_.size()) return;
+    size_t capacity = 16;
+    while (capacity < 2 * count) capacity *= 2;
+    rehash(capacity);
+  }
+  bool empty() const { return size_ == 0; }
+  void clear() {
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    size_ = 0;
+  }
+  /// The value stored for `key`, or null.
+  Value *find(const RowKey &key) {
+    if (slots_.empty()) return nullptr;
+    for (size_t at = RowKeyHash{}(key) & mask();; at = (at + 1) & mask()) {
+      Slot &slot = slots_[at];
+      if (!slot.used) return nullptr;
+      if (slot.key == key) return &slot.value;
+    }
+  }
+  /// Inserts (key, value) unless `key` is present; the stored value and whether it was inserted.
+  std::pair<Value *, bool> emplace(const RowKey &key, const Value &value) {
+    reserve(size_ + 1);
+    for (size_t at = RowKeyHash{}(key) & mask();; at = (at + 1) & mask()) {
+      Slot &slot = slots_[at];
+      if (!slot.used) {
+        slot = Slot{key, value, true};
+        ++size_;
+        return {&slot.value, true};
+      }
+      if (slot.key == key) return {&slot.value, false};
+    }
+  }
+  /// Stores `value` for `key`, replacing any value there.
+  void assign(const RowKey &key, const Value &value) {
+    auto stored = emplace(key, value);
+    if (!stored.second) *stored.first = value;
+  }
+
+ private:
+  struct Slot {
+    RowKey key{};
+    Value value{};
+    bool used = false;
+  };
+  size_t mask() const { return slots_.size() - 1; }
+  void rehash(size_t capacity) {
+    std::vector<Slot> old(capacity);
+    old.swap(slots_);
+    size_ = 0;
+    for (const Slot &slot : old) {
+      if (slot.used) emplace(slot.key, slot.value);
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
 
 template <typename T>
 void copy_column(const std::vector<T> &column, T *out) {
@@ -241,11 +301,11 @@ void wsl_span_table_link(wsl_span_table *table) {
     RowKey key = row_key(table->trace_index[row], table->span_id[row]);
     auto inserted = row_by_id.emplace(key, static_cast<int32_t>(row));
     if (inserted.second) continue;
-    auto first = static_cast<size_t>(inserted.first->second);
+    auto first = static_cast<size_t>(*inserted.first);
     int8_t kinds[2] = {table->span_kind[first], table->span_kind[row]};
     bool pair = ((kinds[0] == WSL_KIND_CLIENT && kinds[1] == WSL_KIND_SERVER) ||
                  (kinds[0] == WSL_KIND_SERVER && kinds[1] == WSL_KIND_CLIENT)) &&
-                server_half_id.count(key) == 0;
+                server_half_id.find(key) == nullptr;
     if (!pair) {
       keep[row] = 0;
       ++quality.duplicate_spans;
@@ -258,19 +318,17 @@ void wsl_span_table_link(wsl_span_table *table) {
     table->span_id[server] = new_id;
     table->parent_span_id[server] = shared_id;
     table->edge_kind[server] = WSL_EDGE_CHILD_OF;
-    inserted.first->second = static_cast<int32_t>(client);
-    row_by_id[row_key(table->trace_index[server], new_id)] = static_cast<int32_t>(server);
-    server_half_id[key] = new_id;
+    *inserted.first = static_cast<int32_t>(client);
+    row_by_id.assign(row_key(table->trace_index[server], new_id), static_cast<int32_t>(server));
+    server_half_id.assign(key, new_id);
     ++quality.shared_spans_split;
   }
   if (!server_half_id.empty()) {
     // Children of a shared span were made by its server half.
     for (size_t row = 0; row < count; ++row) {
       if (!keep[row] || !table->parent_span_id[row].present()) continue;
-      auto server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
-      if (server != server_half_id.end() && !(server->second == table->span_id[row])) {
-        table->parent_span_id[row] = server->second;
-      }
+      const whyslow::SpanKey *server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
+      if (server != nullptr && !(*server == table->span_id[row])) table->parent_span_id[row] = *server;
     }
   }
   if (quality.duplicate_spans > 0) {
@@ -303,7 +361,7 @@ void wsl_span_table_link(wsl_span_table *table) {
     count = table->span_count();
     row_by_id.clear();
     for (size_t row = 0; row < count; ++row) {
-      row_by_id[row_key(table->trace_index[row], table->span_id[row])] = static_cast<int32_t>(row);
+      row_by_id.assign(row_key(table->trace_index[row], table->span_id[row]), static_cast<int32_t>(row));
     }
   }
 
@@ -315,14 +373,14 @@ void wsl_span_table_link(wsl_span_table *table) {
       ++roots[static_cast<size_t>(table->trace_index[row])];
       continue;
     }
-    auto found = row_by_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
-    if (found == row_by_id.end() || found->second == static_cast<int32_t>(row)) {
+    const int32_t *found = row_by_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
+    if (found == nullptr || *found == static_cast<int32_t>(row)) {
       table->edge_kind[row] = WSL_EDGE_NONE;
       ++quality.orphan_spans;
       continue;
     }
-    auto parent = static_cast<size_t>(found->second);
-    table->parent_index[row] = found->second;
+    auto parent = static_cast<size_t>(*found);
+    table->parent_index[row] = *found;
     if (table->edge_kind[row] == WSL_EDGE_CHILD_OF &&
         (table->span_kind[row] == WSL_KIND_CONSUMER || table->span_kind[parent] == WSL_KIND_PRODUCER)) {
       table->edge_kind[row] = WSL_EDGE_FOLLOWS_FROM;

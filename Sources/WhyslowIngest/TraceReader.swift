@@ -122,36 +122,11 @@ public enum TraceReader {
   private static func parse(file: String, _ options: ReadOptions) throws -> (
     CoreSpanTable, TraceFormat
   ) {
-    let bytes = try read(file, limit: options.maxInputBytes)
+    let bytes = try FileBytes(file, limit: options.maxInputBytes)
     let table = try CoreSpanTable()
     wsl_span_table_set_value_limit(table.handle, Int32(clamping: options.maxDistinctValues))
     let format = try table.parse(bytes, named: file, options)
     return (table, format)
-  }
-
-  /// A file's bytes (standard input for `-`), refused beyond `limit` bytes before they are read,
-  /// with 64 bytes of spare capacity so the JSON readers parse in place (simdjson's padding).
-  private static func read(_ file: String, limit: Int) throws -> [UInt8] {
-    let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY)
-    guard descriptor >= 0 else { throw IngestError.cannotRead(path: file, reason: String(cString: strerror(errno))) }
-    defer { if descriptor != STDIN_FILENO { close(descriptor) } }
-    var status = stat()
-    let size = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : 0
-    guard size <= limit else { throw IngestError.tooLarge(path: file, limit: limit) }
-    let name = file == "-" ? "standard input" : file
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(max(size, 1 << 16) + 64)
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-      let count = Glibc.read(descriptor, &chunk, chunk.count)
-      if count < 0 && errno == EINTR { continue }
-      guard count >= 0 else { throw IngestError.cannotRead(path: file, reason: String(cString: strerror(errno))) }
-      guard count > 0 else { break }
-      guard bytes.count + count <= limit else { throw IngestError.tooLarge(path: name, limit: limit) }
-      if bytes.capacity < bytes.count + count + 64 { bytes.reserveCapacity(2 * (bytes.count + count) + 64) }
-      bytes.append(contentsOf: chunk[0..<count])
-    }
-    return bytes
   }
 
   /// The trace files a path stands for, sorted.
@@ -192,6 +167,67 @@ package final class ConcurrentSlots<Value>: @unchecked Sendable {
   package var values: [Value?] { slots }
 }
 
+/// A file's bytes (standard input for `-`), refused beyond `limit` bytes before they are read,
+/// with at least 64 readable bytes after them so the JSON readers parse in place (simdjson's
+/// padding). A regular file is mapped from the page cache, without a copy; standard input, a
+/// pipe, or a file that cannot be mapped is read.
+private final class FileBytes {
+  private var mapped = wsl_mapped_file()
+  private var read: [UInt8] = []
+
+  init(_ file: String, limit: Int) throws {
+    let descriptor = file == "-" ? STDIN_FILENO : open(file, O_RDONLY)
+    guard descriptor >= 0 else { throw IngestError.cannotRead(path: file, reason: String(cString: strerror(errno))) }
+    defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+    var status = stat()
+    let isRegular = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+    let size = isRegular ? Int(status.st_size) : 0
+    guard size <= limit else { throw IngestError.tooLarge(path: file, limit: limit) }
+    if isRegular && size > 0 && wsl_map_file(descriptor, file, size, &mapped) == 0 { return }
+    read = try Self.readAll(descriptor, named: file == "-" ? "standard input" : file, sizeHint: size, limit: limit)
+  }
+
+  deinit { wsl_unmap_file(&mapped) }
+
+  /// The bytes and how many bytes from their start may be read (at least 64 more).
+  func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>, _ readable: Int) throws -> Result) rethrows -> Result {
+    if let base = mapped.bytes {
+      return try body(
+        UnsafeBufferPointer(start: UnsafeRawPointer(base).assumingMemoryBound(to: UInt8.self), count: mapped.length),
+        mapped.readable)
+    }
+    let readable = read.capacity
+    return try read.withUnsafeBufferPointer { try body($0, readable) }
+  }
+
+  /// Reads to the end straight into the returned array (64 bytes of its capacity left spare),
+  /// doubling it as needed.
+  private static func readAll(_ descriptor: Int32, named name: String, sizeHint: Int, limit: Int) throws -> [UInt8] {
+    var bytes = [UInt8]()
+    var capacity = max(sizeHint, 1 << 16) + 64
+    while true {
+      var failure: Int32 = 0
+      var ended = false
+      let previous = bytes
+      bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+        previous.withUnsafeBufferPointer { buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+        initialized = previous.count
+        while initialized + 64 < capacity {
+          let got = Glibc.read(descriptor, buffer.baseAddress! + initialized, capacity - 64 - initialized)
+          if got < 0 && errno == EINTR { continue }
+          if got < 0 { failure = errno; return }
+          if got == 0 { ended = true; return }
+          initialized += got
+        }
+      }
+      if failure != 0 { throw IngestError.cannotRead(path: name, reason: String(cString: strerror(failure))) }
+      guard bytes.count <= limit else { throw IngestError.tooLarge(path: name, limit: limit) }
+      if ended { return bytes }
+      capacity *= 2
+    }
+  }
+}
+
 /// Owns one native span table handle and frees it when released.
 private final class CoreSpanTable: @unchecked Sendable {
   let handle: OpaquePointer
@@ -206,32 +242,29 @@ private final class CoreSpanTable: @unchecked Sendable {
 
   deinit { wsl_span_table_free(handle) }
 
-  /// Parses one file's bytes into this table (in place when `bytes` has 64 bytes of spare
-  /// capacity); returns the format read.
-  func parse(_ bytes: [UInt8], named file: String, _ options: ReadOptions) throws -> TraceFormat {
+  /// Parses one file's bytes into this table; returns the format read.
+  func parse(_ file: FileBytes, named path: String, _ options: ReadOptions) throws -> TraceFormat {
     var detected = WSL_FORMAT_AUTO
     let requested = options.format.map(\.coreFormat) ?? WSL_FORMAT_AUTO
-    let capacity = bytes.capacity
-    let status = bytes.withUnsafeBufferPointer { raw in
-      wsl_parse(
-        handle, UnsafeRawPointer(raw.baseAddress)?.assumingMemoryBound(to: CChar.self), raw.count, capacity, requested,
-        options.csvColumns, options.maxInputBytes, &detected)
+    return try file.withBytes { bytes, readable in
+      let status = wsl_parse(
+        handle, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self), bytes.count, readable,
+        requested, options.csvColumns, options.maxInputBytes, &detected)
+      if status == WSL_ERROR_LIMIT { throw IngestError.tooLarge(path: path, limit: options.maxInputBytes) }
+      guard status == WSL_OK else {
+        let message = String(cString: wsl_span_table_error(handle))
+        let offset = Int(wsl_span_table_error_offset(handle))
+        let compressed = bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+        let place: String? =
+          offset < 0
+          ? nil
+          : compressed
+            ? "byte \(offset) of the decompressed data"
+            : Self.lineAndColumn(of: offset, in: bytes)
+        throw IngestError.malformed(path: path, place: place, message: message)
+      }
+      return TraceFormat(coreFormat: detected) ?? .jaeger
     }
-    if status == WSL_ERROR_LIMIT { throw IngestError.tooLarge(path: file, limit: options.maxInputBytes) }
-    guard status == WSL_OK else {
-      let message = String(cString: wsl_span_table_error(handle))
-      let offset = Int(wsl_span_table_error_offset(handle))
-      let compressed = bytes.count >= 2 && bytes[bytes.startIndex] == 0x1f
-        && bytes[bytes.startIndex + 1] == 0x8b
-      let place: String? =
-        offset < 0
-        ? nil
-        : compressed
-          ? "byte \(offset) of the decompressed data"
-          : Self.lineAndColumn(of: offset, in: bytes)
-      throw IngestError.malformed(path: file, place: place, message: message)
-    }
-    return TraceFormat(coreFormat: detected) ?? .jaeger
   }
 
   /// Moves `other`'s spans to the end of this table (`other` is left empty).
@@ -311,7 +344,7 @@ private final class CoreSpanTable: @unchecked Sendable {
   }
 
   /// "line:column" (1-based) of a byte offset.
-  static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> String {
+  static func lineAndColumn(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> String {
     var line = 1
     var lineStart = 0
     for (index, byte) in bytes.prefix(offset).enumerated() where byte == UInt8(ascii: "\n") {

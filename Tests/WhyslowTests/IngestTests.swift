@@ -103,6 +103,20 @@ struct IngestTests {
     }
   }
 
+  /// Files are mapped from the page cache with their padding on the next page when the last one
+  /// is (nearly) full: files ending on every byte near a page boundary parse, whole or cut short.
+  @Test(arguments: [4096 - 65, 4096 - 64, 4096 - 63, 4095, 4096, 4097, 8192])
+  func filesEndingAtAPageBoundaryParse(size: Int) throws {
+    let trace = #"{"data":[{"traceID":"t","processes":{"p1":{"serviceName":"api"}},"spans":[{"traceID":"t","spanID":"s","operationName":"GET /","startTime":1,"duration":2,"processID":"p1"}]}]}"#
+    let whole = try temporaryFile("page-\(size).json", trace + String(repeating: " ", count: size - trace.utf8.count))
+    #expect(try FileManager.default.attributesOfItem(atPath: whole)[.size] as? Int == size)
+    #expect(try TraceReader.read(paths: [whole]).spanCount == 1)
+    // The same bytes with a string left open up to the last byte: a JSON error, not a crash.
+    let unclosed = #"{"data":[{"traceID":""#
+    let open = try temporaryFile("open-\(size).json", unclosed + String(repeating: "x", count: size - unclosed.utf8.count))
+    #expect(throws: IngestError.self) { try TraceReader.read(paths: [open]) }
+  }
+
   @Test func missingPathsAreReported() {
     #expect(throws: IngestError.cannotRead(path: "/nonexistent/x.json", reason: "no such file or directory")) {
       try TraceReader.read(paths: ["/nonexistent/x.json"])

@@ -108,6 +108,30 @@ wsl_status wsl_span_table_create(wsl_span_table **out);
 void wsl_span_table_free(wsl_span_table *table);
 
 /**
+ * A regular file's bytes mapped read-only from the page cache (no copy), with at
+ * least 64 readable zero bytes after its end so that the JSON readers parse in
+ * place. Should the file shrink while it is mapped (rotated by truncation), the
+ * read of a vanished page would raise SIGBUS: the core then prints which file
+ * changed and exits with status 74 rather than crash.
+ */
+typedef struct wsl_mapped_file {
+  const char *bytes;
+  size_t length;
+  /** Readable bytes from `bytes` (>= length + 64): the `capacity` for wsl_parse. */
+  size_t readable;
+} wsl_mapped_file;
+
+/**
+ * Maps `length` bytes of the open regular file `descriptor` (named `path` in the
+ * message above). Returns 0 on success, else an errno value (the caller then
+ * reads the file instead).
+ */
+int wsl_map_file(int descriptor, const char *path, size_t length, wsl_mapped_file *file);
+
+/** Unmaps a file mapped by wsl_map_file. */
+void wsl_unmap_file(wsl_mapped_file *file);
+
+/**
  * Parses one input (a whole file, gzip-compressed or not) and appends its spans.
  * With WSL_FORMAT_AUTO the format is detected from the content; `detected`
  * receives the format read. `csv_columns` (may be NULL) maps CSV columns by
