@@ -490,9 +490,11 @@ private struct Accumulator {
   var errors: [Double]
   var startOffset: [Double]  // NaN until the key is seen in the row
   var depth: [Double]
-  /// Network gaps per (key, callee service).
+  /// Network gaps per (key, callee service), sparse: the rows a client key calls the callee in
+  /// and the gap summed over those calls (rows in the order first seen).
   var gapSlot: [NetworkSlot: Int] = [:]
-  var gaps: [[Double]] = []
+  var gapRows: [[Int32]] = []
+  var gapValues: [[Double]] = []
   /// Attribute keys and values of both batches, interned together.
   var names = NameRegistry()
   /// Attribute occurrences per (span key, attribute key), by `slotIndex`.
@@ -580,11 +582,18 @@ private struct Accumulator {
         }
         let slot = NetworkSlot(key: batch.key[span], callee: callees[Int(calleeService)])
         let index = gapSlot[slot] ?? {
-          gaps.append([Double](repeating: 0, count: rows))
-          gapSlot[slot] = gaps.count - 1
-          return gaps.count - 1
+          gapRows.append([])
+          gapValues.append([])
+          gapSlot[slot] = gapRows.count - 1
+          return gapRows.count - 1
         }()
-        gaps[index][row] += millis(metrics.networkGapNanos[position])
+        let gap = millis(metrics.networkGapNanos[position])
+        if gapRows[index].last == Int32(row) {
+          gapValues[index][gapValues[index].count - 1] += gap
+        } else {
+          gapRows[index].append(Int32(row))
+          gapValues[index].append(gap)
+        }
       }
     }
   }
@@ -641,7 +650,8 @@ private struct Accumulator {
     entryPoints: [SpanKey], endpointNote: String, parentKeys: [SpanKey: SpanKey], foldedKeys: Int
   ) -> FeatureMatrix {
     var candidates: [(FeatureColumn, ArraySlice<Double>)] = []
-    var sparse: [AttributeColumns.Sparse] = []
+    var gaps: [SparseColumns.Column] = []
+    var sparse: [SparseColumns.Column] = []
     var dropped: [(name: String, reason: String)] = []
     let fixed: [(FeatureKind, [Double])] = [
       (.selfTime, selfTime), (.criticalTime, criticalTime), (.count, count),
@@ -657,7 +667,13 @@ private struct Accumulator {
       }
       for slot in (gapsByKey[Int32(key)] ?? []).sorted(by: { calleeNames[Int($0.callee)] < calleeNames[Int($1.callee)] }) {
         let column = FeatureColumn(key: keys[key], kind: .networkGap, peerService: calleeNames[Int(slot.callee)])
-        candidates.append((column, gaps[gapSlot[slot] ?? 0][...]))
+        let gap = networkGap(column, slot: gapSlot[slot] ?? 0)
+        let varies = gap.rows.count < rows ? gap.values.contains { $0 != 0 } : Set(gap.values).count > 1
+        if varies || !options.dropConstantColumns {
+          gaps.append(gap)
+        } else {
+          dropped.append((describe(column), "never varies"))
+        }
       }
       let slots = (attributesByKey[Int32(key)] ?? []).map { attributeSlots[$0] }
       for values in slots.sorted(by: { names.name($0.name) < names.name($1.name) }) {
@@ -685,7 +701,26 @@ private struct Accumulator {
       columns: columns, values: matrixValues, traceIDs: traceIDs, isSlow: isSlow,
       latencyMillis: latencyMillis, entryPoints: entryPoints, endpointNote: endpointNote,
       parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: dropped,
-      attributes: AttributeColumns(rows: rows, sparse: sparse))
+      networkGaps: SparseColumns(rows: rows, entries: gaps), attributes: SparseColumns(rows: rows, entries: sparse))
+  }
+
+  /// The network gap column of one slot, rows ascending; a trace whose calls came apart in
+  /// span order gets its gaps summed in that order, as a dense sum would.
+  private func networkGap(_ column: FeatureColumn, slot: Int) -> SparseColumns.Column {
+    let rows = gapRows[slot]
+    let values = gapValues[slot]
+    if zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }) {
+      return SparseColumns.Column(column: column, rows: rows, values: values)
+    }
+    var merged: [(row: Int32, value: Double)] = []
+    for position in rows.indices.sorted(by: { (rows[$0], $0) < (rows[$1], $1) }) {
+      if merged.last?.row == rows[position] {
+        merged[merged.count - 1].value += values[position]
+      } else {
+        merged.append((rows[position], values[position]))
+      }
+    }
+    return SparseColumns.Column(column: column, rows: merged.map(\.row), values: merged.map(\.value))
   }
 
   /// Numeric attributes become their mean per trace; categorical ones one 0/1 column per
@@ -698,7 +733,7 @@ private struct Accumulator {
 
   private mutating func attributeColumns(
     _ key: SpanKey, _ name: String, _ values: AttributeValues, _ tables: [SpanTable]
-  ) -> (columns: [AttributeColumns.Sparse], dropped: [(name: String, reason: String)]) {
+  ) -> (columns: [SparseColumns.Column], dropped: [(name: String, reason: String)]) {
     let limit = max(1, options.maxAttributeValues)
     // Distinct values per batch by marking each table string id with this attribute's stamp.
     if valueStamp.count != tables.count { valueStamp = tables.map { [Int32](repeating: -1, count: $0.strings.count) } }
@@ -741,7 +776,7 @@ private struct Accumulator {
         guard Set(means).count > 1 || (present.count < rows && means.contains { $0 != 0 }) else {
           return ([], [("\(key) attr:\(name)", "never varies")])
         }
-        return ([AttributeColumns.Sparse(column: column, rows: present.map(Int32.init), values: means)], [])
+        return ([SparseColumns.Column(column: column, rows: present.map(Int32.init), values: means)], [])
       }
     } else if idLike {
       let distinct = distinctPerBatch.max() ?? 0
@@ -778,13 +813,13 @@ private struct Accumulator {
     }
     // A value on a handful of traces (or on all but a handful) cannot be estimated: no column.
     let support = max(1, min(Self.minimumSupport, rows / 10))
-    let columns = kept.sorted { $0.name < $1.name }.compactMap { value -> AttributeColumns.Sparse? in
+    let columns = kept.sorted { $0.name < $1.name }.compactMap { value -> SparseColumns.Column? in
       let present = Set(zip(values.occurrences, named).filter { $0.1 == value.id }.map(\.0.row)).sorted()
       guard present.count >= support, rows - present.count >= support else {
         dropped.append((label + "=" + value.name, "on \(present.count) of \(rows) traces: too few to compare"))
         return nil
       }
-      return AttributeColumns.Sparse(
+      return SparseColumns.Column(
         column: FeatureColumn(key: key, kind: .attribute(key: name, value: value.name)), rows: present,
         values: [Double](repeating: 1, count: present.count))
     }

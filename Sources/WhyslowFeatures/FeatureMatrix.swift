@@ -151,35 +151,66 @@ public struct FeatureOptions: Sendable {
   }
 }
 
-/// Attribute columns kept sparse until asked for: an attribute's 0/1 value columns and numeric
-/// means are built only for the span keys an analysis looks at (its suspects), so the matrix
-/// and the analysis do not grow with the number of attributes on keys nobody asks about.
-public struct AttributeColumns: Sendable {
-  /// One column: its name and the rows (with their values) where it is not 0.
-  struct Sparse: Sendable {
-    let column: FeatureColumn
-    let rows: [Int32]
-    let values: [Double]
+/// Columns kept sparse: each stores only the rows where it is not 0. Network gaps (a client
+/// key calls each callee service in few traces) and attributes (an attribute's 0/1 value
+/// columns and numeric means) are kept so; they become dense only for the span keys an analysis
+/// looks at (its suspects), so the matrix does not grow with callees or attributes nobody asks
+/// about.
+public struct SparseColumns: Sendable {
+  /// One column: its name and the rows (ascending) with their values.
+  public struct Column: Sendable {
+    public let column: FeatureColumn
+    public let rows: [Int32]
+    public let values: [Double]
   }
 
-  let rows: Int
-  let sparse: [Sparse]
+  /// Rows of the matrix the columns belong to.
+  public let rows: Int
+  /// The columns, in schema order (by key, then callee or attribute name).
+  public let entries: [Column]
 
-  init(rows: Int, sparse: [Sparse] = []) {
+  init(rows: Int, entries: [Column] = []) {
     self.rows = rows
-    self.sparse = sparse
+    self.entries = entries
   }
 
-  /// Every attribute column there is (none is built).
-  public var columns: [FeatureColumn] { sparse.map(\.column) }
+  /// Every column there is (none is built).
+  public var columns: [FeatureColumn] { entries.map(\.column) }
 
-  /// The dense columns of the attributes of `keys`, in schema order (by key, then name).
+  /// The column at `index` as a dense array.
+  public func dense(_ index: Int) -> [Double] {
+    var values = [Double](repeating: 0, count: rows)
+    for (row, value) in zip(entries[index].rows, entries[index].values) { values[Int(row)] = value }
+    return values
+  }
+
+  /// The dense columns of `keys`, in schema order.
   public func dense(for keys: Set<SpanKey>) -> [(column: FeatureColumn, values: [Double])] {
-    sparse.filter { keys.contains($0.column.key) }.map { entry in
-      var values = [Double](repeating: 0, count: rows)
-      for (row, value) in zip(entry.rows, entry.values) { values[Int(row)] = value }
-      return (entry.column, values)
+    entries.indices.filter { keys.contains(entries[$0].column.key) }.map { (entries[$0].column, dense($0)) }
+  }
+
+  /// The value of column `index` in `row` (0 where it has none).
+  public func value(_ index: Int, row: Int) -> Double {
+    let entry = entries[index]
+    var low = 0
+    var high = entry.rows.count
+    while low < high {  // first position whose row is >= row
+      let middle = (low + high) / 2
+      if Int(entry.rows[middle]) < row { low = middle + 1 } else { high = middle }
     }
+    return low < entry.rows.count && Int(entry.rows[low]) == row ? entry.values[low] : 0
+  }
+
+  /// The columns of the given rows only, in the given order, renumbered.
+  func rows(_ indices: [Int]) -> SparseColumns {
+    let position = Dictionary(indices.enumerated().map { (Int32($1), Int32($0)) }, uniquingKeysWith: { first, _ in first })
+    return SparseColumns(
+      rows: indices.count,
+      entries: entries.map { entry in
+        let kept = zip(entry.rows, entry.values).compactMap { row, value in position[row].map { ($0, value) } }
+          .sorted { $0.0 < $1.0 }
+        return Column(column: entry.column, rows: kept.map(\.0), values: kept.map(\.1))
+      })
   }
 }
 
@@ -211,8 +242,10 @@ public struct FeatureMatrix: Sendable {
   public let foldedKeys: Int
   /// Columns left out, with the reason (they never vary, or an attribute is an id).
   public let droppedColumns: [(name: String, reason: String)]
-  /// The attribute columns, built on demand (`AttributeColumns.dense(for:)`); not in `columns`.
-  public let attributes: AttributeColumns
+  /// The network gaps of client keys to their callees, sparse; not in `columns`.
+  public let networkGaps: SparseColumns
+  /// The attribute columns, built on demand (`SparseColumns.dense(for:)`); not in `columns`.
+  public let attributes: SparseColumns
 
   /// Number of rows.
   public var traceCount: Int { traceIDs.count }
@@ -222,9 +255,11 @@ public struct FeatureMatrix: Sendable {
     columns: [FeatureColumn], values: [Double], traceIDs: [String], isSlow: [Bool],
     latencyMillis: [Double], entryPoints: [SpanKey], endpointNote: String = "",
     parentKeys: [SpanKey: SpanKey] = [:], foldedKeys: Int = 0,
-    droppedColumns: [(name: String, reason: String)] = [], attributes: AttributeColumns? = nil
+    droppedColumns: [(name: String, reason: String)] = [], networkGaps: SparseColumns? = nil,
+    attributes: SparseColumns? = nil
   ) {
-    self.attributes = attributes ?? AttributeColumns(rows: traceIDs.count)
+    self.networkGaps = networkGaps ?? SparseColumns(rows: traceIDs.count)
+    self.attributes = attributes ?? SparseColumns(rows: traceIDs.count)
     precondition(values.count == columns.count * traceIDs.count)
     precondition(isSlow.count == traceIDs.count && latencyMillis.count == traceIDs.count)
     precondition(entryPoints.count == traceIDs.count)
@@ -270,17 +305,6 @@ public struct FeatureMatrix: Sendable {
       traceIDs: indices.map { traceIDs[$0] }, isSlow: indices.map { isSlow[$0] },
       latencyMillis: indices.map { latencyMillis[$0] }, entryPoints: indices.map { entryPoints[$0] },
       endpointNote: endpointNote, parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: droppedColumns,
-      attributes: rowsOfAttributes(indices))
-  }
-
-  /// The sparse attribute columns of the given rows, renumbered.
-  private func rowsOfAttributes(_ indices: [Int]) -> AttributeColumns {
-    let position = Dictionary(indices.enumerated().map { (Int32($1), Int32($0)) }, uniquingKeysWith: { first, _ in first })
-    return AttributeColumns(
-        rows: indices.count,
-        sparse: attributes.sparse.map { entry in
-          let kept = zip(entry.rows, entry.values).compactMap { row, value in position[row].map { ($0, value) } }
-          return AttributeColumns.Sparse(column: entry.column, rows: kept.map(\.0), values: kept.map(\.1))
-        })
+      networkGaps: networkGaps.rows(indices), attributes: attributes.rows(indices))
   }
 }

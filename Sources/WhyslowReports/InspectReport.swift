@@ -18,7 +18,9 @@ public func readingSummary(_ summary: BatchSummary, name: String) -> String {
 /// reason; and the endpoint rule when it is not the plain root key.
 public func featureSummary(_ matrix: FeatureMatrix) -> String {
   let keys = Set(matrix.columns.map(\.key)).count
-  var line = "features: \(counted(matrix.columns.count, "column")) over \(counted(keys, "span key"))"
+  var line = "features: \(counted(matrix.columns.count, "dense column"))"
+  if !matrix.networkGaps.entries.isEmpty { line += " and \(counted(matrix.networkGaps.entries.count, "sparse network gap"))" }
+  line += " over \(counted(keys, "span key"))"
   let reasons = Dictionary(grouping: matrix.droppedColumns, by: { $0.reason.hasSuffix("looks like an id") ? "id-like attributes" : $0.reason })
   let parts = reasons.keys.sorted().map { reason in
     reason == "never varies" ? "\(reasons[reason]?.count ?? 0) that never vary" : "\(reasons[reason]?.count ?? 0) \(reason)"

@@ -29,14 +29,11 @@ struct CriticalPathAccounting {
     let critical = matrix.columns.indices.filter { matrix.columns[$0].kind == .criticalTime }
     values = Matrix(rows: matrix.traceCount, columns: critical.count, values: matrix.columnMajor(critical))
     growth = strata.differences(values, weights: unit)
-    let network = matrix.columns.indices.filter { matrix.columns[$0].kind == .networkGap }
-    let networkGrowth = strata.differences(
-      Matrix(rows: matrix.traceCount, columns: network.count, values: matrix.columnMajor(network)),
-      weights: unit)
+    let networkGrowth = strata.differences(matrix.networkGaps, weights: unit)
     var largestGap: [SpanKey: (callee: String, growth: Double)] = [:]
-    for (column, gapGrowth) in zip(network, networkGrowth) {
-      let key = matrix.columns[column].key
-      let callee = matrix.columns[column].peerService
+    for (column, gapGrowth) in zip(matrix.networkGaps.columns, networkGrowth) {
+      let key = column.key
+      let callee = column.peerService
       if let best = largestGap[key], (best.growth, callee) >= (gapGrowth, best.callee) { continue }
       largestGap[key] = (callee, gapGrowth)
     }

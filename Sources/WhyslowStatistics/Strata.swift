@@ -68,6 +68,18 @@ struct Strata {
     return combine(columns: columns.columns, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
   }
 
+  /// `differences` of sparse columns (their rows without an entry are 0).
+  func differences(_ columns: SparseColumns, weights: [Double]) -> [Double] {
+    let cells = rows.count
+    var sums = [Double](repeating: 0, count: cells * columns.entries.count)
+    for (index, entry) in columns.entries.enumerated() {
+      for (row, value) in zip(entry.rows, entry.values) {
+        sums[index * cells + cellOf[Int(row)]] += weights[Int(row)] * value
+      }
+    }
+    return combine(columns: columns.entries.count, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
+  }
+
   private func addCellSums(_ columns: Matrix, weights: [Double], into sums: inout [Double]) {
     let cells = rows.count
     columns.values.withUnsafeBufferPointer { values in

@@ -133,7 +133,7 @@ struct SuspectExplanation {
     var waits = [[Int]](repeating: [], count: keys.count)
     // A wait before a server span that a client key calls is the request's transit, part of
     // the client's network gap, not idle time.
-    let networkGaps = Set(matrix.columns.filter { $0.kind == .networkGap })
+    let networkGaps = Set(matrix.networkGaps.columns)
     for (index, column) in matrix.columns.enumerated() {
       switch column.kind {
       case .wait:
@@ -143,24 +143,35 @@ struct SuspectExplanation {
         {
           waits[owner].append(index)
         }
-      case .selfTime, .count, .error, .networkGap:
+      case .selfTime, .count, .error:
         if let owner = position[column.key] { own[owner].append(index) }
-      case .attribute, .numericAttribute:
-        continue  // built below for these keys only
+      case .networkGap, .attribute, .numericAttribute:
+        continue  // sparse: built below for these keys only
       case .criticalTime, .startOffset, .depth:
         continue
       }
     }
+    var ownGaps = [[Int]](repeating: [], count: keys.count)
+    for (index, column) in matrix.networkGaps.columns.enumerated() {
+      if let owner = position[column.key] { ownGaps[owner].append(index) }
+    }
     var result: [(column: FeatureColumn, owner: Int, values: [Double])] = []
     for owner in keys.indices {
-      let gaps = own[owner].filter { matrix.columns[$0].kind == .networkGap } + waits[owner]
-      for index in own[owner] + waits[owner] {
+      // Self-time net of the key's network gaps and of the idle waits before its children.
+      let gaps = ownGaps[owner].map { matrix.networkGaps.dense($0) } + waits[owner].map { Array(matrix.column($0)) }
+      for index in own[owner] {
         var values = Array(matrix.column(index))
         if matrix.columns[index].kind == .selfTime {
-          for other in gaps {
-            for (row, value) in matrix.column(other).enumerated() { values[row] -= value }
+          for gap in gaps {
+            for (row, value) in gap.enumerated() { values[row] -= value }
           }
         }
+        result.append((matrix.columns[index], owner, values))
+      }
+      for (index, values) in zip(ownGaps[owner], gaps) {
+        result.append((matrix.networkGaps.columns[index], owner, values))
+      }
+      for (index, values) in zip(waits[owner], gaps.suffix(waits[owner].count)) {
         result.append((matrix.columns[index], owner, values))
       }
     }

@@ -76,12 +76,16 @@ public struct TraceDifference: Sendable {
       case .criticalTime: entry.critical = vb - va
       case .selfTime: entry.selfTime = vb - va
       case .count: entry = (entry.critical, entry.selfTime, Int(va), Int(vb), entry.gaps)
-      case .networkGap where vb != va: entry.gaps.append((column.peerService, vb - va))
       case .wait where vb != va:
         if let parent = matrix.parentKeys[column.key] { waits[parent, default: []].append((column.key, vb - va)) }
       default: break
       }
       byKey[column.key] = entry
+    }
+    for (index, column) in matrix.networkGaps.columns.enumerated() {
+      let va = matrix.networkGaps.value(index, row: a)
+      let vb = matrix.networkGaps.value(index, row: b)
+      if vb != va { byKey[column.key, default: (0, 0, 0, 0, [])].gaps.append((column.peerService, vb - va)) }
     }
     keys = byKey.compactMap { key, entry -> KeyDifference? in
       guard entry.critical != 0 || entry.selfTime != 0 || entry.countA != entry.countB else { return nil }

@@ -54,10 +54,14 @@ let troubleTrace = #"""
 
 /// Every column's value in the first row, by "service operation feature[→ peer]".
 func firstRow(_ matrix: FeatureMatrix) -> [String: Double] {
-  Dictionary(
-    uniqueKeysWithValues: matrix.columns.enumerated().map { index, column in
+  let dense = matrix.columns.enumerated().map { index, column in (column, matrix.column(index).first ?? .nan) }
+  let gaps = matrix.networkGaps.columns.enumerated().map { index, column in
+    (column, matrix.networkGaps.value(index, row: 0))
+  }
+  return Dictionary(
+    uniqueKeysWithValues: (dense + gaps).map { column, value in
       let peer = column.peerService.isEmpty ? "" : "→\(column.peerService)"
-      return ("\(column.key) \(column.kind.name)\(peer)", matrix.column(index).first ?? .nan)
+      return ("\(column.key) \(column.kind.name)\(peer)", value)
     })
 }
 
