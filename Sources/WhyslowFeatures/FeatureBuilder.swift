@@ -1,4 +1,4 @@
-import CWhyslowCore
+import Dispatch
 import WhyslowIngest
 
 extension FeatureMatrix {
@@ -6,30 +6,57 @@ extension FeatureMatrix {
   ///
   /// Per trace and key: summed self-time, critical-path time, wait and error count, the span
   /// count, the first span's start offset and depth, the network gap to each callee service,
-  /// and attribute columns (see `FeatureOptions`). The interval work runs in the native core;
-  /// the rest is one pass over the spans and one over the attributes.
+  /// and attribute columns (see `FeatureOptions`). Each batch is summarized on a core of its
+  /// own (`TraceSummaries`: the interval work runs in the native core), then assembled.
   public init(fast: SpanTable, slow: SpanTable, options: FeatureOptions = FeatureOptions()) {
-    var keys = KeyRegistry(options: options)
-    var batches = [fast, slow].map { BatchSpans(table: $0, keys: &keys) }
-    let folded = keys.foldRareKeys(&batches, limit: options.maxSpanKeys)
-    let rows = fast.traceCount + slow.traceCount
-    var accumulator = Accumulator(keys: keys.keys.count, rows: rows, options: options)
-    var firstRow = 0
-    for (index, batch) in batches.enumerated() {
-      accumulator.add(batch, index: Int8(index), firstRow: firstRow)
-      firstRow += batch.table.traceCount
+    let summaries = ConcurrentSlots<TraceSummaries>(count: 2)
+    DispatchQueue.concurrentPerform(iterations: 2) { batch in
+      summaries.set(batch, TraceSummaries(table: batch == 0 ? fast : slow, isSlow: batch == 1, options: options))
     }
-    let endpoints = Endpoints(batches, keys, rule: options.endpointRule)
+    self.init(assembling: summaries.values.compactMap { $0 }, options: options)
+  }
+
+  /// Assembles the summaries of shards of whole traces, fast and slow, in any number and
+  /// order: the matrix is the one a single table of all their traces gives. Fails when a trace
+  /// id appears in two summaries of the same batch (a trace split between shards).
+  public init(summaries: [TraceSummaries], options: FeatureOptions = FeatureOptions()) throws(FeatureError) {
+    for slow in [false, true] {
+      let batch = summaries.filter { $0.isSlow == slow }
+      guard batch.count > 1 else { continue }
+      var seen = Set<String>()
+      for id in batch.flatMap(\.traceIDs) where !seen.insert(id).inserted {
+        throw .traceInTwoShards(traceID: terminalSafe(id), batch: slow ? "slow" : "fast")
+      }
+    }
+    self.init(assembling: summaries, options: options)
+  }
+
+  private init(assembling summaries: [TraceSummaries], options: FeatureOptions) {
+    let rows = TraceRows(summaries)
+    var registry = KeyRegistry(options: options)
+    var keyOf = summaries.map { summary in summary.keys.map { registry.id(of: $0) } }
+    var spans = [Double](repeating: 0, count: registry.keys.count)
+    for (summary, keys) in zip(summaries, keyOf) {
+      for (key, count) in zip(summary.cells.key, summary.cells.count) { spans[Int(keys[Int(key)])] += count }
+    }
+    let (renumbered, folded) = registry.foldRareKeys(spans: spans, limit: options.maxSpanKeys)
+    if let renumbered { keyOf = keyOf.map { keys in keys.map { renumbered[Int($0)] } } }
+    var accumulator = Accumulator(
+      keys: registry.keys.count, rows: rows.count,
+      summariesPerBatch: [false, true].map { slow in summaries.filter { $0.isSlow == slow }.count }, options: options)
+    for (index, summary) in summaries.enumerated() {
+      accumulator.add(summary, keys: keyOf[index], rows: rows.rowOf[index])
+    }
+    let endpoints = Endpoints(
+      roots: rows.gather(\.rootKeys, summaries), routes: rows.gather(\.routeKeys, summaries),
+      children: rows.gather(\.serverKeys, summaries), rule: options.endpointRule)
     self = accumulator.matrix(
-      keys: keys.keys, tables: batches.map(\.table),
-      traceIDs: batches.flatMap { batch in batch.traceOfRow.map { terminalSafe(batch.table.traceID($0)) } },
-      isSlow: [Bool](repeating: false, count: fast.traceCount)
-        + [Bool](repeating: true, count: slow.traceCount),
-      latencyMillis: batches.flatMap { batch in
-        batch.traceOfRow.map { millis(batch.table.durationNanos[batch.roots[$0]]) }
-      },
+      keys: registry.keys, traceIDs: rows.gather(\.traceIDs, summaries).map(terminalSafe),
+      isSlow: [Bool](repeating: false, count: rows.fastCount)
+        + [Bool](repeating: true, count: rows.count - rows.fastCount),
+      latencyMillis: rows.gather(\.latencyMillis, summaries),
       entryPoints: endpoints.keys, endpointNote: endpoints.note,
-      parentKeys: Self.usualParents(batches, keys.keys), foldedKeys: folded)
+      parentKeys: Self.usualParents(summaries, keyOf, registry.keys), foldedKeys: folded)
   }
 
   /// The (service, operation) key of every span of `table`, named as the matrix names them.
@@ -40,13 +67,13 @@ extension FeatureMatrix {
   }
 
   /// Each key's most frequent synchronous parent key (ties: the smaller key).
-  private static func usualParents(_ batches: [BatchSpans], _ keys: [SpanKey]) -> [SpanKey: SpanKey] {
+  private static func usualParents(_ summaries: [TraceSummaries], _ keyOf: [[Int32]], _ keys: [SpanKey])
+    -> [SpanKey: SpanKey]
+  {
     var pairs: [Int64: Int] = [:]
-    for batch in batches {
-      let table = batch.table
-      for span in 0..<table.spanCount where table.parentIndex[span] >= 0 && table.edgeKind[span] != .followsFrom {
-        let parent = Int(table.parentIndex[span])
-        pairs[Int64(batch.key[span]) << 32 | Int64(batch.key[parent]), default: 0] += 1
+    for (summary, local) in zip(summaries, keyOf) {
+      for pair in summary.parentPairs {
+        pairs[Int64(local[Int(pair.key)]) << 32 | Int64(local[Int(pair.parent)]), default: 0] += pair.count
       }
     }
     var best: [Int32: (parent: Int32, count: Int)] = [:]
@@ -60,21 +87,66 @@ extension FeatureMatrix {
   }
 }
 
+/// Why summaries cannot be assembled.
+public enum FeatureError: Error, Equatable, CustomStringConvertible {
+  /// Spans of one trace were summarized in two shards: traces must be whole in one shard.
+  case traceInTwoShards(traceID: String, batch: String)
+
+  public var description: String {
+    switch self {
+    case .traceInTwoShards(let traceID, let batch):
+      return "trace \(traceID) of the \(batch) batch is in two partials: each trace must be whole in one shard (group spans by trace id first)"
+    }
+  }
+}
+
+/// The matrix rows of summaries: the fast batch's traces, then the slow batch's, each by trace
+/// id, so that the same traces in any shards and order give the same rows.
+private struct TraceRows {
+  /// Each summary's rows by its own row.
+  let rowOf: [[Int32]]
+  /// (summary, its row) of each matrix row.
+  let order: [(summary: Int, row: Int)]
+  let fastCount: Int
+  var count: Int { order.count }
+
+  init(_ summaries: [TraceSummaries]) {
+    let batches = [false, true].map { slow in
+      let members = summaries.indices.filter { summaries[$0].isSlow == slow }
+      var batch = members.flatMap { summary in summaries[summary].traceIDs.indices.map { (summary: summary, row: $0) } }
+      if members.count > 1 {
+        batch.sort { summaries[$0.summary].traceIDs[$0.row] < summaries[$1.summary].traceIDs[$1.row] }
+      }
+      return batch
+    }
+    let order = batches[0] + batches[1]
+    fastCount = batches[0].count
+    var rowOf = summaries.map { [Int32](repeating: 0, count: $0.traceCount) }
+    for (row, entry) in order.enumerated() { rowOf[entry.summary][entry.row] = Int32(row) }
+    self.rowOf = rowOf
+    self.order = order
+  }
+
+  /// A per-trace property of the summaries in matrix row order.
+  func gather<T>(_ property: KeyPath<TraceSummaries, [T]>, _ summaries: [TraceSummaries]) -> [T] {
+    let columns = summaries.map { $0[keyPath: property] }
+    return order.map { columns[$0.summary][$0.row] }
+  }
+}
+
 /// Each trace's entry point by an `EndpointRule`, and the rule used in words.
-private struct Endpoints {
+struct Endpoints {
   static let routeAttributes = ["http.route", "http.target", "url.path"]
   let keys: [SpanKey]
   let note: String
 
-  init(_ batches: [BatchSpans], _ registry: KeyRegistry, rule: EndpointRule) {
-    let roots = batches.flatMap { batch in batch.traceOfRow.map { batch.baseKey(of: batch.roots[$0], registry) } }
+  /// From each trace's root key, root route and first server span below the root.
+  init(roots: [SpanKey], routes: [SpanKey?], children: [SpanKey?], rule: EndpointRule) {
     var frequency: [SpanKey: Int] = [:]
     for key in roots { frequency[key, default: 0] += 1 }
     let dominant = frequency.max { ($0.value, $1.key) < ($1.value, $0.key) }
     let share = Double(dominant?.value ?? 0) / Double(max(roots.count, 1))
     let wildcard = dominant.map { $0.key.operation.contains("*") || $0.key.operation == "/" } ?? false
-    let routes = batches.flatMap { batch in batch.inRowOrder(batch.rootRoutes(registry)) }
-    let children = batches.flatMap { batch in batch.inRowOrder(batch.firstServerBelowRoot(registry)) }
     func derived(_ values: [SpanKey?]) -> [SpanKey] { zip(values, roots).map { $0 ?? $1 } }
     let because =
       dominant.map {
@@ -109,352 +181,9 @@ private struct Endpoints {
   }
 }
 
-private func millis(_ nanos: Int64) -> Double { Double(nanos) / 1_000_000 }
-
-/// Dense ids for span keys, shared by both batches.
-private struct KeyRegistry {
-  let options: FeatureOptions
-  let normalizer = OperationNormalizer()
-  private(set) var keys: [SpanKey] = []
-  private var idOfKey: [SpanKey: Int32] = [:]
-
-  init(options: FeatureOptions) { self.options = options }
-
-  mutating func id(of key: SpanKey) -> Int32 {
-    if let id = idOfKey[key] { return id }
-    let id = Int32(keys.count)
-    keys.append(key)
-    idOfKey[key] = id
-    return id
-  }
-
-  func operationName(_ raw: String) -> String {
-    bounded(options.keepOperationNames ? raw : normalizer.normalize(raw))
-  }
-
-  /// A name as every output shows it: control characters escaped (`terminalSafe`), cut to
-  /// `FeatureOptions.maxNameLength` characters and then marked with the length it had.
-  func bounded(_ name: String) -> String {
-    let safe = terminalSafe(name)
-    guard safe.count > options.maxNameLength else { return safe }
-    return String(safe.prefix(options.maxNameLength)) + "…(\(name.utf8.count) bytes)"
-  }
-
-  /// Keeps the `limit` span keys with the most spans (ties: the smaller key) and folds the
-  /// others into one "(other operations)" key per service, so that the matrix is bounded
-  /// whatever the names; the batches' feature keys are renumbered. Returns how many keys were
-  /// folded (0 when within the limit).
-  mutating func foldRareKeys(_ batches: inout [BatchSpans], limit: Int) -> Int {
-    guard keys.count > limit else { return 0 }
-    var spans = [Int](repeating: 0, count: keys.count)
-    for batch in batches { for key in batch.key { spans[Int(key)] += 1 } }
-    let kept = keys.indices.sorted { (spans[$0], keys[$1]) > (spans[$1], keys[$0]) }.prefix(max(limit, 0))
-    var keptSet = [Bool](repeating: false, count: keys.count)
-    for key in kept { keptSet[key] = true }
-    let old = keys
-    keys = []
-    idOfKey = [:]
-    var renumbered = [Int32](repeating: 0, count: old.count)
-    for key in kept.sorted() { renumbered[key] = id(of: old[key]) }
-    for key in old.indices where !keptSet[key] {
-      renumbered[key] = id(of: SpanKey(service: old[key].service, operation: "(other operations)"))
-    }
-    for index in batches.indices { batches[index].key = batches[index].key.map { renumbered[Int($0)] } }
-    return old.count - kept.count
-  }
-}
-
-/// One batch with its trace roots and span key ids.
-private struct BatchSpans {
-  let table: SpanTable
-  let roots: [Int]
-  /// The key id of each span: (service, operation), or with path keys its whole lineage.
-  var key: [Int32]
-  /// Traces in matrix row order (by trace id), and each trace's row: the same traces in any
-  /// file order give the same rows, and so byte-identical output.
-  let traceOfRow: [Int]
-  let rowOfTrace: [Int32]
-  /// The (service, operation) key id of each span, for entry points.
-  let baseKey: [Int32]
-
-  init(table: SpanTable, keys: inout KeyRegistry) {
-    self.table = table
-    roots = table.rootRows()
-    let traceOfRow = (0..<table.traceCount).sorted { table.traceID($0) < table.traceID($1) }
-    var rowOfTrace = [Int32](repeating: 0, count: table.traceCount)
-    for (row, trace) in traceOfRow.enumerated() { rowOfTrace[trace] = Int32(row) }
-    self.traceOfRow = traceOfRow
-    self.rowOfTrace = rowOfTrace
-    // Dense (service, operation) pair ids: two array loads per span instead of a hash lookup.
-    var serviceIndex = [Int32](repeating: -1, count: table.strings.count)
-    var operationIndex = [Int32](repeating: -1, count: table.strings.count)
-    var services: [Int32] = []
-    var operations: [Int32] = []
-    for span in 0..<table.spanCount {
-      let service = Int(table.service[span])
-      let operation = Int(table.operation[span])
-      if serviceIndex[service] < 0 {
-        serviceIndex[service] = Int32(services.count)
-        services.append(Int32(service))
-      }
-      if operationIndex[operation] < 0 {
-        operationIndex[operation] = Int32(operations.count)
-        operations.append(Int32(operation))
-      }
-    }
-    // Pairs are looked up in a hash table: a services × operations array would grow with the
-    // product of two counts that hostile input controls.
-    var keyOfPair: [Int64: Int32] = [:]
-    let operationNames = operations.map { keys.operationName(table.strings[Int($0)]) }
-    var baseKey = [Int32](repeating: 0, count: table.spanCount)
-    for span in 0..<table.spanCount {
-      let operation = operationIndex[Int(table.operation[span])]
-      let pair = Int64(serviceIndex[Int(table.service[span])]) << 32 | Int64(operation)
-      if let known = keyOfPair[pair] {
-        baseKey[span] = known
-        continue
-      }
-      let id = keys.id(
-        of: SpanKey(service: keys.bounded(table.strings[Int(table.service[span])]), operation: operationNames[Int(operation)]))
-      keyOfPair[pair] = id
-      baseKey[span] = id
-    }
-    self.baseKey = baseKey
-    key = keys.options.keyByPath ? Self.pathKeys(table, baseKey, &keys) : baseKey
-  }
-
-  /// Each span's key extended by its ancestors' keys, parents resolved before children.
-  private static func pathKeys(_ table: SpanTable, _ baseKey: [Int32], _ keys: inout KeyRegistry)
-    -> [Int32]
-  {
-    var path = [Int32](repeating: -1, count: table.spanCount)
-    var idOfStep: [Int64: Int32] = [:]  // (parent path id, own base key) -> path id
-    var walk: [Int] = []
-    for span in 0..<table.spanCount where path[span] < 0 {
-      walk.removeAll(keepingCapacity: true)
-      var at = span
-      while at >= 0 && path[at] < 0 {
-        walk.append(at)
-        at = Int(table.parentIndex[at])
-      }
-      var parentPath: Int32 = at >= 0 ? path[at] : -1
-      for row in walk.reversed() {
-        let step = Int64(parentPath) << 32 | Int64(baseKey[row])
-        if let id = idOfStep[step] {
-          path[row] = id
-        } else {
-          let base = keys.keys[Int(baseKey[row])]
-          var callers = ""
-          if parentPath >= 0 {
-            let parent = keys.keys[Int(parentPath)]
-            let parentName = "\(parent.service) \(parent.operation)"
-            callers = parent.callers.isEmpty ? parentName : "\(parent.callers) > \(parentName)"
-            let chain = callers.components(separatedBy: " > ").filter { $0 != "…" }
-            if chain.count > keys.options.maxPathDepth {
-              callers = (["…"] + chain.suffix(keys.options.maxPathDepth)).joined(separator: " > ")
-            }
-          }
-          let id = keys.id(
-            of: SpanKey(service: base.service, operation: base.operation, callers: callers))
-          idOfStep[step] = id
-          path[row] = id
-        }
-        parentPath = path[row]
-      }
-    }
-    return path
-  }
-
-  func baseKey(of span: Int, _ keys: KeyRegistry) -> SpanKey { keys.keys[Int(baseKey[span])] }
-
-  /// Per-trace values in matrix row order.
-  func inRowOrder<T>(_ values: [T]) -> [T] { traceOfRow.map { values[$0] } }
-
-  /// Per trace: the root's route attribute (`Endpoints.routeAttributes`, first found in that
-  /// order; query strings dropped, ids normalized) as a key of the root's service, or nil.
-  func rootRoutes(_ keys: KeyRegistry) -> [SpanKey?] {
-    var rootOf = [Int32](repeating: -1, count: table.spanCount)
-    for (trace, root) in roots.enumerated() where root >= 0 { rootOf[root] = Int32(trace) }
-    var best = [(priority: Int, text: Int32)?](repeating: nil, count: roots.count)
-    let attributes = table.attributes
-    for item in 0..<attributes.count {
-      let trace = rootOf[Int(attributes.span[item])]
-      guard trace >= 0, attributes.text[item] >= 0,
-        let priority = Endpoints.routeAttributes.firstIndex(of: table.strings[Int(attributes.key[item])])
-      else { continue }
-      if let current = best[Int(trace)], current.priority <= priority { continue }
-      best[Int(trace)] = (priority, attributes.text[item])
-    }
-    return best.enumerated().map { trace, found in
-      found.map { found in
-        let route = table.strings[Int(found.text)].split(separator: "?", omittingEmptySubsequences: false)[0]
-        return SpanKey(service: baseKey(of: roots[trace], keys).service, operation: keys.operationName(String(route)))
-      }
-    }
-  }
-
-  /// Per trace: the key of the first span below the root that serves a request (kind SERVER,
-  /// or of no kind in another service than its parent's): the shallowest, then the earliest.
-  func firstServerBelowRoot(_ keys: KeyRegistry) -> [SpanKey?] {
-    var depth = [Int32](repeating: -1, count: table.spanCount)
-    var walk: [Int] = []
-    var best = [Int](repeating: -1, count: roots.count)
-    for span in 0..<table.spanCount {
-      walk.removeAll(keepingCapacity: true)
-      var at = span
-      while at >= 0 && depth[at] < 0 && walk.count <= table.spanCount {
-        walk.append(at)
-        at = Int(table.parentIndex[at])
-      }
-      var level = at >= 0 ? depth[at] : -1
-      for row in walk.reversed() {
-        level += 1
-        depth[row] = level
-      }
-      let parent = Int(table.parentIndex[span])
-      guard parent >= 0 else { continue }
-      let kind = table.spanKind[span]
-      let serves =
-        kind == .server || (kind == .unspecified && table.service[span] != table.service[parent])
-      guard serves else { continue }
-      let trace = Int(table.traceIndex[span])
-      let current = best[trace]
-      if current < 0 || (depth[span], table.startNanos[span], span) < (depth[current], table.startNanos[current], current) {
-        best[trace] = span
-      }
-    }
-    return best.map { $0 < 0 ? nil : baseKey(of: $0, keys) }
-  }
-}
-
-/// Per-span timing metrics from the native core for the spans of some whole traces, gathered
-/// into contiguous local columns: memory grows with the chunk, not with the batch.
-private struct SpanMetrics {
-  /// The table rows covered, in local order.
-  let rows: [Int32]
-  var selfNanos: [Int64]
-  var criticalNanos: [Int64]
-  var waitNanos: [Int64]
-  var startOffsetNanos: [Int64]
-  var depth: [Int32]
-  var networkGapNanos: [Int64]
-  /// The callee's local index, or -1.
-  var calleeRow: [Int32]
-
-  /// Spans of a batch grouped by trace, cut into chunks of about `spansPerChunk` spans.
-  static func chunks(_ table: SpanTable, spansPerChunk: Int = 1 << 16) -> [[Int32]] {
-    var first = [Int](repeating: 0, count: table.traceCount + 1)
-    for trace in table.traceIndex { first[Int(trace) + 1] += 1 }
-    for trace in 0..<table.traceCount { first[trace + 1] += first[trace] }
-    var order = [Int32](repeating: 0, count: table.spanCount)
-    var cursor = first
-    for span in 0..<table.spanCount {
-      let trace = Int(table.traceIndex[span])
-      order[cursor[trace]] = Int32(span)
-      cursor[trace] += 1
-    }
-    var chunks: [[Int32]] = []
-    var start = 0
-    for trace in 0..<table.traceCount where first[trace + 1] - start >= spansPerChunk || trace == table.traceCount - 1 {
-      chunks.append(Array(order[start..<first[trace + 1]]))
-      start = first[trace + 1]
-    }
-    return chunks
-  }
-
-  /// Computes the metrics of `rows` (whole traces); `local` is scratch of spanCount entries,
-  /// all -1 on entry and on return.
-  init(_ table: SpanTable, rows: [Int32], roots: [Int], local: inout [Int32]) {
-    self.rows = rows
-    let count = rows.count
-    for (index, row) in rows.enumerated() { local[Int(row)] = Int32(index) }
-    // Rows come grouped by trace: a new local trace starts where the table trace changes.
-    var rootRows: [Int32] = []
-    var traceIndex = [Int32](repeating: 0, count: count)
-    var parentIndex = [Int32](repeating: -1, count: count)
-    var edges = [Int8](repeating: 0, count: count)
-    var kinds = [Int8](repeating: 0, count: count)
-    var services = [Int32](repeating: 0, count: count)
-    var starts = [Int64](repeating: 0, count: count)
-    var durations = [Int64](repeating: 0, count: count)
-    var previousTrace: Int32 = -1
-    for (index, tableRow) in rows.enumerated() {
-      let row = Int(tableRow)
-      let trace = table.traceIndex[row]
-      if trace != previousTrace {
-        let root = roots[Int(trace)]
-        rootRows.append(root < 0 ? -1 : local[root])
-        previousTrace = trace
-      }
-      traceIndex[index] = Int32(rootRows.count - 1)
-      let parent = table.parentIndex[row]
-      parentIndex[index] = parent < 0 ? -1 : local[Int(parent)]
-      edges[index] = table.edgeKind[row].rawValue
-      kinds[index] = table.spanKind[row].rawValue
-      services[index] = table.service[row]
-      starts[index] = table.startNanos[row]
-      durations[index] = table.durationNanos[row]
-    }
-    for row in rows { local[Int(row)] = -1 }
-
-    selfNanos = [Int64](repeating: 0, count: count)
-    criticalNanos = selfNanos
-    waitNanos = selfNanos
-    startOffsetNanos = selfNanos
-    networkGapNanos = selfNanos
-    depth = [Int32](repeating: 0, count: count)
-    calleeRow = depth
-    let traces = rootRows.count
-    traceIndex.withUnsafeBufferPointer { traceIndex in
-      parentIndex.withUnsafeBufferPointer { parentIndex in
-        edges.withUnsafeBufferPointer { edgeKind in
-          kinds.withUnsafeBufferPointer { spanKind in
-            services.withUnsafeBufferPointer { service in
-              starts.withUnsafeBufferPointer { start in
-                durations.withUnsafeBufferPointer { duration in
-                  var columns = wsl_span_columns(
-                    count: count, trace_index: traceIndex.baseAddress,
-                    parent_index: parentIndex.baseAddress, edge_kind: edgeKind.baseAddress,
-                    span_kind: spanKind.baseAddress, service: service.baseAddress,
-                    start_nanos: start.baseAddress, duration_nanos: duration.baseAddress)
-                  selfNanos.withUnsafeMutableBufferPointer { selfOut in
-                    criticalNanos.withUnsafeMutableBufferPointer { criticalOut in
-                      waitNanos.withUnsafeMutableBufferPointer { waitOut in
-                        startOffsetNanos.withUnsafeMutableBufferPointer { offsetOut in
-                          depth.withUnsafeMutableBufferPointer { depthOut in
-                            networkGapNanos.withUnsafeMutableBufferPointer { gapOut in
-                              calleeRow.withUnsafeMutableBufferPointer { calleeOut in
-                                var out = wsl_span_metrics(
-                                  self_nanos: selfOut.baseAddress,
-                                  critical_nanos: criticalOut.baseAddress,
-                                  wait_nanos: waitOut.baseAddress,
-                                  start_offset_nanos: offsetOut.baseAddress,
-                                  depth: depthOut.baseAddress,
-                                  network_gap_nanos: gapOut.baseAddress,
-                                  callee_row: calleeOut.baseAddress)
-                                rootRows.withUnsafeBufferPointer { rootsIn in
-                                  wsl_compute_span_metrics(&columns, traces, rootsIn.baseAddress, &out)
-                                }
-                              }
-                            }
-                          }
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/// Attribute keys and values of both batches interned together, so the per-attribute loop
+/// Attribute keys and values of every summary interned together, so the per-attribute loop
 /// compares integers, not strings.
-private struct NameRegistry {
+struct NameRegistry {
   /// Attribute keys that are features already (kind, status) or describe the tracer.
   static let ignoredKeys: Set<String> = [
     "span.kind", "error", "otel.status_code", "otel.status_description", "internal.span.format",
@@ -462,22 +191,19 @@ private struct NameRegistry {
   ]
   private var names: [String] = []
   private var ids: [String: Int32] = [:]
-  private var ignored: [Bool] = []
 
   mutating func id(_ name: String) -> Int32 {
     if let id = ids[name] { return id }
     let id = Int32(names.count)
     names.append(name)
-    ignored.append(Self.ignoredKeys.contains(name))
     ids[name] = id
     return id
   }
 
   func name(_ id: Int32) -> String { terminalSafe(names[Int(id)]) }
-  func isIgnored(_ id: Int32) -> Bool { ignored[Int(id)] }
 }
 
-/// Sums the features of every (key, trace) pair.
+/// Sums the trace summaries into the features of every (key, trace) pair.
 private struct Accumulator {
   let keyCount: Int
   let rows: Int
@@ -495,19 +221,23 @@ private struct Accumulator {
   var gapSlot: [NetworkSlot: Int] = [:]
   var gapRows: [[Int32]] = []
   var gapValues: [[Double]] = []
-  /// Attribute keys and values of both batches, interned together.
+  /// Attribute keys interned across summaries.
   var names = NameRegistry()
   /// Attribute occurrences per (span key, attribute key), by `slotIndex`.
   var attributeSlots: [AttributeValues] = []
-  /// Slot of (span key, attribute key): slotOf[span key][attributeKeyIndex[name]], -1 if none.
-  var slotOf: [[Int32]] = []
-  var attributeKeyIndex: [Int32: Int] = [:]
-  /// Scratch for counting an attribute's distinct values: per table string id, the stamp of
-  /// the attribute that last saw it.
+  /// Slot of (span key, attribute name id): slotOf[span key][name id], -1 if none.
+  var slotOf: [[Int32]]
+  /// Attribute values per batch (fast, slow): the strings value ids name. A batch of one
+  /// summary uses that summary's own string ids (no hashing of id-like values).
+  var valueStrings: [[String]] = [[], []]
+  var valueIDs: [[String: Int32]] = [[:], [:]]
+  var summariesPerBatch: [Int]
+  /// Scratch for counting an attribute's distinct values: per value id, the stamp of the
+  /// attribute that last saw it.
   var valueStamp: [[Int32]] = []
   var stamp: Int32 = 0
 
-  /// Callee services by id, the same in both batches (NetworkSlot compares integers).
+  /// Callee services by id, the same in every summary (NetworkSlot compares integers).
   var calleeNames: [String] = []
   var calleeID: [String: Int32] = [:]
 
@@ -516,21 +246,22 @@ private struct Accumulator {
     let callee: Int32
   }
 
-  /// The values an attribute took on one span key: (row, value name id, number) per occurrence.
+  /// The values an attribute took on one span key: (row, value id, number) per occurrence.
   struct AttributeValues {
     let key: Int32
     let name: Int32
-    /// Values are the table's own string ids (`batch` says which table): names are looked up
-    /// only for attributes that can become columns, so an id-like value costs no hashing.
+    /// Value ids of the batch's value strings (`batch` says which): names are looked up
+    /// only for attributes that can become columns.
     var occurrences: [(row: Int32, value: Int32, batch: Int8, number: Double)] = []
     var allNumeric = true
     var anyDouble = false
   }
 
-  init(keys: Int, rows: Int, options: FeatureOptions) {
+  init(keys: Int, rows: Int, summariesPerBatch: [Int], options: FeatureOptions) {
     keyCount = keys
     self.rows = rows
     self.options = options
+    self.summariesPerBatch = summariesPerBatch
     let zeros = [Double](repeating: 0, count: keys * rows)
     selfTime = zeros
     criticalTime = zeros
@@ -539,106 +270,83 @@ private struct Accumulator {
     errors = zeros
     depth = zeros
     startOffset = [Double](repeating: .nan, count: keys * rows)
+    slotOf = [[Int32]](repeating: [], count: keys)
   }
 
-  mutating func add(_ batch: BatchSpans, index: Int8, firstRow: Int) {
-    let table = batch.table
-    var local = [Int32](repeating: -1, count: table.spanCount)
-    var callees = [Int32](repeating: -1, count: table.strings.count)  // table string -> callee id
-    for chunk in SpanMetrics.chunks(table) {
-      let metrics = SpanMetrics(table, rows: chunk, roots: batch.roots, local: &local)
-      add(metrics, of: batch, firstRow: firstRow, callees: &callees)
-    }
-    addAttributes(of: batch, index: index, firstRow: firstRow)
-  }
-
-  /// Sums one chunk's span metrics into the (key, trace) cells.
-  private mutating func add(_ metrics: SpanMetrics, of batch: BatchSpans, firstRow: Int, callees: inout [Int32]) {
-    let table = batch.table
-    for (position, tableRow) in metrics.rows.enumerated() {
-      let span = Int(tableRow)
-      let row = firstRow + Int(batch.rowOfTrace[Int(table.traceIndex[span])])
-      let cell = Int(batch.key[span]) * rows + row
-      selfTime[cell] += millis(metrics.selfNanos[position])
-      criticalTime[cell] += millis(metrics.criticalNanos[position])
-      count[cell] += 1
-      wait[cell] += millis(metrics.waitNanos[position])
-      if table.isError[span] { errors[cell] += 1 }
-      let offset = millis(metrics.startOffsetNanos[position])
-      if !(startOffset[cell] <= offset) {  // first span of the key (NaN compares false)
-        startOffset[cell] = offset
-        depth[cell] = Double(metrics.depth[position])
+  /// Adds one summary: `keys` maps its key ids to the matrix's, `rowOf` its rows.
+  mutating func add(_ summary: TraceSummaries, keys: [Int32], rows rowOf: [Int32]) {
+    let cells = summary.cells
+    for cell in cells.row.indices {
+      let at = Int(keys[Int(cells.key[cell])]) * rows + Int(rowOf[Int(cells.row[cell])])
+      selfTime[at] += cells.selfMillis[cell]
+      criticalTime[at] += cells.criticalMillis[cell]
+      count[at] += cells.count[cell]
+      wait[at] += cells.waitMillis[cell]
+      errors[at] += cells.errors[cell]
+      if !(startOffset[at] <= cells.startOffsetMillis[cell]) {  // first of folded keys (NaN compares false)
+        startOffset[at] = cells.startOffsetMillis[cell]
+        depth[at] = cells.depth[cell]
       }
-      let callee = Int(metrics.calleeRow[position])
-      if callee >= 0 {
-        let calleeService = table.service[Int(metrics.rows[callee])]
-        if callees[Int(calleeService)] < 0 {
-          let name = table.strings[Int(calleeService)]
-          callees[Int(calleeService)] = calleeID[name] ?? {
-            calleeNames.append(name)
-            calleeID[name] = Int32(calleeNames.count - 1)
-            return Int32(calleeNames.count - 1)
-          }()
-        }
-        let slot = NetworkSlot(key: batch.key[span], callee: callees[Int(calleeService)])
-        let index = gapSlot[slot] ?? {
-          gapRows.append([])
-          gapValues.append([])
-          gapSlot[slot] = gapRows.count - 1
-          return gapRows.count - 1
+    }
+    var callees = [Int32](repeating: -1, count: summary.strings.count)  // summary string -> callee id
+    let gaps = summary.gaps
+    for entry in gaps.row.indices {
+      let service = Int(gaps.callee[entry])
+      if callees[service] < 0 {
+        let name = summary.strings[service]
+        callees[service] = calleeID[name] ?? {
+          calleeNames.append(name)
+          calleeID[name] = Int32(calleeNames.count - 1)
+          return Int32(calleeNames.count - 1)
         }()
-        let gap = millis(metrics.networkGapNanos[position])
-        if gapRows[index].last == Int32(row) {
-          gapValues[index][gapValues[index].count - 1] += gap
-        } else {
-          gapRows[index].append(Int32(row))
-          gapValues[index].append(gap)
-        }
       }
+      let slot = NetworkSlot(key: keys[Int(gaps.key[entry])], callee: callees[service])
+      let index = gapSlot[slot] ?? {
+        gapRows.append([])
+        gapValues.append([])
+        gapSlot[slot] = gapRows.count - 1
+        return gapRows.count - 1
+      }()
+      gapRows[index].append(rowOf[Int(gaps.row[entry])])
+      gapValues[index].append(gaps.millis[entry])
     }
+    addAttributes(of: summary, keys: keys, rows: rowOf)
   }
 
   /// Collects every attribute occurrence per (span key, attribute key).
-  private mutating func addAttributes(of batch: BatchSpans, index batchIndex: Int8, firstRow: Int) {
-    let table = batch.table
-    let attributes = table.attributes
-    var nameOf = [Int32](repeating: -1, count: table.strings.count)  // table string -> name id
-    func name(_ string: Int32) -> Int32 {
-      if nameOf[Int(string)] < 0 { nameOf[Int(string)] = names.id(table.strings[Int(string)]) }
-      return nameOf[Int(string)]
-    }
-    var keyIndexOf = [Int](repeating: -1, count: table.strings.count)  // table string -> index
-    for item in 0..<attributes.count where attributes.type[item] != .event {
-      let keyString = Int(attributes.key[item])
-      if keyIndexOf[keyString] < 0 {
-        let attributeName = name(attributes.key[item])
-        keyIndexOf[keyString] = attributeKeyIndex[attributeName] ?? {
-          attributeKeyIndex[attributeName] = attributeKeyIndex.count
-          return attributeKeyIndex.count - 1
-        }()
+  private mutating func addAttributes(of summary: TraceSummaries, keys: [Int32], rows rowOf: [Int32]) {
+    let batch = summary.isSlow ? 1 : 0
+    let ownStrings = summariesPerBatch[batch] == 1
+    if ownStrings { valueStrings[batch] = summary.strings }
+    var nameOf = [Int32](repeating: -1, count: summary.strings.count)  // summary string -> name id
+    var valueOf = [Int32](repeating: -1, count: ownStrings ? 0 : summary.strings.count)
+    let attributes = summary.attributes
+    for item in attributes.row.indices {
+      let string = Int(attributes.name[item])
+      if nameOf[string] < 0 { nameOf[string] = names.id(summary.strings[string]) }
+      let name = Int(nameOf[string])
+      let spanKey = Int(keys[Int(attributes.key[item])])
+      if slotOf[spanKey].count <= name { slotOf[spanKey] += Array(repeating: -1, count: name + 1 - slotOf[spanKey].count) }
+      if slotOf[spanKey][name] < 0 {
+        attributeSlots.append(AttributeValues(key: Int32(spanKey), name: Int32(name)))
+        slotOf[spanKey][name] = Int32(attributeSlots.count - 1)
       }
-      let keyIndex = keyIndexOf[keyString]
-      let span = Int(attributes.span[item])
-      let spanKey = Int(batch.key[span])
-      if slotOf.count <= spanKey { slotOf += Array(repeating: [], count: spanKey + 1 - slotOf.count) }
-      if slotOf[spanKey].count <= keyIndex {
-        slotOf[spanKey] += Array(repeating: -1, count: attributeKeyIndex.count - slotOf[spanKey].count)
-      }
-      if slotOf[spanKey][keyIndex] == -2 { continue }  // an ignored attribute key
-      if slotOf[spanKey][keyIndex] < 0 {
-        let attributeName = name(attributes.key[item])
-        if names.isIgnored(attributeName) {
-          slotOf[spanKey][keyIndex] = -2
-          continue
+      let slot = Int(slotOf[spanKey][name])
+      var value = attributes.value[item]
+      if !ownStrings && value >= 0 {
+        if valueOf[Int(value)] < 0 {
+          let text = summary.strings[Int(value)]
+          valueOf[Int(value)] = valueIDs[batch][text] ?? {
+            valueStrings[batch].append(text)
+            valueIDs[batch][text] = Int32(valueStrings[batch].count - 1)
+            return Int32(valueStrings[batch].count - 1)
+          }()
         }
-        attributeSlots.append(AttributeValues(key: batch.key[span], name: attributeName))
-        slotOf[spanKey][keyIndex] = Int32(attributeSlots.count - 1)
+        value = valueOf[Int(value)]
       }
-      let slot = Int(slotOf[spanKey][keyIndex])
       let type = attributes.type[item]
       attributeSlots[slot].occurrences.append(
-        (Int32(firstRow) + batch.rowOfTrace[Int(table.traceIndex[span])], attributes.text[item], batchIndex,
-         attributes.number[item]))
+        (rowOf[Int(attributes.row[item])], value, Int8(batch), attributes.number[item]))
       if type != .int && type != .double { attributeSlots[slot].allNumeric = false }
       if type == .double { attributeSlots[slot].anyDouble = true }
     }
@@ -646,7 +354,7 @@ private struct Accumulator {
 
   /// The columns in schema order, constant ones and id-like attributes left out and reported.
   mutating func matrix(
-    keys: [SpanKey], tables: [SpanTable], traceIDs: [String], isSlow: [Bool], latencyMillis: [Double],
+    keys: [SpanKey], traceIDs: [String], isSlow: [Bool], latencyMillis: [Double],
     entryPoints: [SpanKey], endpointNote: String, parentKeys: [SpanKey: SpanKey], foldedKeys: Int
   ) -> FeatureMatrix {
     var candidates: [(FeatureColumn, ArraySlice<Double>)] = []
@@ -677,7 +385,7 @@ private struct Accumulator {
       }
       let slots = (attributesByKey[Int32(key)] ?? []).map { attributeSlots[$0] }
       for values in slots.sorted(by: { names.name($0.name) < names.name($1.name) }) {
-        let built = attributeColumns(keys[key], names.name(values.name), values, tables)
+        let built = attributeColumns(keys[key], names.name(values.name), values)
         sparse += built.columns
         dropped += built.dropped
       }
@@ -732,14 +440,14 @@ private struct Accumulator {
   static let minimumSupport = 5
 
   private mutating func attributeColumns(
-    _ key: SpanKey, _ name: String, _ values: AttributeValues, _ tables: [SpanTable]
+    _ key: SpanKey, _ name: String, _ values: AttributeValues
   ) -> (columns: [SparseColumns.Column], dropped: [(name: String, reason: String)]) {
     let limit = max(1, options.maxAttributeValues)
     // Distinct values per batch by marking each table string id with this attribute's stamp.
-    if valueStamp.count != tables.count { valueStamp = tables.map { [Int32](repeating: -1, count: $0.strings.count) } }
+    if valueStamp.isEmpty { valueStamp = valueStrings.map { [Int32](repeating: -1, count: $0.count) } }
     stamp += 1
-    var distinctPerBatch = [Int](repeating: 0, count: tables.count)
-    var occurrencesPerBatch = [Int](repeating: 0, count: tables.count)
+    var distinctPerBatch = [Int](repeating: 0, count: valueStrings.count)
+    var occurrencesPerBatch = [Int](repeating: 0, count: valueStrings.count)
     for occurrence in values.occurrences {
       let batch = Int(occurrence.batch)
       occurrencesPerBatch[batch] += 1
@@ -751,7 +459,7 @@ private struct Accumulator {
       }
     }
     let label = "\(key) attr:\(name)"
-    let idLike = tables.indices.allSatisfy { batch in
+    let idLike = valueStrings.indices.allSatisfy { batch in
       occurrencesPerBatch[batch] == 0
         || (distinctPerBatch[batch] > limit && distinctPerBatch[batch] * 2 > occurrencesPerBatch[batch])
     }
@@ -797,7 +505,7 @@ private struct Accumulator {
       }
       let local = Int64(occurrence.batch) << 32 | Int64(occurrence.value)
       let id = nameOf[local] ?? {
-        let id = names.id(tables[Int(occurrence.batch)].strings[Int(occurrence.value)])
+        let id = names.id(valueStrings[Int(occurrence.batch)][Int(occurrence.value)])
         nameOf[local] = id
         return id
       }()
@@ -832,53 +540,3 @@ private struct Accumulator {
   }
 }
 
-/// One trace's spans laid out for a timeline (Gantt chart): each span's key, depth, start
-/// from the trace's start, duration and time on the critical path, in depth-first order with
-/// children by start.
-public struct TraceTimeline: Sendable {
-  /// One span.
-  public struct Bar: Sendable {
-    public let key: SpanKey
-    public let depth: Int
-    public let startMillis: Double
-    public let durationMillis: Double
-    /// Its time on the trace's critical path (0 when it is off it).
-    public let criticalMillis: Double
-    /// Whether its parent does not wait for it.
-    public let isAsynchronous: Bool
-  }
-
-  public let traceID: String
-  public let latencyMillis: Double
-  public let bars: [Bar]
-
-  /// The timeline of trace `traceID` of `table`, nil when the table has no such trace.
-  public init?(table: SpanTable, traceID: String, options: FeatureOptions = FeatureOptions()) {
-    guard let trace = (0..<table.traceCount).first(where: { table.traceID($0) == traceID }) else { return nil }
-    let single = table.traces(where: (0..<table.traceCount).map { $0 == trace })
-    let roots = single.rootRows()
-    guard let root = roots.first, root >= 0 else { return nil }
-    var keys = KeyRegistry(options: options)
-    let batch = BatchSpans(table: single, keys: &keys)
-    var local = [Int32](repeating: -1, count: single.spanCount)
-    let metrics = SpanMetrics(single, rows: (0..<single.spanCount).map(Int32.init), roots: roots, local: &local)
-    var children = [[Int]](repeating: [], count: single.spanCount)
-    for span in 0..<single.spanCount where single.parentIndex[span] >= 0 {
-      children[Int(single.parentIndex[span])].append(span)
-    }
-    let origin = single.startNanos[root]
-    var bars: [Bar] = []
-    var stack = [root] + (0..<single.spanCount).filter { single.parentIndex[$0] < 0 && $0 != root }.reversed()
-    while let span = stack.popLast() {
-      bars.append(
-        Bar(
-          key: keys.keys[Int(batch.key[span])], depth: Int(metrics.depth[span]),
-          startMillis: millis(single.startNanos[span] - origin), durationMillis: millis(single.durationNanos[span]),
-          criticalMillis: millis(metrics.criticalNanos[span]), isAsynchronous: single.edgeKind[span] == .followsFrom))
-      stack += children[span].sorted { (single.startNanos[$0], $0) > (single.startNanos[$1], $1) }
-    }
-    self.traceID = terminalSafe(traceID)
-    latencyMillis = millis(single.durationNanos[root])
-    self.bars = bars
-  }
-}

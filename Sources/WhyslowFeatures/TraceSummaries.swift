@@ -1,0 +1,183 @@
+import WhyslowIngest
+
+/// What the feature matrix needs of each whole trace of one batch, or of one shard of a batch:
+/// per span key the summed timings and counts, the network gaps to each callee, the attribute
+/// occurrences, and the trace's entry-point candidates. Each trace's summary depends on its own
+/// spans only, so summaries of shards of whole traces, built anywhere, assemble
+/// (`FeatureMatrix(summaries:options:)`) into the matrix one table of all their traces gives.
+public struct TraceSummaries: Sendable {
+  /// Whether the traces are the slow batch's.
+  public let isSlow: Bool
+  /// The span keys that key ids below name.
+  let keys: [SpanKey]
+  /// The strings that string ids below name (callee services, attribute keys and values).
+  let strings: [String]
+
+  /// Per trace (a row), ascending by trace id: its id, latency and entry-point candidates.
+  let traceIDs: [String]
+  let latencyMillis: [Double]
+  /// The root span's (service, operation) key; the root's route attribute as a key; the first
+  /// server span below the root (see `EndpointRule`).
+  let rootKeys: [SpanKey]
+  let routeKeys: [SpanKey?]
+  let serverKeys: [SpanKey?]
+
+  /// Per (trace, span key) present: sums over the key's spans in the trace (ms), and the start
+  /// offset and depth of its first span.
+  let cells: Cells
+  /// Per (trace, client key, callee service string): the summed network gap, ms.
+  let gaps: Gaps
+  /// Every attribute occurrence on a span (events and ignored keys left out).
+  let attributes: Occurrences
+  /// How often each (key, synchronous parent key) pair occurs.
+  let parentPairs: [(key: Int32, parent: Int32, count: Int)]
+
+  struct Cells: Sendable {
+    var row: [Int32] = []
+    var key: [Int32] = []
+    var selfMillis: [Double] = []
+    var criticalMillis: [Double] = []
+    var count: [Double] = []
+    var waitMillis: [Double] = []
+    var errors: [Double] = []
+    var startOffsetMillis: [Double] = []
+    var depth: [Double] = []
+  }
+
+  struct Gaps: Sendable {
+    var row: [Int32] = []
+    var key: [Int32] = []
+    var callee: [Int32] = []
+    var millis: [Double] = []
+  }
+
+  struct Occurrences: Sendable {
+    var row: [Int32] = []
+    var key: [Int32] = []
+    var name: [Int32] = []
+    /// The value's string id; -1 when the reader counted it without recording it.
+    var value: [Int32] = []
+    var number: [Double] = []
+    var type: [AttributeType] = []
+  }
+
+  /// Number of traces.
+  public var traceCount: Int { traceIDs.count }
+
+  /// Summarizes every trace of `table`.
+  public init(table: SpanTable, isSlow: Bool, options: FeatureOptions = FeatureOptions()) {
+    var registry = KeyRegistry(options: options)
+    let batch = BatchSpans(table: table, keys: &registry)
+    self.isSlow = isSlow
+    strings = table.strings
+    traceIDs = batch.traceOfRow.map { table.traceID($0) }
+    latencyMillis = batch.traceOfRow.map { millis(table.durationNanos[batch.roots[$0]]) }
+    rootKeys = batch.traceOfRow.map { batch.baseKey(of: batch.roots[$0], registry) }
+    routeKeys = batch.inRowOrder(batch.rootRoutes(registry))
+    serverKeys = batch.inRowOrder(batch.firstServerBelowRoot(registry))
+    (cells, gaps) = Self.timings(batch, keyCount: registry.keys.count)
+    attributes = Self.occurrences(batch)
+    parentPairs = Self.parentPairs(batch)
+    keys = registry.keys
+  }
+
+  /// Sums each trace's span metrics per key, and its network gaps per (key, callee).
+  private static func timings(_ batch: BatchSpans, keyCount: Int) -> (Cells, Gaps) {
+    let table = batch.table
+    var cells = Cells()
+    var gaps = Gaps()
+    var cellOfKey = [Int32](repeating: -1, count: keyCount)  // in the current trace
+    var touched: [Int32] = []
+    var gapOfPair: [Int64: Int] = [:]  // (key, callee) -> gap entry, in the current trace
+    var currentTrace: Int32 = -1
+    var local = [Int32](repeating: -1, count: table.spanCount)
+    for chunk in SpanMetrics.chunks(table) {
+      let metrics = SpanMetrics(table, rows: chunk, roots: batch.roots, local: &local)
+      for (position, tableRow) in metrics.rows.enumerated() {
+        let span = Int(tableRow)
+        let trace = table.traceIndex[span]
+        if trace != currentTrace {  // spans come grouped by trace
+          for key in touched { cellOfKey[Int(key)] = -1 }
+          touched.removeAll(keepingCapacity: true)
+          gapOfPair.removeAll(keepingCapacity: true)
+          currentTrace = trace
+        }
+        let row = batch.rowOfTrace[Int(trace)]
+        let key = batch.key[span]
+        var cell = Int(cellOfKey[Int(key)])
+        if cell < 0 {
+          cell = cells.row.count
+          cellOfKey[Int(key)] = Int32(cell)
+          touched.append(key)
+          cells.row.append(row)
+          cells.key.append(key)
+          cells.selfMillis.append(0)
+          cells.criticalMillis.append(0)
+          cells.count.append(0)
+          cells.waitMillis.append(0)
+          cells.errors.append(0)
+          cells.startOffsetMillis.append(.nan)
+          cells.depth.append(0)
+        }
+        cells.selfMillis[cell] += millis(metrics.selfNanos[position])
+        cells.criticalMillis[cell] += millis(metrics.criticalNanos[position])
+        cells.count[cell] += 1
+        cells.waitMillis[cell] += millis(metrics.waitNanos[position])
+        if table.isError[span] { cells.errors[cell] += 1 }
+        let offset = millis(metrics.startOffsetNanos[position])
+        if !(cells.startOffsetMillis[cell] <= offset) {  // the key's first span (NaN compares false)
+          cells.startOffsetMillis[cell] = offset
+          cells.depth[cell] = Double(metrics.depth[position])
+        }
+        let callee = Int(metrics.calleeRow[position])
+        guard callee >= 0 else { continue }
+        let calleeService = table.service[Int(metrics.rows[callee])]
+        let pair = Int64(key) << 32 | Int64(calleeService)
+        let entry = gapOfPair[pair] ?? {
+          gaps.row.append(row)
+          gaps.key.append(key)
+          gaps.callee.append(calleeService)
+          gaps.millis.append(0)
+          gapOfPair[pair] = gaps.row.count - 1
+          return gaps.row.count - 1
+        }()
+        gaps.millis[entry] += millis(metrics.networkGapNanos[position])
+      }
+    }
+    return (cells, gaps)
+  }
+
+  /// Every attribute occurrence with its trace row and span key, events and ignored keys left out.
+  private static func occurrences(_ batch: BatchSpans) -> Occurrences {
+    let table = batch.table
+    let attributes = table.attributes
+    var ignored = [Int8](repeating: -1, count: table.strings.count)  // per key string: unknown, no, yes
+    var result = Occurrences()
+    result.row.reserveCapacity(attributes.count)
+    for item in 0..<attributes.count where attributes.type[item] != .event {
+      let name = Int(attributes.key[item])
+      if ignored[name] < 0 { ignored[name] = NameRegistry.ignoredKeys.contains(table.strings[name]) ? 1 : 0 }
+      guard ignored[name] == 0 else { continue }
+      let span = Int(attributes.span[item])
+      result.row.append(batch.rowOfTrace[Int(table.traceIndex[span])])
+      result.key.append(batch.key[span])
+      result.name.append(attributes.key[item])
+      result.value.append(attributes.text[item])
+      result.number.append(attributes.number[item])
+      result.type.append(attributes.type[item])
+    }
+    return result
+  }
+
+  /// Counts of (key, parent key) over synchronous parent links, by key then parent.
+  private static func parentPairs(_ batch: BatchSpans) -> [(key: Int32, parent: Int32, count: Int)] {
+    let table = batch.table
+    var pairs: [Int64: Int] = [:]
+    for span in 0..<table.spanCount where table.parentIndex[span] >= 0 && table.edgeKind[span] != .followsFrom {
+      pairs[Int64(batch.key[span]) << 32 | Int64(batch.key[Int(table.parentIndex[span])]), default: 0] += 1
+    }
+    return pairs.keys.sorted().map { (Int32($0 >> 32), Int32(truncatingIfNeeded: $0), pairs[$0] ?? 0) }
+  }
+}
+
+func millis(_ nanos: Int64) -> Double { Double(nanos) / 1_000_000 }
