@@ -120,6 +120,8 @@ wsl_format detect(const char *bytes, size_t length) {
   size_t at = 0;
   while (at < length && std::isspace(static_cast<unsigned char>(bytes[at]))) ++at;
   if (at == length) return WSL_FORMAT_AUTO;
+  size_t magic = std::strlen(kSpanRecordsMagic);
+  if (length >= magic && std::memcmp(bytes, kSpanRecordsMagic, magic) == 0) return WSL_FORMAT_SPAN_RECORDS;
   if (bytes[at] != '{' && bytes[at] != '[') return WSL_FORMAT_CSV;
   std::string_view head(bytes + at, std::min<size_t>(length - at, 1 << 16));
   if (contains(head, "\"resourceSpans\"")) return WSL_FORMAT_OTLP;
@@ -214,6 +216,12 @@ extern "C" wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t
       case WSL_FORMAT_OTLP: read_otlp(*table, bytes, length); break;
       case WSL_FORMAT_ZIPKIN: read_zipkin(*table, bytes, length); break;
       case WSL_FORMAT_CSV: read_csv(*table, bytes, length, csv_columns); break;
+      case WSL_FORMAT_SPAN_RECORDS:
+        if (length < std::strlen(kSpanRecordsMagic) || std::memcmp(bytes, kSpanRecordsMagic, std::strlen(kSpanRecordsMagic)) != 0) {
+          throw ParseError{WSL_ERROR_SCHEMA, "not span records (they start with \"whyslow span records 1\")", 0};
+        }
+        read_span_records(*table, bytes, length);
+        break;
       default:
         throw ParseError{WSL_ERROR_SCHEMA,
                          "cannot tell the trace format (Jaeger, OTLP, Zipkin or CSV); name it with --format",

@@ -176,7 +176,8 @@ void wsl_span_table::append(const whyslow::Row &row, const whyslow::Attribute *a
     attribute_span.push_back(span);
     int32_t key = strings.intern(attribute->key);
     attribute_key.push_back(key);
-    attribute_text.push_back(attribute->type == WSL_ATTRIBUTE_EVENT ? whyslow::kNone : value_id(key, attribute->text));
+    bool valued = attribute->type != WSL_ATTRIBUTE_EVENT && attribute->recorded;
+    attribute_text.push_back(valued ? value_id(key, attribute->text) : whyslow::kNone);
     attribute_number.push_back(attribute->number);
     attribute_type.push_back(attribute->type);
     attribute_time.push_back(attribute->time_nanos);

@@ -133,6 +133,7 @@ struct Attribute {
   double number;          // the value as a number, NaN when not numeric
   int8_t type;            // wsl_attribute_type
   int64_t time_nanos = 0;  // an event's timestamp
+  bool recorded = true;    // false: a value counted, not recorded, when first read (span records)
 };
 
 /// A span id as the table keys it: up to 16 hex digits as their value (space 0), any other
@@ -264,6 +265,10 @@ void read_jaeger(wsl_span_table &table, const char *bytes, size_t length);
 void read_otlp(wsl_span_table &table, const char *bytes, size_t length);
 void read_zipkin(wsl_span_table &table, const char *bytes, size_t length);
 void read_csv(wsl_span_table &table, const char *bytes, size_t length, const char *columns);
+void read_span_records(wsl_span_table &table, const char *bytes, size_t length);
+
+/// The first line of a span records file.
+constexpr const char *kSpanRecordsMagic = WSL_SPAN_RECORDS_MAGIC;
 
 /// Lower-case hex of a trace id given as hex (any case) or base64 (protobuf JSON); empty when
 /// `id` is already lower-case hex and can be used as it is.

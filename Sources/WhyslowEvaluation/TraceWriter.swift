@@ -1,7 +1,7 @@
 import Foundation
 import WhyslowIngest
 
-/// Writes generated spans in any of the formats whyslow reads, as real exporters shape them:
+/// Writes generated spans in any of the exporters' formats whyslow reads, as real exporters shape them:
 /// Jaeger query-API JSON, OTLP JSON Lines (the Collector's file exporter), Zipkin v2 JSON and a
 /// span-table CSV. Files hold at most `tracesPerFile` traces; output is deterministic.
 public struct TraceWriter {
@@ -33,11 +33,13 @@ public struct TraceWriter {
     case .jaeger, .zipkin: return "json"
     case .otlp: return "jsonl"
     case .csv: return "csv"
+    case .spanRecords: return "spans"
     }
   }
 
   private func render(_ traces: [[SyntheticSpan]]) -> String {
     switch format {
+    case .spanRecords: preconditionFailure("span records are written from span tables (whyslow spans), not generated")
     case .jaeger: return jaeger(traces)
     case .otlp: return traces.map(otlpLine).joined()
     case .zipkin: return "[" + traces.joined().map(zipkinSpan).joined(separator: ",\n") + "]\n"

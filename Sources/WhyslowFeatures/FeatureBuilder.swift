@@ -18,11 +18,10 @@ extension FeatureMatrix {
 
   /// Assembles the summaries of shards of whole traces, fast and slow, in any number and
   /// order: the matrix is the one a single table of all their traces gives. Fails when a trace
-  /// id appears in two summaries of the same batch (a trace split between shards).
+  /// id appears twice in a batch (a trace split between shards).
   public init(summaries: [TraceSummaries], options: FeatureOptions = FeatureOptions()) throws(FeatureError) {
     for slow in [false, true] {
       let batch = summaries.filter { $0.isSlow == slow }
-      guard batch.count > 1 else { continue }
       var seen = Set<String>()
       for id in batch.flatMap(\.traceIDs) where !seen.insert(id).inserted {
         throw .traceInTwoShards(traceID: terminalSafe(id), batch: slow ? "slow" : "fast")
@@ -95,7 +94,7 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .traceInTwoShards(let traceID, let batch):
-      return "trace \(traceID) of the \(batch) batch is in two partials: each trace must be whole in one shard (group spans by trace id first)"
+      return "trace \(traceID) of the \(batch) batch appears twice (in two partials?): each trace must be whole in one shard (group spans by trace id first)"
     }
   }
 }
@@ -114,9 +113,8 @@ private struct TraceRows {
     let batches = [false, true].map { slow in
       let members = summaries.indices.filter { summaries[$0].isSlow == slow }
       var batch = members.flatMap { summary in summaries[summary].traceIDs.indices.map { (summary: summary, row: $0) } }
-      if members.count > 1 {
-        batch.sort { summaries[$0.summary].traceIDs[$0.row] < summaries[$1.summary].traceIDs[$1.row] }
-      }
+      func id(_ entry: (summary: Int, row: Int)) -> String { summaries[entry.summary].traceIDs[entry.row] }
+      if !zip(batch, batch.dropFirst()).allSatisfy({ id($0) < id($1) }) { batch.sort { id($0) < id($1) } }
       return batch
     }
     let order = batches[0] + batches[1]

@@ -81,6 +81,26 @@ public struct TraceSummaries: Sendable {
     keys = registry.keys
   }
 
+  /// Summaries from their parts (a partial file's).
+  init(
+    isSlow: Bool, keys: [SpanKey], strings: [String], traceIDs: [String], latencyMillis: [Double],
+    rootKeys: [SpanKey], routeKeys: [SpanKey?], serverKeys: [SpanKey?], cells: Cells, gaps: Gaps,
+    attributes: Occurrences, parentPairs: [(key: Int32, parent: Int32, count: Int)]
+  ) {
+    self.isSlow = isSlow
+    self.keys = keys
+    self.strings = strings
+    self.traceIDs = traceIDs
+    self.latencyMillis = latencyMillis
+    self.rootKeys = rootKeys
+    self.routeKeys = routeKeys
+    self.serverKeys = serverKeys
+    self.cells = cells
+    self.gaps = gaps
+    self.attributes = attributes
+    self.parentPairs = parentPairs
+  }
+
   /// Sums each trace's span metrics per key, and its network gaps per (key, callee).
   private static func timings(_ batch: BatchSpans, keyCount: Int) -> (Cells, Gaps) {
     let table = batch.table

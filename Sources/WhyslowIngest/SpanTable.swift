@@ -122,6 +122,22 @@ public struct DataQuality: Sendable {
 
   public init() {}
 
+  /// Adds what reading another part of the same batch counted (files, counts, notes).
+  public mutating func add(_ other: DataQuality) {
+    files += other.files
+    duplicateSpans += other.duplicateSpans
+    sharedSpansSplit += other.sharedSpansSplit
+    orphanSpans += other.orphanSpans
+    multiRootTraces += other.multiRootTraces
+    spansWithoutTiming += other.spansWithoutTiming
+    skippedRecords += other.skippedRecords
+    skewedSpans += other.skewedSpans
+    worstSkewNanos = max(worstSkewNanos, other.worstSkewNanos)
+    asyncEdges += other.asyncEdges
+    spansWithoutService += other.spansWithoutService
+    for note in other.notes where !notes.contains(note) { notes.append(note) }
+  }
+
   /// The counts in a fixed order, named as the JSON report names them.
   public var counts: [(name: String, value: Int)] {
     [
@@ -144,6 +160,9 @@ public enum TraceFormat: String, Sendable, CaseIterable {
   case zipkin
   /// A span table as CSV with a header row.
   case csv
+  /// whyslow's own span records (`whyslow spans`): spans regrouped into whole traces, as for
+  /// `whyslow partial` after a shuffle by trace id.
+  case spanRecords = "span-records"
 }
 
 extension SpanTable {

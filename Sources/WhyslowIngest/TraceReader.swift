@@ -108,6 +108,28 @@ public enum TraceReader {
     return table
   }
 
+  /// Writes the spans of every file under `paths` to `descriptor` as span records, file after
+  /// file, before parent linking (a trace's spans may lie in several files): a shuffle by trace
+  /// id can then regroup them into whole traces for `whyslow partial`. Returns the files read.
+  public static func writeSpanRecords(paths: [String], options: ReadOptions = ReadOptions(), to descriptor: Int32)
+    throws -> [(path: String, format: TraceFormat)]
+  {
+    var formats: [(path: String, format: TraceFormat)] = []
+    let files = try paths.flatMap(traceFiles(under:))
+    let header = Array(WSL_SPAN_RECORDS_MAGIC.utf8)
+    guard header.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == header.count else {
+      throw IngestError.cannotRead(path: "-", reason: "cannot write span records: \(String(cString: strerror(errno)))")
+    }
+    for file in files {
+      let (table, format) = try parse(file: file, options)
+      guard wsl_span_table_write_records(table.handle, descriptor) == WSL_OK else {
+        throw IngestError.cannotRead(path: file, reason: "cannot write its span records: \(String(cString: strerror(errno)))")
+      }
+      formats.append((file, format))
+    }
+    return formats
+  }
+
   /// Parses each file into a table of its own, concurrently; results in input order.
   private static func parseConcurrently(_ files: [String], _ options: ReadOptions)
     -> [Result<(CoreSpanTable, TraceFormat), any Error>]
@@ -362,6 +384,7 @@ extension TraceFormat {
     case .otlp: return WSL_FORMAT_OTLP
     case .zipkin: return WSL_FORMAT_ZIPKIN
     case .csv: return WSL_FORMAT_CSV
+    case .spanRecords: return WSL_FORMAT_SPAN_RECORDS
     }
   }
 
@@ -371,6 +394,7 @@ extension TraceFormat {
     case WSL_FORMAT_OTLP: self = .otlp
     case WSL_FORMAT_ZIPKIN: self = .zipkin
     case WSL_FORMAT_CSV: self = .csv
+    case WSL_FORMAT_SPAN_RECORDS: self = .spanRecords
     default: return nil
     }
   }

@@ -4,14 +4,16 @@ import WhyslowIngest
 import WhyslowStatistics
 
 /// The one-line account of what was read, for standard error, plus one line per note.
-public func readingSummary(_ summary: BatchSummary, name: String) -> String {
-  let formats = summary.filesPerFormat.map { "\($0.files) \($0.format.rawValue)" }
-    .joined(separator: ", ")
+public func readingSummary(traces: Int, spans: Int, quality: DataQuality, name: String) -> String {
+  let formats = TraceFormat.allCases.compactMap { format in
+    let files = quality.files.filter { $0.format == format }.count
+    return files > 0 ? "\(files) \(format.rawValue)" : nil
+  }
   var line =
-    "read \(name): \(counted(summary.quality.files.count, "file")) (\(formats)), "
-    + "\(counted(summary.traces, "trace")), \(counted(summary.spans, "span")); "
-  line += qualityPhrase(summary.quality)
-  return ([line] + summary.quality.notes.map { "note: \($0)" }).joined(separator: "\n")
+    "read \(name): \(counted(quality.files.count, "file")) (\(formats.joined(separator: ", "))), "
+    + "\(counted(traces, "trace")), \(counted(spans, "span")); "
+  line += qualityPhrase(quality)
+  return ([line] + quality.notes.map { "note: \($0)" }).joined(separator: "\n")
 }
 
 /// The account of the feature matrix, for standard error: its size and what was left out, by

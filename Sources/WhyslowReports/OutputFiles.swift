@@ -65,13 +65,15 @@ public struct OutputFiles: Sendable {
   /// Writes each output's document (in the order the outputs were given): every temporary
   /// file first; only when all are written, the renames and the writes to standard output and
   /// special files. On a failure before that point nothing is replaced.
-  public func write(_ documents: [String]) throws {
+  public func write(_ documents: [String]) throws { try write(data: documents.map { Data($0.utf8) }) }
+
+  /// `write(_:)` for documents of bytes.
+  public func write(data documents: [Data]) throws {
     precondition(documents.count == outputs.count)
     var pending: [(temporary: String, target: String)] = []
     var direct: [(data: Data, path: String?)] = []  // nil: standard output
     do {
-      for (output, document) in zip(outputs, documents) {
-        let data = Data(document.utf8)
+      for (output, data) in zip(outputs, documents) {
         let target = output.path == "-" ? nil : Self.resolved(output.path)
         guard let target, !Self.isSpecial(target) else {
           direct.append((data, target))

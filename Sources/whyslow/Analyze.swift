@@ -78,46 +78,7 @@ struct Analyze: ParsableCommand {
   @Option(help: ArgumentHelp("Keep only traces with a span of this service.", valueName: "service"))
   var service: String?
 
-  @Option(
-    help: ArgumentHelp(
-      "Also write the ranking as CSV to this file (- for standard output; replaced atomically).",
-      valueName: "file"))
-  var csv: String?
-
-  @Option(
-    help: ArgumentHelp(
-      "Also write the whole analysis as one JSON object to this file (- for standard output).",
-      valueName: "file"))
-  var json: String?
-
-  @Option(
-    help: ArgumentHelp(
-      "Also write a self-contained HTML report to this file (- for standard output).", valueName: "file"))
-  var html: String?
-
-  @Option(
-    help: ArgumentHelp(
-      "In the HTML report, link trace ids: a URL with {id}, e.g. 'http://jaeger:16686/trace/{id}'.",
-      valueName: "template"))
-  var traceURL: String?
-
-  @Option(help: "How many suspects the terminal table shows.")
-  var top = 10
-
-  @Option(help: "False discovery rate: suspects and findings with a q-value below it are significant.")
-  var fdr = 0.05
-
-  @Flag(help: "Show suspects that are not significant too.")
-  var all = false
-
-  @Option(help: "Bootstrap replicates for the 95% intervals.")
-  var bootstrap = 200
-
-  @Option(help: "Seed of the bootstrap; the same inputs and seed give byte-identical output.")
-  var seed: UInt64 = 1
-
-  @Flag(help: "Exit with status 3 when a significant suspect is found (for CI gates).")
-  var failOnSuspect = false
+  @OptionGroup var analysis: AnalysisArguments
 
   @OptionGroup var input: InputOptions
 
@@ -140,20 +101,13 @@ struct Analyze: ParsableCommand {
     if let splitAt, Self.nanos(of: splitAt) == nil {
       throw ValidationError("--split-at \(splitAt): not an RFC 3339 time (2026-11-30T14:05:00Z) nor epoch seconds")
     }
-    guard top >= 1 else { throw ValidationError("--top must be at least 1") }
-    guard fdr > 0, fdr < 1 else { throw ValidationError("--fdr must be between 0 and 1") }
-    guard bootstrap >= 20 else { throw ValidationError("--bootstrap needs at least 20 replicates for a 95% interval") }
     guard (fast + slow + traces).filter({ $0 == "-" }).count <= 1 else {
       throw ValidationError("standard input (-) can be read only once")
     }
   }
 
   func run() throws {
-    // Every output is checked before any work: never onto an input, directories writable.
-    let requested = [(Export.csv, csv), (.json, json), (.html, html)].compactMap { export, path in
-      path.map { (export: export, output: OutputFiles.Output(option: export.rawValue, path: $0)) }
-    }
-    let outputs = try OutputFiles(requested.map(\.output), inputs: fast + slow + traces)
+    let outputs = try analysis.outputs(inputs: fast + slow + traces)
     let progress = Progress()
     defer { progress.finish() }
     progress.begin("reading traces")
@@ -170,52 +124,26 @@ struct Analyze: ParsableCommand {
       BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount)
     }
     let reading = [("fast", fastTable), ("slow", slowTable)].map { name, table in
-      (batch: name, summary: readingSummary(BatchSummary(table), name: name))
+      (batch: name, summary: readingSummary(traces: table.traceCount, spans: table.spanCount, quality: table.quality, name: name))
     }
     progress.begin("building features")
     let matrix = FeatureMatrix(fast: fastTable, slow: slowTable, options: features.options)
     progress.begin("analyzing")
-    let analysis = try ContributionAnalysis.analyze(
-      matrix, options: AnalysisOptions(falseDiscoveryRate: fdr, bootstrapReplicates: bootstrap, seed: seed))
+    let result = try ContributionAnalysis.analyze(matrix, options: analysis.options)
     progress.begin("writing")
-    let report = html == nil ? ReportContext() : reportContext(analysis, fastTable, slowTable, reading)
+    let context = analysis.html == nil ? ReportContext() : reportContext(result, fastTable, slowTable, reading)
     progress.finish()
-    for line in reading { printError(line.summary) }
-    printError(featureSummary(matrix))
-    let colour = !outputs.usesStandardOutput && standardOutputWantsColour
-    let table = TableExporter(limit: top, showAll: all, colour: colour).render(analysis)
-    if outputs.usesStandardOutput { printError(table) } else { print(table, terminator: "") }
-    let exporters: [Export: any SuspectExporter] = [
-      .csv: CSVExporter(), .json: JSONExporter(), .html: HTMLExporter(context: report),
-    ]
-    try outputs.write(requested.map { exporters[$0.export]?.render(analysis) ?? "" })
-    for (export, output) in requested {
-      let what =
-        switch export {
-        case .csv: "\(analysis.suspects.count) suspects and their findings"
-        case .json: "the analysis"
-        case .html: "the report"
-        }
-      printError("wrote \(what) to \(output.path == "-" ? "standard output" : output.path)")
-    }
-    if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
-  }
-
-  /// The documents `analyze` can also write, by their option.
-  private enum Export: String {
-    case csv = "--csv"
-    case json = "--json"
-    case html = "--html"
+    try analysis.report(result, matrix: matrix, reading: reading.map(\.summary), context: context, to: outputs)
   }
 
   /// The HTML report's timelines (the main endpoint's typical fast and slow trace), reading
   /// summaries and trace links.
   private func reportContext(
-    _ analysis: LatencyAnalysis, _ fastTable: SpanTable, _ slowTable: SpanTable,
+    _ result: LatencyAnalysis, _ fastTable: SpanTable, _ slowTable: SpanTable,
     _ reading: [(batch: String, summary: String)]
   ) -> ReportContext {
     var timelines: [(label: String, timeline: TraceTimeline)] = []
-    if let main = analysis.typicalTraces.first {
+    if let main = result.typicalTraces.first {
       let options = features.options
       if let fast = TraceTimeline(table: fastTable, traceID: main.fast, options: options) {
         timelines.append(("typical fast trace of \(main.endpoint)", fast))
@@ -224,7 +152,7 @@ struct Analyze: ParsableCommand {
         timelines.append(("typical slow trace of \(main.endpoint)", slow))
       }
     }
-    return ReportContext(timelines: timelines, dataQuality: reading, traceURL: traceURL)
+    return ReportContext(timelines: timelines, dataQuality: reading, traceURL: analysis.traceURL)
   }
 
   /// The fast and slow batches: read as given, or one --traces batch labelled by its rule.

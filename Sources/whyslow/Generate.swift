@@ -52,6 +52,7 @@ struct Generate: ParsableCommand {
   func validate() throws {
     guard fast >= 1, slow >= 1 else { throw ValidationError("--fast and --slow need at least 1 trace") }
     guard effect >= 0, noise >= 0 else { throw ValidationError("--effect and --noise cannot be negative") }
+    guard format != .spanRecords else { throw ValidationError("--format: generate writes jaeger, otlp, zipkin or csv") }
   }
 
   func run() throws {

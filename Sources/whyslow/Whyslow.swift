@@ -13,6 +13,6 @@ struct Whyslow: ParsableCommand {
       with intervals and q-values. `whyslow diff` compares two single traces exactly.
       """,
     version: "0.1.0",
-    subcommands: [Analyze.self, Diff.self, Inspect.self, Generate.self, Eval.self]
+    subcommands: [Analyze.self, Diff.self, Inspect.self, Generate.self, Eval.self, Spans.self, PartialCommand.self, Merge.self]
   )
 }

@@ -42,6 +42,8 @@ typedef enum wsl_format {
   WSL_FORMAT_ZIPKIN = 3,
   /** A span table as CSV with a header row. */
   WSL_FORMAT_CSV = 4,
+  /** whyslow's own span records (wsl_span_table_write_records): spans regrouped by trace. */
+  WSL_FORMAT_SPAN_RECORDS = 5,
 } wsl_format;
 
 /** How a span hangs off its parent. */
@@ -127,6 +129,18 @@ typedef struct wsl_mapped_file {
  * reads the file instead).
  */
 int wsl_map_file(int descriptor, const char *path, size_t length, wsl_mapped_file *file);
+
+/** The first line of a span records file; frames follow. */
+#define WSL_SPAN_RECORDS_MAGIC "whyslow span records 1\n"
+
+/**
+ * Writes the spans of a table that is not linked yet (as wsl_parse left it) to `descriptor`
+ * as span records: one self-contained frame per span that starts with its trace id, so that
+ * frames can be regrouped into whole traces (a shuffle by trace id) and read back by
+ * wsl_parse, after WSL_SPAN_RECORDS_MAGIC, into the same spans. Attribute values keep whether
+ * they were recorded.
+ */
+wsl_status wsl_span_table_write_records(const wsl_span_table *table, int descriptor);
 
 /** Unmaps a file mapped by wsl_map_file. */
 void wsl_unmap_file(wsl_mapped_file *file);

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import WhyslowFeatures
+import WhyslowReports
+import WhyslowStatistics
+
+/// The statistics' options and the outputs, shared by `analyze` and `merge`: the same analysis
+/// and the same table, CSV, JSON and HTML whichever way the features were built.
+struct AnalysisArguments: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Also write the ranking as CSV to this file (- for standard output; replaced atomically).",
+      valueName: "file"))
+  var csv: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Also write the whole analysis as one JSON object to this file (- for standard output).",
+      valueName: "file"))
+  var json: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Also write a self-contained HTML report to this file (- for standard output).", valueName: "file"))
+  var html: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "In the HTML report, link trace ids: a URL with {id}, e.g. 'http://jaeger:16686/trace/{id}'.",
+      valueName: "template"))
+  var traceURL: String?
+
+  @Option(help: "How many suspects the terminal table shows.")
+  var top = 10
+
+  @Option(help: "False discovery rate: suspects and findings with a q-value below it are significant.")
+  var fdr = 0.05
+
+  @Flag(help: "Show suspects that are not significant too.")
+  var all = false
+
+  @Option(help: "Bootstrap replicates for the 95% intervals.")
+  var bootstrap = 200
+
+  @Option(help: "Seed of the bootstrap; the same inputs and seed give byte-identical output.")
+  var seed: UInt64 = 1
+
+  @Flag(help: "Exit with status 3 when a significant suspect is found (for CI gates).")
+  var failOnSuspect = false
+
+  func validate() throws {
+    guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+    guard fdr > 0, fdr < 1 else { throw ValidationError("--fdr must be between 0 and 1") }
+    guard bootstrap >= 20 else { throw ValidationError("--bootstrap needs at least 20 replicates for a 95% interval") }
+  }
+
+  var options: AnalysisOptions {
+    AnalysisOptions(falseDiscoveryRate: fdr, bootstrapReplicates: bootstrap, seed: seed)
+  }
+
+  /// The documents that can be written, by their option.
+  enum Export: String {
+    case csv = "--csv"
+    case json = "--json"
+    case html = "--html"
+  }
+
+  var requested: [(export: Export, output: OutputFiles.Output)] {
+    [(Export.csv, csv), (.json, json), (.html, html)].compactMap { export, path in
+      path.map { (export: export, output: OutputFiles.Output(option: export.rawValue, path: $0)) }
+    }
+  }
+
+  /// The output files, checked before any work: never onto an input, directories writable.
+  func outputs(inputs: [String]) throws -> OutputFiles {
+    try OutputFiles(requested.map(\.output), inputs: inputs)
+  }
+
+  /// Prints what was read and the ranking, writes the requested documents, and exits with
+  /// status 3 under --fail-on-suspect when a suspect is significant.
+  func report(
+    _ analysis: LatencyAnalysis, matrix: FeatureMatrix, reading: [String], context: ReportContext,
+    to outputs: OutputFiles
+  ) throws {
+    for line in reading { printError(line) }
+    printError(featureSummary(matrix))
+    let colour = !outputs.usesStandardOutput && standardOutputWantsColour
+    let table = TableExporter(limit: top, showAll: all, colour: colour).render(analysis)
+    if outputs.usesStandardOutput { printError(table) } else { print(table, terminator: "") }
+    let exporters: [Export: any SuspectExporter] = [
+      .csv: CSVExporter(), .json: JSONExporter(), .html: HTMLExporter(context: context),
+    ]
+    try outputs.write(requested.map { exporters[$0.export]?.render(analysis) ?? "" })
+    for (export, output) in requested {
+      let what =
+        switch export {
+        case .csv: "\(analysis.suspects.count) suspects and their findings"
+        case .json: "the analysis"
+        case .html: "the report"
+        }
+      printError("wrote \(what) to \(output.path == "-" ? "standard output" : output.path)")
+    }
+    if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
+  }
+}
