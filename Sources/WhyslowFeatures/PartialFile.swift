@@ -54,7 +54,7 @@ public struct Partial: Sendable {
     input.offset = Self.magic.utf8.count
     options = try input.options()
     batches = try (0..<input.count(limit: 2)).map { _ in
-      let spans = try input.count()
+      let spans = try input.tally()
       let quality = try input.quality()
       return Batch(summaries: try input.summaries(), spans: spans, quality: quality)
     }
@@ -184,6 +184,14 @@ private struct BinaryReader {
 
   mutating func int() throws -> Int { Int(try raw(Int64.self)) }
 
+  /// A count of things read (spans, repairs): never negative, and small enough that sums of
+  /// many cannot overflow.
+  mutating func tally() throws -> Int {
+    let value = try int()
+    guard value >= 0, value < 1 << 48 else { throw failure("a count of \(value)") }
+    return value
+  }
+
   /// A count that fits in what is left of the file (each item takes at least `itemBytes`).
   mutating func count(limit: Int = .max, itemBytes: Int = 1) throws -> Int {
     let count = try int()
@@ -235,6 +243,8 @@ private struct BinaryReader {
     options.maxSpanKeys = try int()
     options.maxPathDepth = try int()
     options.maxNameLength = try int()
+    guard [options.maxAttributeValues, options.maxSpanKeys, options.maxPathDepth, options.maxNameLength].allSatisfy({ $0 >= 1 })
+    else { throw failure("feature options out of range") }
     return options
   }
 
@@ -246,16 +256,16 @@ private struct BinaryReader {
       guard let format = TraceFormat(rawValue: name) else { throw failure("an unknown format \"\(name)\"") }
       return (path, format)
     }
-    quality.duplicateSpans = try int()
-    quality.sharedSpansSplit = try int()
-    quality.orphanSpans = try int()
-    quality.multiRootTraces = try int()
-    quality.spansWithoutTiming = try int()
-    quality.skippedRecords = try int()
-    quality.skewedSpans = try int()
-    quality.worstSkewNanos = Int64(try int())
-    quality.asyncEdges = try int()
-    quality.spansWithoutService = try int()
+    quality.duplicateSpans = try tally()
+    quality.sharedSpansSplit = try tally()
+    quality.orphanSpans = try tally()
+    quality.multiRootTraces = try tally()
+    quality.spansWithoutTiming = try tally()
+    quality.skippedRecords = try tally()
+    quality.skewedSpans = try tally()
+    quality.worstSkewNanos = Int64(try tally())
+    quality.asyncEdges = try tally()
+    quality.spansWithoutService = try tally()
     quality.notes = try strings()
     return quality
   }
@@ -324,7 +334,7 @@ private struct BinaryReader {
     try check(cells.key + gaps.key + attributes.key + pairKeys + pairParents, below: keys.count, "a span key id")
     try check(gaps.callee + attributes.name, below: strings.count, "a string id")
     try check(attributes.value, below: strings.count, allowing: true, "an attribute value id")
-    guard pairCounts.allSatisfy({ $0 >= 0 }) else { throw failure("a negative parent pair count") }
+    guard pairCounts.allSatisfy({ $0 >= 0 && $0 < 1 << 48 }) else { throw failure("a parent pair count out of range") }
     return TraceSummaries(
       isSlow: isSlow, keys: keys, strings: strings, traceIDs: traceIDs, latencyMillis: latencyMillis,
       rootKeys: rootKeys, routeKeys: endpointKeys[1], serverKeys: endpointKeys[2], cells: cells, gaps: gaps,

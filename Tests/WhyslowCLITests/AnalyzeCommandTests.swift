@@ -10,6 +10,8 @@ struct Run {
   let status: Int32
   let standardOutput: String
   let standardError: String
+  /// Standard output as bytes (for binary output).
+  let outputBytes: Data
 }
 
 /// Runs the `whyslow` executable built beside this test bundle, with `input` on its standard input.
@@ -41,7 +43,7 @@ func whyslow(_ arguments: [String], input: Data = Data()) throws -> Run {
   return Run(
     status: process.terminationStatus,
     standardOutput: String(decoding: outputData, as: UTF8.self),
-    standardError: String(decoding: errorData, as: UTF8.self))
+    standardError: String(decoding: errorData, as: UTF8.self), outputBytes: outputData)
 }
 
 /// Everything a pipe gives until its end, retrying reads an interrupting signal cut short.

@@ -316,3 +316,82 @@ struct CriticalPathInvariantTests {
     #expect(abs(step + parent - Double(steps * 10 + 21) / 1000) < 1e-9)
   }
 }
+
+/// Trace summaries of shards of whole traces assemble into the matrix of the whole batch, in
+/// any order, and survive a partial file; a damaged partial is an error, never a trap.
+struct PartialTests {
+  let fast: SpanTable
+  let slow: SpanTable
+
+  init() throws {
+    fast = try TraceReader.read(paths: [packageRoot.appendingPathComponent("Datasets/demo/fast").path])
+    slow = try TraceReader.read(paths: [packageRoot.appendingPathComponent("Datasets/demo/slow").path])
+  }
+
+  /// `table`'s traces in `count` shards, trace t in shard t % count.
+  private func shards(_ table: SpanTable, _ count: Int, slow: Bool) -> [TraceSummaries] {
+    (0..<count).map { shard in
+      TraceSummaries(table: table.traces(where: (0..<table.traceCount).map { $0 % count == shard }), isSlow: slow)
+    }
+  }
+
+  private func expectSame(_ a: FeatureMatrix, _ b: FeatureMatrix) {
+    #expect(a.columns == b.columns)
+    #expect(a.values == b.values)
+    #expect(a.traceIDs == b.traceIDs && a.isSlow == b.isSlow && a.latencyMillis == b.latencyMillis)
+    #expect(a.entryPoints == b.entryPoints && a.parentKeys == b.parentKeys)
+    for (x, y) in [(a.networkGaps, b.networkGaps), (a.attributes, b.attributes)] {
+      #expect(x.columns == y.columns)
+      #expect(x.entries.map(\.rows) == y.entries.map(\.rows) && x.entries.map(\.values) == y.entries.map(\.values))
+    }
+  }
+
+  @Test func shardsAssembleInAnyOrderIntoTheWholeMatrix() throws {
+    let whole = FeatureMatrix(fast: fast, slow: slow)
+    let parts = shards(fast, 3, slow: false) + shards(slow, 2, slow: true)
+    expectSame(try FeatureMatrix(summaries: parts), whole)
+    expectSame(try FeatureMatrix(summaries: parts.reversed()), whole)
+    expectSame(try FeatureMatrix(summaries: [parts[4], parts[0], parts[3], parts[2], parts[1]]), whole)
+  }
+
+  @Test func aPartialFileKeepsItsSummaries() throws {
+    let whole = FeatureMatrix(fast: fast, slow: slow)
+    let partial = Partial(
+      options: FeatureOptions(),
+      batches: [
+        .init(summaries: TraceSummaries(table: fast, isSlow: false), spans: fast.spanCount, quality: fast.quality),
+        .init(summaries: TraceSummaries(table: slow, isSlow: true), spans: slow.spanCount, quality: slow.quality),
+      ])
+    let read = try Partial(decoding: partial.encoded(), path: "demo.partial")
+    #expect(read.batches.map(\.spans) == [fast.spanCount, slow.spanCount])
+    #expect(read.batches.map(\.quality.asyncEdges) == [fast.quality.asyncEdges, slow.quality.asyncEdges])
+    expectSame(try FeatureMatrix(summaries: read.batches.map(\.summaries)), whole)
+  }
+
+  @Test func aTraceInTwoShardsIsRefused() throws {
+    let summary = TraceSummaries(table: fast, isSlow: false)
+    #expect(throws: FeatureError.self) { try FeatureMatrix(summaries: [summary, summary]) }
+  }
+
+  /// Every byte of a partial set to 0xFF in turn: each decodes to an error or to summaries that
+  /// assemble; nothing traps.
+  @Test func aDamagedPartialNeverTraps() throws {
+    let small = fast.traces(where: (0..<fast.traceCount).map { $0 < 3 })
+    let bytes = Partial(
+      options: FeatureOptions(),
+      batches: [.init(summaries: TraceSummaries(table: small, isSlow: false), spans: small.spanCount, quality: small.quality)]
+    ).encoded()
+    var refused = 0
+    for offset in bytes.indices {
+      var damaged = bytes
+      damaged[offset] = 0xFF
+      guard let partial = try? Partial(decoding: damaged, path: "damaged.partial") else {
+        refused += 1
+        continue
+      }
+      _ = try? FeatureMatrix(summaries: partial.batches.map(\.summaries))
+    }
+    // Text and doubles take any byte; counts, ids, flags and the magic line do not.
+    #expect(refused > bytes.count / 4)
+  }
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""whyslow on Apache Spark: the analysis `whyslow analyze` gives, for trace sets beyond one machine.
+
+    scripts/whyslow_spark.py --fast PATH... --slow PATH... [--csv F] [--json F] [--html F]
+                             [--master local[*]] [--partitions N] [--whyslow BIN] [options]
+
+Three steps, the first two on the executors:
+  1. map: every input file (any format whyslow reads; local paths, or any URI Spark's
+     binaryFiles reads: hdfs://, s3a://, ...) goes through `whyslow spans`, which turns it into
+     span records, one binary frame per span led by its trace id;
+  2. shuffle: the frames are partitioned by (batch, trace id), so each partition holds whole
+     traces, and each partition goes through `whyslow partial` (its trace summaries);
+  3. merge, on the driver: `whyslow merge` assembles the partials into the analysis and writes
+     the table, --csv, --json and --html, as `analyze` does on all the files at once.
+
+The whyslow binary travels to the executors with SparkContext.addFile (so `--whyslow` names
+a file on the driver; with spark-submit on a cluster it must run on the executors' machines:
+see README, "Beyond one machine"). Options other than the ones below are passed on: feature
+options (--key, --keep-operation-names, --endpoint-by, --max-attribute-values, --max-span-keys,
+--max-path-depth, --max-name-length) to `partial`, input options (--format, --columns,
+--max-input-bytes, --max-spans-per-trace, --max-distinct-values) to `spans`, the rest
+(--top, --fdr, --all, --bootstrap, --seed, --trace-url, --fail-on-suspect) to `merge`.
+"""
+
+import argparse
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+SUFFIXES = tuple(s + gz for s in (".json", ".jsonl", ".ndjson", ".csv") for gz in ("", ".gz"))
+MAGIC = b"whyslow span records 1\n"
+FEATURE_OPTIONS = {"--key": 1, "--keep-operation-names": 0, "--endpoint-by": 1, "--max-attribute-values": 1,
+                   "--max-span-keys": 1, "--max-path-depth": 1, "--max-name-length": 1}
+INPUT_OPTIONS = {"--format": 1, "--columns": 1, "--max-input-bytes": 1, "--max-spans-per-trace": 1,
+                 "--max-distinct-values": 1}
+MERGE_OPTIONS = {"--top": 1, "--fdr": 1, "--all": 0, "--bootstrap": 1, "--seed": 1, "--trace-url": 1,
+                 "--fail-on-suspect": 0}
+
+
+def split_options(extra):
+    """Sorts pass-through options by the command they belong to; unknown ones are an error."""
+    groups = {"partial": [], "spans": [], "merge": []}
+    at = 0
+    while at < len(extra):
+        name = extra[at].split("=", 1)[0]
+        for group, known in (("partial", FEATURE_OPTIONS), ("spans", INPUT_OPTIONS), ("merge", MERGE_OPTIONS)):
+            if name in known:
+                takes = 0 if "=" in extra[at] else known[name]
+                groups[group] += extra[at:at + 1 + takes]
+                at += 1 + takes
+                break
+        else:
+            sys.exit(f"whyslow_spark.py: unknown option {extra[at]} (see --help)")
+    return groups
+
+
+def input_files(paths):
+    """Local files and directories (searched recursively, sorted, whyslow's suffixes) as file
+    URIs; URIs with a scheme are passed to Spark as they are."""
+    uris = []
+    for path in paths:
+        if "://" in path:
+            uris.append(path)
+        elif os.path.isdir(path):
+            found = sorted(os.path.join(root, name) for root, _, names in os.walk(path)
+                           for name in names if name.lower().endswith(SUFFIXES))
+            if not found:
+                sys.exit(f"whyslow_spark.py: {path}: no trace files in this directory")
+            uris += ["file://" + os.path.abspath(f) for f in found]
+        elif os.path.isfile(path):
+            uris.append("file://" + os.path.abspath(path))
+        else:
+            sys.exit(f"whyslow_spark.py: {path}: no such file or directory")
+    return uris
+
+
+def run(command, **kwargs):
+    """Runs a whyslow step; its error message becomes the task's error."""
+    result = subprocess.run(command, capture_output=True, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:2])} failed ({result.returncode}): {result.stderr.decode(errors='replace')}")
+    return result
+
+
+def span_frames(binary, batch, options):
+    """Task of step 1: one input file's bytes -> ((batch, trace id), frame) pairs."""
+    from pyspark import SparkFiles
+
+    def frames(item):
+        uri, content = item
+        with tempfile.TemporaryDirectory() as folder:
+            name = os.path.join(folder, os.path.basename(uri.rstrip("/")) or "input")
+            with open(name, "wb") as file:
+                file.write(content)
+            records = run([SparkFiles.get(binary), "spans", name] + options).stdout
+        if not records.startswith(MAGIC):
+            raise RuntimeError(f"whyslow spans wrote no span records for {uri}")
+        at, end = len(MAGIC), len(records)
+        while at < end:
+            (length,) = struct.unpack_from("<I", records, at)
+            frame = records[at:at + 4 + length]
+            (id_length,) = struct.unpack_from("<H", records, at + 4)
+            yield batch + "\0" + records[at + 6:at + 6 + id_length].decode("utf-8", "surrogateescape"), frame
+            at += 4 + length
+    return frames
+
+
+def partials(binary, options):
+    """Task of step 2: the frames of whole traces -> one partial file's bytes."""
+    from pyspark import SparkFiles
+
+    def summarize(pairs):
+        with tempfile.TemporaryDirectory() as folder:
+            files = {}
+            for key, frame in pairs:
+                batch = key.split("\0", 1)[0]
+                if batch not in files:
+                    files[batch] = open(os.path.join(folder, batch + ".spans"), "wb")
+                    files[batch].write(MAGIC)
+                files[batch].write(frame)
+            if not files:
+                return
+            for file in files.values():
+                file.close()
+            output = os.path.join(folder, "shard.partial")
+            command = [SparkFiles.get(binary), "partial", "--output", output] + options
+            for batch in sorted(files):
+                command += ["--" + batch, os.path.join(folder, batch + ".spans")]
+            run(command)
+            with open(output, "rb") as file:
+                yield file.read()
+    return summarize
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog="Other options are passed on; see the module docstring.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fast", nargs="+", required=True, metavar="PATH", help="baseline traces: files, directories or URIs")
+    parser.add_argument("--slow", nargs="+", required=True, metavar="PATH", help="traces of the slow period")
+    parser.add_argument("--csv", help="write the ranking as CSV to this file")
+    parser.add_argument("--json", help="write the whole analysis as JSON to this file")
+    parser.add_argument("--html", help="write the HTML report to this file")
+    parser.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")
+    parser.add_argument("--partitions", type=int, default=0, help="shuffle partitions (default: Spark's default parallelism)")
+    parser.add_argument("--whyslow", default=shutil.which("whyslow") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "whyslow"),
+        help="the whyslow binary on the driver (shipped to the executors)")
+    parser.add_argument("--keep-partials", metavar="DIR", help="also keep the partial files in this folder")
+    args, extra = parser.parse_known_args()
+    options = split_options(extra)
+    binary = os.path.abspath(args.whyslow)
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"whyslow_spark.py: {binary}: not an executable whyslow (build it: swift build -c release)")
+
+    from pyspark import SparkConf
+    from pyspark.sql import SparkSession
+    conf = SparkConf().setAppName("whyslow")
+    if args.master or not conf.contains("spark.master"):  # under spark-submit it is set already
+        conf.setMaster(args.master or "local[*]")
+    spark = SparkSession.builder.config(conf=conf).getOrCreate()
+    context = spark.sparkContext
+    context.addFile(binary)
+    name = os.path.basename(binary)
+    frames = context.union([
+        context.binaryFiles(",".join(input_files(paths))).flatMap(span_frames(name, batch, options["spans"]))
+        for batch, paths in (("fast", args.fast), ("slow", args.slow))])
+    count = args.partitions or context.defaultParallelism
+    shuffled = frames.partitionBy(count, lambda key: zlib.crc32(key.encode("utf-8", "surrogateescape")))
+    collected = shuffled.mapPartitions(partials(name, options["partial"])).collect()
+    spark.stop()
+
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for index, data in enumerate(collected):
+            paths.append(os.path.join(folder, f"part-{index:05d}.partial"))
+            with open(paths[-1], "wb") as file:
+                file.write(data)
+        if args.keep_partials:
+            os.makedirs(args.keep_partials, exist_ok=True)
+            for path in paths:
+                shutil.copy(path, args.keep_partials)
+        outputs = [item for flag, value in (("--csv", args.csv), ("--json", args.json), ("--html", args.html))
+                   if value for item in (flag, value)]
+        sys.stderr.write(f"whyslow_spark.py: {len(paths)} partials ({sum(map(len, collected))} bytes) from "
+                         f"{count} partitions\n")
+        sys.stderr.flush()
+        return subprocess.run([binary, "merge"] + paths + outputs + options["merge"]).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
