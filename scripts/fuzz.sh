@@ -4,19 +4,19 @@
 # the regression inputs in Tests/Fuzz/regressions/. A crash, leak, UB report or violated
 # invariant fails the run and leaves the input under .build-fuzz/findings/; copy it into
 # Tests/Fuzz/regressions/<harness>/ so that `make test` replays it.
-#   scripts/fuzz.sh [harness...]     harnesses: jaeger otlp otlp_lines zipkin csv gzip metrics
+#   scripts/fuzz.sh [harness...]     harnesses: jaeger otlp otlp_lines zipkin csv gzip metrics span_records
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-300}
 real=${REAL_DATASETS:-../shared/datasets/real}
 out=.build-fuzz
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(jaeger otlp otlp_lines zipkin csv gzip metrics)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(jaeger otlp otlp_lines zipkin csv gzip metrics span_records)
 mkdir -p "$out/bin" "$out/findings"
 CXX=${CXX:-clang++}
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -DSIMDJSON_THREADS_ENABLED=1 -ISources/CWhyslowCore/include -ISources/CWhyslowCore)
-core=(Sources/CWhyslowCore/{csv,intervals,jaeger,otlp,parse,span_table,zipkin}.cpp)
+core=(Sources/CWhyslowCore/{csv,intervals,jaeger,otlp,parse,records,span_table,zipkin}.cpp)
 
 first() {  # count, then paths on stdin -> the first <count> paths; reads all of stdin, so that
   # no writer upstream dies of SIGPIPE (under pipefail that would fail the run at random)
@@ -38,6 +38,13 @@ seed() {  # harness -> corpus folder with real files of its format
     csv) find "$real" -name '*.csv' 2>/dev/null | sort | first 12 |  # the first 64 KiB of each
         while read -r file; do head -c 65536 "$file" > "$corpus/head-$(echo "$file" | md5sum | cut -c1-16)"; done ;;
     gzip|metrics) find "$real/crisp" "$real/jaeger-ui" -name '*.json' -size -512k 2>/dev/null | sort | first 60 ;;
+    span_records)  # real files of every format (round trips), and their span records
+      find "$real/crisp" "$real/jaeger-ui" "$real/zipkin" -name '*.json' -size -256k 2>/dev/null | sort | first 40
+      whyslow=$(ls .build/*/whyslow 2>/dev/null | first 1 || true)
+      if [ -n "$whyslow" ]; then
+        find "$real/crisp" "$real/zipkin" -name '*.json' -size -256k 2>/dev/null | sort | first 12 |
+          while read -r file; do "$whyslow" spans "$file" > "$corpus/records-$(echo "$file" | md5sum | cut -c1-16)" 2>/dev/null || true; done
+      fi ;;
   esac | while read -r file; do cp "$file" "$corpus/$(echo "$file" | md5sum | cut -c1-16)"; done
   if [ -d "Tests/Fuzz/regressions/$harness" ]; then cp Tests/Fuzz/regressions/"$harness"/* "$corpus/" 2>/dev/null || true; fi
   if [ "$harness" = gzip ]; then  # the harness adds the gzip magic: seed with the rest of real gzip streams

@@ -1,6 +1,8 @@
 // libFuzzer harnesses for the native core, one binary per entry point (FUZZ_TARGET):
 //   jaeger, otlp, otlp_lines, zipkin, csv: wsl_parse with that format named;
 //   gzip: the input behind a gzip header, detected as any format (the inflater's path);
+//   span_records: span records (whyslow spans) read back; any other input is parsed as any
+//     format, written as span records and read back: the same spans, and the same records again;
 //   metrics: any format, then linking and the span metrics, with their invariants checked:
 //     critical times >= 0 and summing to each trace root's duration, 0 <= self-time <= duration,
 //     waits >= 0. A violated invariant aborts, which libFuzzer reports as a crash.
@@ -12,6 +14,9 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "whyslow_core.h"
 
@@ -78,6 +83,35 @@ void check_metrics(wsl_span_table *table) {
 
 }  // namespace
 
+#if defined(FUZZ_SPAN_RECORDS)
+/// The table's span records, read back into a new table, give as many spans, and the same
+/// records again.
+std::string records_of(wsl_span_table *table) {
+  int descriptor = memfd_create("records", 0);
+  require(descriptor >= 0, "memfd_create");
+  require(write(descriptor, WSL_SPAN_RECORDS_MAGIC, std::strlen(WSL_SPAN_RECORDS_MAGIC)) > 0, "header written");
+  require(wsl_span_table_write_records(table, descriptor) == WSL_OK, "records written");
+  std::string bytes(static_cast<size_t>(lseek(descriptor, 0, SEEK_END)), '\0');
+  require(pread(descriptor, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size()), "records read");
+  close(descriptor);
+  return bytes;
+}
+
+void check_records_round_trip(wsl_span_table *table) {
+  std::string records = records_of(table);
+  wsl_span_table *copy = nullptr;
+  require(wsl_span_table_create(&copy) == WSL_OK, "table");
+  records.resize(records.size() + 64, ' ');
+  wsl_format detected = WSL_FORMAT_AUTO;
+  require(wsl_parse(copy, records.data(), records.size() - 64, records.size(), WSL_FORMAT_AUTO, nullptr, 64u << 20,
+                    &detected) == WSL_OK && detected == WSL_FORMAT_SPAN_RECORDS, "records parse");
+  require(wsl_span_table_span_count(copy) == wsl_span_table_span_count(table), "same spans");
+  records.resize(records.size() - 64);
+  require(records_of(copy) == records, "same records");
+  wsl_span_table_free(copy);
+}
+#endif
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wsl_span_table *table = nullptr;
   if (wsl_span_table_create(&table) != WSL_OK) return 0;
@@ -103,6 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wsl_status status = wsl_parse(table, padded.data(), input.size(), padded.size(), format, columns, 64u << 20, &detected);
 #if defined(FUZZ_METRICS)
   if (status == WSL_OK) check_metrics(table);
+#elif defined(FUZZ_SPAN_RECORDS)
+  if (status == WSL_OK && detected != WSL_FORMAT_SPAN_RECORDS) check_records_round_trip(table);
 #else
   (void)status;
 #endif
