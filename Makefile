@@ -4,7 +4,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test fuzz bench deps build clean
+.PHONY: demo test fuzz bench spark-test deps build clean
 
 ## demo: build a release whyslow, analyze Datasets/demo, write ./suspects.csv
 demo: deps
@@ -21,6 +21,13 @@ test: deps
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+## spark-test: the Spark driver in local mode against analyze (installs Java and PySpark)
+SPARK_TRACES ?= 4000
+spark-test: deps
+	@scripts/install-deps.sh spark
+	$(SWIFT) build -c release --product whyslow
+	python3 Tests/Spark/test_spark.py --traces $(SPARK_TRACES)
 
 ## bench: the performance figures on real-shaped data beside simdjson and pipeline.py
 bench: deps

@@ -162,7 +162,9 @@ def main():
     conf = SparkConf().setAppName("whyslow")
     if args.master or not conf.contains("spark.master"):  # under spark-submit it is set already
         conf.setMaster(args.master or "local[*]")
+    conf.set("spark.ui.showConsoleProgress", "false")
     spark = SparkSession.builder.config(conf=conf).getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
     context = spark.sparkContext
     context.addFile(binary)
     name = os.path.basename(binary)
