@@ -4,7 +4,7 @@
 SWIFT ?= swift
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test fuzz bench spark-test deps build clean
+.PHONY: demo test fuzz bench spark-test compare-resampling deps build clean
 
 ## demo: build a release whyslow, analyze Datasets/demo, write ./suspects.csv
 demo: deps
@@ -28,6 +28,11 @@ spark-test: deps
 	@scripts/install-deps.sh spark
 	$(SWIFT) build -c release --product whyslow
 	python3 Tests/Spark/test_spark.py --traces $(SPARK_TRACES)
+
+## compare-resampling: Poisson against multinomial bootstrap intervals (control and slow-span cases, the demo)
+compare-resampling: deps
+	$(SWIFT) build -c release --product whyslow
+	python3 scripts/compare_resampling.py
 
 ## bench: the performance figures on real-shaped data beside simdjson and pipeline.py
 bench: deps

@@ -3,9 +3,9 @@ import Foundation
 import WhyslowLinalg
 import WhyslowIngest
 
-/// Stage 5, the intervals: a stratified bootstrap over traces (each endpoint and batch cell
-/// resampled to its size), giving draws of every suspect's growth and every finding's
-/// contribution.
+/// Stage 5, the intervals: a bootstrap over traces within each (endpoint, batch) cell
+/// (Poisson weights keyed by trace, or each cell resampled to its size: `Resampling`),
+/// giving draws of every suspect's growth and every finding's contribution.
 ///
 /// A suspect's growth is linear in the weights: per batch of replicates, one `dgemm` per
 /// cell. Findings refit the shared explanatory design for every replicate: up to
@@ -26,7 +26,12 @@ struct BootstrapDraws {
     growth = [[Double]](repeating: [], count: accounting.candidates.count)
     contributions = [[Double]](repeating: [], count: explanation.columns.count)
     var random = SeededRandom(seed: options.seed)
-    let replicates = (0..<options.bootstrapReplicates).map { _ in strata.bootstrapWeights(&random) }
+    let replicates = (0..<options.bootstrapReplicates).map { replicate in
+      switch options.resampling {
+      case .poisson: strata.poissonWeights(replicate: replicate, seed: options.seed)
+      case .multinomial: strata.bootstrapWeights(&random)
+      }
+    }
     let x = explanation.designWithIntercept
     let features = Matrix(
       rows: x.rows, columns: explanation.columns.count,

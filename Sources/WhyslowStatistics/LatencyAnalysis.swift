@@ -137,6 +137,16 @@ public struct LatencyAnalysis: Sendable {
 }
 
 /// How the analysis runs.
+/// How a bootstrap replicate redraws the traces.
+public enum Resampling: String, Sendable, CaseIterable {
+  /// Each trace weighs a Poisson(1) draw keyed by (seed, replicate, batch, trace id): the same
+  /// in one process and across shards (`whyslow merge`, Spark), whatever the order of traces.
+  case poisson
+  /// Each (endpoint, batch) cell drawn with replacement to its size: the classic stratified
+  /// bootstrap, whose draws depend on the order of the traces.
+  case multinomial
+}
+
 public struct AnalysisOptions: Sendable {
   /// Suspects and findings with a Benjamini–Hochberg q-value below this are significant.
   public var falseDiscoveryRate = 0.05
@@ -155,11 +165,15 @@ public struct AnalysisOptions: Sendable {
   /// matters (`BootstrapTests` checks both agree to a tenth of the width at 3,000 traces).
   /// Reference: Hu & Kalbfleisch (2000), Canadian J. Statistics 28(3).
   public var exactBootstrapLimit = 5_000
+  /// How the bootstrap redraws traces.
+  public var resampling = Resampling.poisson
 
   public init(
     falseDiscoveryRate: Double = 0.05, explainedSuspects: Int = 20, explanatoryColumns: Int = 60,
-    bootstrapReplicates: Int = 200, seed: UInt64 = 1, exactBootstrapLimit: Int = 5_000
+    bootstrapReplicates: Int = 200, seed: UInt64 = 1, exactBootstrapLimit: Int = 5_000,
+    resampling: Resampling = .poisson
   ) {
+    self.resampling = resampling
     self.falseDiscoveryRate = falseDiscoveryRate
     self.explainedSuspects = explainedSuspects
     self.explanatoryColumns = explanatoryColumns

@@ -1,3 +1,4 @@
+import Foundation
 import WhyslowFeatures
 import WhyslowLinalg
 
@@ -18,6 +19,8 @@ struct Strata {
   /// Whether each endpoint has traces in both batches.
   private let comparable: [Bool]
   private let endpoints: [SpanKey]
+  /// Each row's trace, hashed with its batch (FNV-1a of the id's bytes): the Poisson weights' key.
+  private let traceHashes: [UInt64]
 
   init(_ matrix: FeatureMatrix) {
     let keys = Array(Set(matrix.entryPoints)).sorted()
@@ -37,6 +40,9 @@ struct Strata {
     }
     comparable = keys.indices.map { !rows[2 * $0].isEmpty && !rows[2 * $0 + 1].isEmpty }
     endpoints = keys
+    traceHashes = zip(matrix.traceIDs, matrix.isSlow).map { id, slow in
+      id.utf8.reduce(slow ? 0xAF63_BD4C_8601_B7DF : 0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
+    }
   }
 
   /// Traces left out of comparisons: their endpoint is in one batch only.
@@ -130,14 +136,16 @@ struct Strata {
   }
 
   /// Σₑ wₑ (sum(slow cell)/total(slow cell) − sum(fast cell)/total(fast cell)) per column, over
-  /// comparable endpoints with weight in both cells; `sum(column, cell)` gives the sums.
+  /// comparable endpoints with weight in both cells; `sum(column, cell)` gives the (weighted)
+  /// sums, `totals` the cells' weights. wₑ is endpoint e's share of the slow traces compared,
+  /// by count: a bootstrap replicate redraws the traces within each cell, not the endpoint mix.
   private func combine(columns: Int, totals: [Double], sum: (Int, Int) -> Double) -> [Double] {
     let compared = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
-    let slowTotal = compared.reduce(0) { $0 + totals[2 * $1 + 1] }
-    guard slowTotal > 0 else { return [Double](repeating: 0, count: columns) }
+    let slowCount = Double(compared.reduce(0) { $0 + rows[2 * $1 + 1].count })
+    guard slowCount > 0 else { return [Double](repeating: 0, count: columns) }
     return (0..<columns).map { column in
       compared.reduce(0) { result, endpoint in
-        result + totals[2 * endpoint + 1] / slowTotal
+        result + Double(rows[2 * endpoint + 1].count) / slowCount
           * (sum(column, 2 * endpoint + 1) / totals[2 * endpoint + 1] - sum(column, 2 * endpoint) / totals[2 * endpoint])
       }
     }
@@ -174,7 +182,44 @@ struct Strata {
     }
   }
 
-  /// Bootstrap weights: each (endpoint, batch) cell resampled with replacement to its size.
+  /// Poisson bootstrap weights of one replicate: each trace's weight a Poisson(1) draw from a
+  /// hash of the seed, the replicate and the trace (its batch and id), so a trace weighs the
+  /// same whatever other traces there are and in whatever order or shard they come: the
+  /// replicate's sums are sums over traces (mergeable).
+  /// Reference: Hanley & MacGibbon (2006); Chamandy et al. (2012), "Estimating uncertainty
+  /// for massive data streams".
+  func poissonWeights(replicate: Int, seed: UInt64) -> [Double] {
+    traceHashes.map { hash in
+      var state = hash ^ (seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(replicate) &* 0xD1B5_4A32_D192_ED03)
+      let u = Double(Self.mix(&state) >> 11) / Double(1 << 53)
+      var draws = 0
+      while draws < Self.poissonCDF.count - 1 && u >= Self.poissonCDF[draws] { draws += 1 }
+      return Double(draws)
+    }
+  }
+
+  /// P(K ≤ k) for K ~ Poisson(1), k = 0…19 (beyond: probability below 10⁻¹⁸).
+  private static let poissonCDF: [Double] = {
+    var term = exp(-1.0)
+    var sum = 0.0
+    return (0..<20).map { k in
+      if k > 0 { term /= Double(k) }
+      sum += term
+      return sum
+    }
+  }()
+
+  /// SplitMix64's output function.
+  private static func mix(_ state: inout UInt64) -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// Multinomial bootstrap weights: each (endpoint, batch) cell resampled with replacement to
+  /// its size (`Resampling.multinomial`).
   func bootstrapWeights(_ random: inout SeededRandom) -> [Double] {
     var weights = [Double](repeating: 0, count: cellOf.count)
     for cell in rows where !cell.isEmpty {

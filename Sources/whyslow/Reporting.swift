@@ -45,6 +45,13 @@ struct AnalysisArguments: ParsableArguments {
   @Option(help: "Seed of the bootstrap; the same inputs and seed give byte-identical output.")
   var seed: UInt64 = 1
 
+  @Option(
+    help: ArgumentHelp(
+      "How bootstrap replicates redraw traces: poisson (each trace weighs a Poisson(1) draw keyed by its id, "
+        + "the same on one machine and in shards) or multinomial (each endpoint and batch resampled to its size).",
+      valueName: "poisson|multinomial"))
+  var resampling: Resampling = .poisson
+
   @Flag(help: "Exit with status 3 when a significant suspect is found (for CI gates).")
   var failOnSuspect = false
 
@@ -55,7 +62,7 @@ struct AnalysisArguments: ParsableArguments {
   }
 
   var options: AnalysisOptions {
-    AnalysisOptions(falseDiscoveryRate: fdr, bootstrapReplicates: bootstrap, seed: seed)
+    AnalysisOptions(falseDiscoveryRate: fdr, bootstrapReplicates: bootstrap, seed: seed, resampling: resampling)
   }
 
   /// The documents that can be written, by their option.
@@ -103,3 +110,5 @@ struct AnalysisArguments: ParsableArguments {
     if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
   }
 }
+
+extension Resampling: ExpressibleByArgument {}
