@@ -151,12 +151,16 @@ def main():
         os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "whyslow"),
         help="the whyslow binary on the driver (shipped to the executors)")
     parser.add_argument("--keep-partials", metavar="DIR", help="also keep the partial files in this folder")
+    parser.add_argument("--driver-memory", default="4g",
+                        help="with --master local: the JVM's memory (it holds the input files as it reads them)")
     args, extra = parser.parse_known_args()
     options = split_options(extra)
     binary = os.path.abspath(args.whyslow)
     if not os.access(binary, os.X_OK):
         sys.exit(f"whyslow_spark.py: {binary}: not an executable whyslow (build it: swift build -c release)")
 
+    if "PYSPARK_SUBMIT_ARGS" not in os.environ and "PYSPARK_GATEWAY_PORT" not in os.environ:  # not spark-submit
+        os.environ["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {args.driver_memory} pyspark-shell"
     from pyspark import SparkConf
     from pyspark.sql import SparkSession
     conf = SparkConf().setAppName("whyslow")
