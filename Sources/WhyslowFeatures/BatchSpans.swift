@@ -56,7 +56,7 @@ struct BatchSpans {
   let table: SpanTable
   let roots: [Int]
   /// The key id of each span: (service, operation), or with path keys its whole lineage.
-  var key: [Int32]
+  let key: [Int32]
   /// Traces in matrix row order (by trace id), and each trace's row: the same traces in any
   /// file order give the same rows, and so byte-identical output.
   let traceOfRow: [Int]

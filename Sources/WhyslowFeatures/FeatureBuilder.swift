@@ -20,14 +20,18 @@ extension FeatureMatrix {
   /// order: the matrix is the one a single table of all their traces gives. Fails when a trace
   /// id appears twice in a batch (a trace split between shards).
   public init(summaries: [TraceSummaries], options: FeatureOptions = FeatureOptions()) throws(FeatureError) {
+    try Self.checkWholeTraces(summaries)
+    self.init(assembling: summaries, options: options)
+  }
+
+  /// Fails when a trace id appears twice in a batch of `summaries`.
+  public static func checkWholeTraces(_ summaries: [TraceSummaries]) throws(FeatureError) {
     for slow in [false, true] {
-      let batch = summaries.filter { $0.isSlow == slow }
       var seen = Set<String>()
-      for id in batch.flatMap(\.traceIDs) where !seen.insert(id).inserted {
+      for id in summaries.filter({ $0.isSlow == slow }).flatMap(\.traceIDs) where !seen.insert(id).inserted {
         throw .traceInTwoShards(traceID: terminalSafe(id), batch: slow ? "slow" : "fast")
       }
     }
-    self.init(assembling: summaries, options: options)
   }
 
   private init(assembling summaries: [TraceSummaries], options: FeatureOptions) {
@@ -203,10 +207,9 @@ struct NameRegistry {
 
 /// Sums the trace summaries into the features of every (key, trace) pair.
 private struct Accumulator {
-  let keyCount: Int
   let rows: Int
   let options: FeatureOptions
-  /// The fixed features, each keyCount × rows, key-major (key k, row r at k * rows + r).
+  /// The fixed features, each keys × rows, key-major (key k, row r at k * rows + r).
   var selfTime: [Double]
   var criticalTime: [Double]
   var count: [Double]
@@ -256,7 +259,6 @@ private struct Accumulator {
   }
 
   init(keys: Int, rows: Int, summariesPerBatch: [Int], options: FeatureOptions) {
-    keyCount = keys
     self.rows = rows
     self.options = options
     self.summariesPerBatch = summariesPerBatch

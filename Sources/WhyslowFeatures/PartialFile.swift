@@ -3,7 +3,9 @@ import WhyslowIngest
 
 /// One shard's share of an analysis, as `whyslow partial` writes it and `whyslow merge` reads
 /// it: the feature options, and per batch read (fast, slow or both) the trace summaries of its
-/// whole traces with what reading them counted. A small versioned binary file: a magic line,
+/// whole traces with what reading them counted. Partials combine by concatenating their
+/// batches (`whyslow merge --partial`), so merging is associative: a tree of merges gives
+/// what one merge of all the leaves gives. A small versioned binary file: a magic line,
 /// then little-endian integers, doubles and length-prefixed UTF-8 strings.
 public struct Partial: Sendable {
   /// One batch of the shard.
@@ -53,7 +55,7 @@ public struct Partial: Sendable {
     }
     input.offset = Self.magic.utf8.count
     options = try input.options()
-    batches = try (0..<input.count(limit: 2)).map { _ in
+    batches = try (0..<input.count(itemBytes: 16)).map { _ in
       let spans = try input.tally()
       let quality = try input.quality()
       return Batch(summaries: try input.summaries(), spans: spans, quality: quality)

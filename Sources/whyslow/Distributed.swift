@@ -103,30 +103,35 @@ struct Merge: ParsableCommand {
       whole in one of them) into the feature matrix of all their traces, then analyzes and \
       reports exactly as `analyze` does: the same table, --csv, --json and --html. The HTML \
       report has no trace timelines (partials hold no spans). All partials must have been \
-      written with the same feature options.
+      written with the same feature options. With --partial, writes the partials combined \
+      into one partial instead (merging is associative: merge partials in a tree).
 
-      Example:
+      Examples:
         whyslow merge parts/*.partial --csv suspects.csv --json analysis.json
+        whyslow merge a.partial b.partial --partial ab.partial
       """)
 
-  @Argument(help: ArgumentHelp("Partial files written by `whyslow partial`.", valueName: "partial"))
+  @Argument(help: ArgumentHelp("Partial files written by `whyslow partial` (or `merge --partial`).", valueName: "partial"))
   var partials: [String]
+
+  @Option(help: ArgumentHelp("Write the partials combined into this partial file instead of analyzing.", valueName: "file"))
+  var partial: String?
 
   @OptionGroup var analysis: AnalysisArguments
 
   func run() throws {
+    if let partial {
+      let output = try OutputFiles([OutputFiles.Output(option: "--partial", path: partial)], inputs: partials)
+      let read = try Self.read(partials)
+      let batches = read.flatMap(\.1.batches)
+      try FeatureMatrix.checkWholeTraces(batches.map(\.summaries))
+      try output.write(data: [Data(Partial(options: read[0].1.options, batches: batches).encoded())])
+      printError("wrote \(batches.count) trace summaries of \(partials.count) partials to \(partial)")
+      return
+    }
     let outputs = try analysis.outputs(inputs: partials)
-    let read = try partials.map { path in
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw IngestError.cannotRead(path: path, reason: "no such file, or not readable")
-      }
-      return (path, try Partial(decoding: [UInt8](data), path: path))
-    }
-    guard let first = read.first?.1 else { throw ValidationError("give at least one partial file") }
-    for (path, partial) in read where partial.optionsFingerprint != first.optionsFingerprint {
-      throw ValidationError(
-        "\(path) was written with other feature options than \(read[0].0): write every partial with the same options")
-    }
+    let read = try Self.read(partials)
+    let first = read[0].1
     let batches = read.flatMap(\.1.batches)
     var reading: [String] = []
     for (name, slow) in [("fast", false), ("slow", true)] {
@@ -146,5 +151,21 @@ struct Merge: ParsableCommand {
     let context = ReportContext(
       timelines: [], dataQuality: zip(["fast", "slow"], reading).map { ($0, $1) }, traceURL: analysis.traceURL)
     try analysis.report(result, matrix: matrix, reading: reading, context: context, to: outputs)
+  }
+
+  /// The partial files, which must share their feature options.
+  private static func read(_ paths: [String]) throws -> [(String, Partial)] {
+    let read = try paths.map { path in
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw IngestError.cannotRead(path: path, reason: "no such file, or not readable")
+      }
+      return (path, try Partial(decoding: [UInt8](data), path: path))
+    }
+    guard let first = read.first?.1 else { throw ValidationError("give at least one partial file") }
+    for (path, partial) in read where partial.optionsFingerprint != first.optionsFingerprint {
+      throw ValidationError(
+        "\(path) was written with other feature options than \(read[0].0): write every partial with the same options")
+    }
+    return read
   }
 }

@@ -65,7 +65,10 @@ struct DistributedCommandTests {
       ["analyze", "--fast", fast, "--slow", slow, "--json", expected.path + ".json", "--csv", expected.path + ".csv"] + options)
     #expect(analyze.status == 0, "\(analyze.standardError)")
     let parts = try partials(fast: fast, slow: slow, shards: 3, in: folder, options: options)
-    for (order, name) in [(parts, "merged"), (parts.reversed(), "reversed")] {
+    // A tree of merges: (shard 2 + shard 0) first, then with shard 1.
+    let pair = folder.appendingPathComponent("pair.partial").path
+    #expect(try whyslow(["merge", parts[2], parts[0], "--partial", pair]).status == 0)
+    for (order, name) in [(parts, "merged"), (parts.reversed(), "reversed"), ([parts[1], pair], "tree")] {
       let merged = folder.appendingPathComponent(name)
       let run = try whyslow(["merge"] + order + ["--json", merged.path + ".json", "--csv", merged.path + ".csv"])
       #expect(run.status == 0, "\(run.standardError)")
