@@ -24,6 +24,7 @@ options (--key, --keep-operation-names, --endpoint-by, --max-attribute-values, -
 
 import argparse
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -78,11 +79,23 @@ def input_files(paths):
     return uris
 
 
-def run(command, **kwargs):
-    """Runs a whyslow step; its error message becomes the task's error."""
-    result = subprocess.run(command, capture_output=True, **kwargs)
+class StepFailed(RuntimeError):
+    """A whyslow step failed on an executor; the message is whyslow's own, between MARK
+    characters so that the driver can pick it out of Spark's report."""
+
+
+MARK = "<" + "whyslow-error" + ">"  # built so that no source line Spark's traceback quotes holds it
+
+
+def run(command, rename=None):
+    """Runs a whyslow step; its error message (with the temporary file named as `rename` says)
+    becomes the task's error."""
+    result = subprocess.run(command, capture_output=True)
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:2])} failed ({result.returncode}): {result.stderr.decode(errors='replace')}")
+        message = result.stderr.decode(errors="replace").strip()
+        for temporary, original in (rename or {}).items():
+            message = message.replace(temporary, original)
+        raise StepFailed(MARK + f"whyslow {command[1]}: {message}" + MARK)
     return result
 
 
@@ -96,7 +109,7 @@ def span_frames(binary, batch, options):
             name = os.path.join(folder, os.path.basename(uri.rstrip("/")) or "input")
             with open(name, "wb") as file:
                 file.write(content)
-            records = run([SparkFiles.get(binary), "spans", name] + options).stdout
+            records = run([SparkFiles.get(binary), "spans", name] + options, rename={name: uri}).stdout
         if not records.startswith(MAGIC):
             raise RuntimeError(f"whyslow spans wrote no span records for {uri}")
         at, end = len(MAGIC), len(records)
@@ -177,7 +190,12 @@ def main():
         for batch, paths in (("fast", args.fast), ("slow", args.slow))])
     count = args.partitions or context.defaultParallelism
     shuffled = frames.partitionBy(count, lambda key: zlib.crc32(key.encode("utf-8", "surrogateescape")))
-    collected = shuffled.mapPartitions(partials(name, options["partial"])).collect()
+    try:
+        collected = shuffled.mapPartitions(partials(name, options["partial"])).collect()
+    except Exception as error:  # Spark wraps the task's error in its own report
+        found = re.search(re.escape(MARK) + "(.*?)" + re.escape(MARK), str(error), re.S)
+        spark.stop()
+        sys.exit(f"whyslow_spark.py: {found.group(1) if found else error}")
     spark.stop()
 
     with tempfile.TemporaryDirectory() as folder:

@@ -5,7 +5,8 @@ inputs: the JSON documents record by record, numbers to 1e-9 relative, everythin
     python3 Tests/Spark/test_spark.py [--traces N]     (make spark-test)
 
 Cases: the demo, and a generated OTLP JSON Lines set of N traces (default 4,000: half fast,
-half slow; a network cause, attributes, fan-out). Exits 1 on the first difference.
+half slow; a network cause, attributes, fan-out); and a malformed file, which must fail with
+whyslow's message naming it. Exits 1 on the first difference.
 """
 
 import argparse
@@ -75,6 +76,16 @@ def main():
                        check=True, stderr=subprocess.DEVNULL)
         compare(f"generated {args.traces}-trace OTLP", os.path.join(generated, "fast"), os.path.join(generated, "slow"),
                 folder)
+        broken = os.path.join(folder, "broken")
+        os.makedirs(broken)
+        with open(os.path.join(broken, "broken.json"), "w") as file:
+            file.write('{"data": [ {"traceID": "a", "spans": [}')
+        run = subprocess.run([sys.executable, DRIVER, "--fast", broken, "--slow", os.path.join(ROOT, "Datasets/demo/slow"),
+                              "--master", "local[2]", "--whyslow", WHYSLOW], capture_output=True, text=True)
+        last = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ""
+        if run.returncode != 1 or "broken.json:1:" not in last or "JSON error" not in last:
+            raise AssertionError(f"a malformed file: exit {run.returncode}, last line {last!r}")
+        print(f"spark-test: a malformed file fails with: {last}")
 
 
 if __name__ == "__main__":
