@@ -25,12 +25,17 @@ struct BootstrapDraws {
   ) throws {
     growth = [[Double]](repeating: [], count: accounting.candidates.count)
     contributions = [[Double]](repeating: [], count: explanation.columns.count)
-    var random = SeededRandom(seed: options.seed)
-    let replicates = (0..<options.bootstrapReplicates).map { replicate in
-      switch options.resampling {
-      case .poisson: strata.poissonWeights(replicate: replicate, seed: options.seed)
-      case .multinomial: strata.bootstrapWeights(&random)
+    let replicates: [[Double]]
+    switch options.resampling {
+    case .poisson:  // each replicate's weights depend on the replicate alone: drawn on every core
+      let drawn = ConcurrentSlots<[Double]>(count: options.bootstrapReplicates)
+      DispatchQueue.concurrentPerform(iterations: options.bootstrapReplicates) { replicate in
+        drawn.set(replicate, strata.poissonWeights(replicate: replicate, seed: options.seed))
       }
+      replicates = drawn.values.map { $0 ?? [] }
+    case .multinomial:
+      var random = SeededRandom(seed: options.seed)
+      replicates = (0..<options.bootstrapReplicates).map { _ in strata.bootstrapWeights(&random) }
     }
     let x = explanation.designWithIntercept
     let features = Matrix(
@@ -41,7 +46,9 @@ struct BootstrapDraws {
       x.rows > options.exactBootstrapLimit
       ? try explanation.fit.map { try Linearized(x, fit: $0, penalty: explanation.penalty, owner: explanation.owner) }
       : nil
-    let chunk = 25  // replicates per batched dgemm, to bound the weight matrix's memory
+    // Replicates per batched dgemm: all of them while the weight matrix stays within 32 MB
+    // (fewer, larger products: one per cell and block), at least 25.
+    let chunk = max(25, min(replicates.count, (1 << 22) / max(x.rows, 1)))
     for first in stride(from: 0, to: replicates.count, by: chunk) {
       let sets = Array(replicates[first..<min(first + chunk, replicates.count)])
       let batched = strata.differences(blocks, weightSets: sets)

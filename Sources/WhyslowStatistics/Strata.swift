@@ -66,12 +66,38 @@ struct Strata {
   /// weighted sums per (endpoint, batch) cell take one pass over the column: each row adds to
   /// its own cell only (a product with a rows × cells matrix of weights would be mostly zeros).
   func differences(_ columns: Matrix, weights: [Double]) -> [Double] {
-    let cells = rows.count
-    var sums = [Double](repeating: 0, count: cells * columns.columns)
-    if columns.rows > 0 && columns.columns > 0 {
-      addCellSums(columns, weights: weights, into: &sums)
+    differences(count: columns.columns, weights: weights) { column, add in
+      columns.values.withUnsafeBufferPointer { values in
+        add(UnsafeBufferPointer(rebasing: values[(column * columns.rows)..<((column + 1) * columns.rows)]))
+      }
     }
-    return combine(columns: columns.columns, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
+  }
+
+  /// `differences` of columns held apart (each array one column of every row).
+  func differences(_ columns: [[Double]], weights: [Double]) -> [Double] {
+    differences(count: columns.count, weights: weights) { column, add in columns[column].withUnsafeBufferPointer(add) }
+  }
+
+  /// The sums per cell of `count` columns, column `c` handed to `add` by `column(c, add)`,
+  /// then combined.
+  private func differences(
+    count: Int, weights: [Double], column: (Int, (UnsafeBufferPointer<Double>) -> Void) -> Void
+  ) -> [Double] {
+    let cells = rows.count
+    var sums = [Double](repeating: 0, count: cells * count)
+    sums.withUnsafeMutableBufferPointer { sums in
+      weights.withUnsafeBufferPointer { weights in
+        cellOf.withUnsafeBufferPointer { cellOf in
+          for index in 0..<count {
+            let cellSums = sums.baseAddress! + index * cells
+            column(index) { values in
+              for row in 0..<cellOf.count { cellSums[cellOf[row]] += weights[row] * values[row] }
+            }
+          }
+        }
+      }
+    }
+    return combine(columns: count, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
   }
 
   /// `differences` of sparse columns (their rows without an entry are 0).
@@ -84,19 +110,6 @@ struct Strata {
       }
     }
     return combine(columns: columns.entries.count, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
-  }
-
-  private func addCellSums(_ columns: Matrix, weights: [Double], into sums: inout [Double]) {
-    let cells = rows.count
-    columns.values.withUnsafeBufferPointer { values in
-      sums.withUnsafeMutableBufferPointer { sums in
-        for column in 0..<columns.columns {
-          let entries = values.baseAddress! + column * columns.rows
-          let cellSums = sums.baseAddress! + column * cells
-          for (row, cell) in cellOf.enumerated() { cellSums[cell] += weights[row] * entries[row] }
-        }
-      }
-    }
   }
 
   /// Columns whose rows are reordered so that each (endpoint, batch) cell is one block.

@@ -67,8 +67,7 @@ struct SuspectExplanation {
 
     // Every explained suspect's own columns, pooled for one batch of differences.
     let pool = Self.ownColumns(matrix, keys: explained.map { accounting.candidates[$0].key })
-    let poolMatrix = Matrix(rows: n, columns: pool.count, values: pool.flatMap(\.values))
-    let poolDifferences = strata.differences(poolMatrix, weights: unit)
+    let poolDifferences = strata.differences(pool.map(\.values), weights: unit)
     let scores = pool.indices.map { index -> Double in
       let response = accounting.values.column(explained[pool[index].owner])
       return abs(Self.slope(pool[index].values, response) * poolDifferences[index])
