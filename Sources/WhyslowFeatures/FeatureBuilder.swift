@@ -237,6 +237,9 @@ private struct Accumulator {
   /// attribute that last saw it.
   var valueStamp: [[Int32]] = []
   var stamp: Int32 = 0
+  /// Per batch and value id, its name id (-1 until named); per name id, scratch counts.
+  var valueName: [[Int32]] = []
+  var frequency: [Int] = []
 
   /// Callee services by id, the same in every summary (NetworkSlot compares integers).
   var calleeNames: [String] = []
@@ -493,38 +496,41 @@ private struct Accumulator {
         [(label, "\(distinct) distinct values in \(values.occurrences.count) spans: looks like an id")]
       )
     }
-    // Values named across both batches: a table's string ids mean nothing in the other.
-    var nameOf: [Int64: Int32] = [:]  // (batch, table string id) -> name id
-    var frequency: [Int32: Int] = [:]
-    var named: [Int32] = []
-    named.reserveCapacity(values.occurrences.count)
-    for occurrence in values.occurrences {
-      guard occurrence.value >= 0 else {
-        named.append(-1)  // an unrecorded value: never one of the columns
-        continue
-      }
-      let local = Int64(occurrence.batch) << 32 | Int64(occurrence.value)
-      let id = nameOf[local] ?? {
-        let id = names.id(valueStrings[Int(occurrence.batch)][Int(occurrence.value)])
-        nameOf[local] = id
-        return id
-      }()
-      named.append(id)
-      frequency[id, default: 0] += 1
+    // Values named across both batches (a batch's value ids mean nothing in the other): each
+    // (batch, value id) is named once for all attributes, then counted in a scratch by name id.
+    if valueName.isEmpty { valueName = valueStrings.map { [Int32](repeating: -1, count: $0.count) } }
+    var named = [Int32](repeating: -1, count: values.occurrences.count)  // -1: an unrecorded value
+    var distinct: [Int32] = []
+    for (index, occurrence) in values.occurrences.enumerated() where occurrence.value >= 0 {
+      let (batch, value) = (Int(occurrence.batch), Int(occurrence.value))
+      if valueName[batch][value] < 0 { valueName[batch][value] = names.id(valueStrings[batch][value]) }
+      let id = valueName[batch][value]
+      if Int(id) >= frequency.count { frequency += [Int](repeating: 0, count: Int(id) + 1 - frequency.count) }
+      if frequency[Int(id)] == 0 { distinct.append(id) }
+      frequency[Int(id)] += 1
+      named[index] = id
     }
-    let kept = frequency.map { (name: names.name($0.key), id: $0.key, count: $0.value) }
-      .sorted { ($1.count, $0.name) < ($0.count, $1.name) }.prefix(limit)
+    let counted = distinct.map { (name: names.name($0), id: $0, count: frequency[Int($0)]) }
+    for id in distinct { frequency[Int(id)] = 0 }
+    let kept = counted.sorted { ($1.count, $0.name) < ($0.count, $1.name) }.prefix(limit).sorted { $0.name < $1.name }
     var dropped: [(name: String, reason: String)] = []
-    if frequency.count > limit {
+    if counted.count > limit {
       dropped.append(
-        (label, "\(frequency.count - limit) of \(frequency.count) values beyond the \(limit) most frequent"))
+        (label, "\(counted.count - limit) of \(counted.count) values beyond the \(limit) most frequent"))
     }
+    // The rows of each kept value, in one pass (a scratch maps name id -> kept position + 1).
+    for (position, value) in kept.enumerated() { frequency[Int(value.id)] = position + 1 }
+    var rowsOf = [[Int32]](repeating: [], count: kept.count)
+    for (occurrence, id) in zip(values.occurrences, named) where id >= 0 && frequency[Int(id)] > 0 {
+      rowsOf[frequency[Int(id)] - 1].append(occurrence.row)
+    }
+    for value in kept { frequency[Int(value.id)] = 0 }
     // A value on a handful of traces (or on all but a handful) cannot be estimated: no column.
     let support = max(1, min(Self.minimumSupport, rows / 10))
-    let columns = kept.sorted { $0.name < $1.name }.compactMap { value -> SparseColumns.Column? in
-      let present = Set(zip(values.occurrences, named).filter { $0.1 == value.id }.map(\.0.row)).sorted()
-      guard present.count >= support, rows - present.count >= support else {
-        dropped.append((label + "=" + value.name, "on \(present.count) of \(rows) traces: too few to compare"))
+    let columns = zip(kept, rowsOf).compactMap { value, rows -> SparseColumns.Column? in
+      let present = Array(Set(rows)).sorted()
+      guard present.count >= support, self.rows - present.count >= support else {
+        dropped.append((label + "=" + value.name, "on \(present.count) of \(self.rows) traces: too few to compare"))
         return nil
       }
       return SparseColumns.Column(
