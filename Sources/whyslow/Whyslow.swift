@@ -10,7 +10,9 @@ struct Whyslow: ParsableCommand {
       batch and a rule that labels it). It turns every trace into span features, accounts for \
       the latency gap on the critical path exactly, explains each suspect's growth by its own \
       features (least squares, LAPACK), and ranks the suspects by service, in milliseconds, \
-      with intervals and q-values. `whyslow diff` compares two single traces exactly.
+      with intervals and q-values. `whyslow diff` compares two single traces exactly. `whyslow \
+      spans`, `partial` and `merge` give the same analysis in shards of whole traces, for a \
+      cluster (scripts/whyslow_spark.py runs them on Apache Spark).
       """,
     version: "0.1.0",
     subcommands: [Analyze.self, Diff.self, Inspect.self, Generate.self, Eval.self, Spans.self, PartialCommand.self, Merge.self]
