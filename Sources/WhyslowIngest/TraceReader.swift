@@ -223,16 +223,20 @@ private final class FileBytes {
   }
 
   /// Reads to the end straight into the returned array (64 bytes of its capacity left spare),
-  /// doubling it as needed.
+  /// doubling it as needed but never past `limit` + 1 bytes: one byte more than the limit is
+  /// enough to refuse the input, before its memory is taken.
   private static func readAll(_ descriptor: Int32, named name: String, sizeHint: Int, limit: Int) throws -> [UInt8] {
     var bytes = [UInt8]()
-    var capacity = max(sizeHint, 1 << 16) + 64
+    let ceiling = limit < Int.max / 4 ? limit + 1 + 64 : Int.max / 4
+    var capacity = min(max(sizeHint, 1 << 16) + 64, ceiling)
     while true {
       var failure: Int32 = 0
       var ended = false
       let previous = bytes
       bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-        previous.withUnsafeBufferPointer { buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+        previous.withUnsafeBufferPointer { source in
+          if let from = source.baseAddress { buffer.baseAddress!.update(from: from, count: source.count) }
+        }
         initialized = previous.count
         while initialized + 64 < capacity {
           let got = Glibc.read(descriptor, buffer.baseAddress! + initialized, capacity - 64 - initialized)
@@ -245,7 +249,7 @@ private final class FileBytes {
       if failure != 0 { throw IngestError.cannotRead(path: name, reason: String(cString: strerror(failure))) }
       guard bytes.count <= limit else { throw IngestError.tooLarge(path: name, limit: limit) }
       if ended { return bytes }
-      capacity *= 2
+      capacity = min(2 * capacity, ceiling)
     }
   }
 }
