@@ -13,7 +13,7 @@ import WhyslowLinalg
 ///    the slow batch's latency variance, its means.
 /// 4. `SuspectExplanation`: each explained suspect's growth decomposed over its own features
 ///    (one shared design, all suspects as responses at once) plus a remainder.
-/// 5. `BootstrapDraws`: 95% intervals by a stratified bootstrap over traces.
+/// 5. `BootstrapDraws`: 95% intervals by a bootstrap over traces within each endpoint and batch.
 /// 6. `Verdict`: q-values (Benjamini–Hochberg), the one ranking (services by total, suspects
 ///    under them), caveats.
 /// References: Oaxaca (1973); Blinder (1973); MacKinnon & White (1985); Benjamini & Hochberg
