@@ -23,7 +23,7 @@ public struct Partial: Sendable {
     }
   }
 
-  public static let magic = "whyslow partial 1\n"
+  public static let magic = "whyslow partial 2\n"
 
   public let options: FeatureOptions
   public let batches: [Batch]
@@ -51,7 +51,7 @@ public struct Partial: Sendable {
   public init(decoding bytes: [UInt8], path: String) throws {
     var input = BinaryReader(bytes: bytes, path: path)
     guard bytes.starts(with: Array(Self.magic.utf8)) else {
-      throw IngestError.malformed(path: path, place: nil, message: "not a whyslow partial (written by `whyslow partial`, version 1)")
+      throw IngestError.malformed(path: path, place: nil, message: "not a whyslow partial (written by `whyslow partial`, version 2)")
     }
     input.offset = Self.magic.utf8.count
     options = try input.options()
@@ -125,12 +125,41 @@ private struct BinaryWriter {
     bool(summaries.isSlow)
     int(summaries.keys.count)
     for key in summaries.keys { self.key(key) }
-    strings(summaries.strings)
+    // Only the strings the ids below name (a table's strings hold every trace id and name too).
+    var position = [Int32](repeating: -1, count: summaries.strings.count)
+    var used: [String] = []
+    func kept(_ ids: [Int32]) -> [Int32] {
+      ids.map { id in
+        guard id >= 0 else { return id }
+        if position[Int(id)] < 0 {
+          position[Int(id)] = Int32(used.count)
+          used.append(summaries.strings[Int(id)])
+        }
+        return position[Int(id)]
+      }
+    }
+    let callees = kept(summaries.gaps.callee)
+    let names = kept(summaries.attributes.name)
+    let values = kept(summaries.attributes.value)
+    strings(used)
     strings(summaries.traceIDs)
     array(summaries.latencyMillis)
-    for keys in [summaries.rootKeys.map { Optional($0) }, summaries.routeKeys, summaries.serverKeys] {
-      for key in keys { self.key(key) }
+    // Entry-point keys once each, then each trace's by position (-1: none).
+    var endpointIndex: [SpanKey: Int32] = [:]
+    var endpointKeys: [SpanKey] = []
+    let endpoints = [summaries.rootKeys.map { Optional($0) }, summaries.routeKeys, summaries.serverKeys].map { keys in
+      keys.map { key -> Int32 in
+        guard let key else { return -1 }
+        return endpointIndex[key] ?? {
+          endpointKeys.append(key)
+          endpointIndex[key] = Int32(endpointKeys.count - 1)
+          return Int32(endpointKeys.count - 1)
+        }()
+      }
     }
+    int(endpointKeys.count)
+    for key in endpointKeys { self.key(key) }
+    for column in endpoints { array(column) }
     let cells = summaries.cells
     array(cells.row)
     array(cells.key)
@@ -140,13 +169,13 @@ private struct BinaryWriter {
     ] { array(column) }
     array(summaries.gaps.row)
     array(summaries.gaps.key)
-    array(summaries.gaps.callee)
+    array(callees)
     array(summaries.gaps.millis)
     let attributes = summaries.attributes
     array(attributes.row)
     array(attributes.key)
-    array(attributes.name)
-    array(attributes.value)
+    array(names)
+    array(values)
     array(attributes.number)
     array(attributes.type.map(\.rawValue))
     array(summaries.parentPairs.map(\.key))
@@ -272,6 +301,16 @@ private struct BinaryReader {
     return quality
   }
 
+  /// Fails unless every id is in 0..<limit (or -1 with `none`).
+  func check(_ ids: [Int32], below limit: Int, allowing none: Bool = false, _ what: String) throws {
+    guard ids.allSatisfy({ ($0 >= 0 || (none && $0 == -1)) && Int($0) < limit }) else { throw failure("\(what) out of range") }
+  }
+
+  /// Fails unless the columns of one table are equally long.
+  func same(_ counts: [Int], _ what: String) throws {
+    guard Set(counts).count <= 1 else { throw failure("\(what) of different lengths") }
+  }
+
   mutating func summaries() throws -> TraceSummaries {
     let isSlow = try bool()
     let keys = try (0..<count(itemBytes: 1)).map { _ in
@@ -282,8 +321,17 @@ private struct BinaryReader {
     let traceIDs = try self.strings()
     let latencyMillis = try doubles()
     guard latencyMillis.count == traceIDs.count else { throw failure("latencies for \(latencyMillis.count) of \(traceIDs.count) traces") }
+    let endpointTable = try (0..<count(itemBytes: 1)).map { _ in
+      guard let key = try key() else { throw failure("an entry-point key missing") }
+      return key
+    }
     var endpointKeys: [[SpanKey?]] = []
-    for _ in 0..<3 { endpointKeys.append(try traceIDs.indices.map { _ in try key() }) }
+    for _ in 0..<3 {
+      let indices = try array(Int32.self)
+      guard indices.count == traceIDs.count else { throw failure("entry points for \(indices.count) of \(traceIDs.count) traces") }
+      try check(indices, below: endpointTable.count, allowing: true, "an entry-point key id")
+      endpointKeys.append(indices.map { $0 < 0 ? nil : endpointTable[Int($0)] })
+    }
     let rootKeys = try endpointKeys[0].map { key -> SpanKey in
       guard let key else { throw failure("a trace without a root key") }
       return key
@@ -318,12 +366,6 @@ private struct BinaryReader {
     let pairCounts = try array(Int64.self)
 
     // Every id in range, every column as long as its table: a hostile file cannot trap.
-    func check(_ ids: [Int32], below limit: Int, allowing none: Bool = false, _ what: String) throws {
-      guard ids.allSatisfy({ ($0 >= 0 || (none && $0 == -1)) && Int($0) < limit }) else { throw failure("\(what) out of range") }
-    }
-    func same(_ counts: [Int], _ what: String) throws {
-      guard Set(counts).count <= 1 else { throw failure("\(what) of different lengths") }
-    }
     try same(
       [cells.row.count, cells.key.count, cells.selfMillis.count, cells.criticalMillis.count, cells.count.count,
        cells.waitMillis.count, cells.errors.count, cells.startOffsetMillis.count, cells.depth.count], "cell columns")
