@@ -168,6 +168,8 @@ def main():
                         help="with --master local: the JVM's memory (it holds the input files as it reads them)")
     args, extra = parser.parse_known_args()
     options = split_options(extra)
+    refuse_outputs_onto_inputs([path for path in (args.csv, args.json, args.html) if path and path != "-"],
+                               args.fast + args.slow)
     binary = os.path.abspath(args.whyslow)
     if not os.access(binary, os.X_OK):
         sys.exit(f"whyslow_spark.py: {binary}: not an executable whyslow (build it: swift build -c release)")
