@@ -76,7 +76,20 @@ def input_files(paths):
             uris.append("file://" + os.path.abspath(path))
         else:
             sys.exit(f"whyslow_spark.py: {path}: no such file or directory")
+    for uri in uris:
+        if "," in uri:  # binaryFiles takes a comma-separated list
+            sys.exit(f"whyslow_spark.py: {uri}: a path with a comma cannot be read through Spark; rename it")
     return uris
+
+
+def refuse_outputs_onto_inputs(outputs, inputs):
+    """Never write onto an input, nor inside an input folder (a later run would read it)."""
+    local = [os.path.realpath(path) for path in inputs if "://" not in path]
+    for output in outputs:
+        target = os.path.realpath(output)
+        for path in local:
+            if target == path or target.startswith(path.rstrip(os.sep) + os.sep):
+                sys.exit(f"whyslow_spark.py: {output}: is an input or inside one ({path}); write it elsewhere")
 
 
 class StepFailed(RuntimeError):
