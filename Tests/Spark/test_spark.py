@@ -86,6 +86,12 @@ def main():
         if run.returncode != 1 or "broken.json:1:" not in last or "JSON error" not in last:
             raise AssertionError(f"a malformed file: exit {run.returncode}, last line {last!r}")
         print(f"spark-test: a malformed file fails with: {last}")
+        onto = os.path.join(broken, "analysis.json")
+        run = subprocess.run([sys.executable, DRIVER, "--fast", broken, "--slow", os.path.join(ROOT, "Datasets/demo/slow"),
+                              "--json", onto, "--whyslow", WHYSLOW], capture_output=True, text=True)
+        if run.returncode != 1 or "is an input or inside one" not in run.stderr or os.path.exists(onto):
+            raise AssertionError(f"an output inside an input folder: exit {run.returncode}, {run.stderr.strip()!r}")
+        print("spark-test: an output inside an input folder is refused")
 
 
 if __name__ == "__main__":
