@@ -26,6 +26,7 @@ struct Slot {
 Slot slots[kSlots];
 std::mutex slots_lock;
 std::once_flag handler_installed;
+struct sigaction previous_action {};
 
 void write_text(const char *text) {
   size_t length = std::strlen(text);
@@ -50,9 +51,10 @@ void on_bus_error(int signal, siginfo_t *info, void *) {
       _exit(74);
     }
   }
-  // Not one of ours: the default action, as if no handler were installed.
-  std::signal(signal, SIG_DFL);
-  raise(signal);
+  // Not one of ours: the handler there was before (the Swift runtime's backtracer, or the
+  // default action) takes the fault when the faulting instruction runs again.
+  (void)signal;
+  sigaction(SIGBUS, &previous_action, nullptr);
 }
 
 void install_handler() {
@@ -60,7 +62,7 @@ void install_handler() {
   action.sa_sigaction = on_bus_error;
   action.sa_flags = SA_SIGINFO;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGBUS, &action, nullptr);
+  sigaction(SIGBUS, &action, &previous_action);
 }
 
 size_t round_up(size_t bytes, size_t page) { return (bytes + page - 1) / page * page; }

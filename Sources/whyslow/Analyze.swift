@@ -32,7 +32,8 @@ struct Analyze: ParsableCommand {
       suspect_service, variance_share (see README, "Output schema").
 
       Exit codes: 0 success; 1 bad input or runtime error (the message names the file and \
-      place); 3 a significant suspect with --fail-on-suspect; 64 usage error.
+      place); 3 a significant suspect with --fail-on-suspect; 64 usage error; 74 an input \
+      file shrank while it was read (log rotation).
 
       Examples:
         whyslow analyze --fast Datasets/demo/fast \\
