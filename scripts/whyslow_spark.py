@@ -113,7 +113,9 @@ def run(command, rename=None):
 
 
 def span_frames(binary, batch, options):
-    """Task of step 1: one input file's bytes -> ((batch, trace id), frame) pairs."""
+    """Task of step 1: one input file's bytes -> ("batch\0trace id", frames) pairs, the frames of
+    each trace in the file concatenated (one record per trace, not per span, crosses the shuffle;
+    a trace spread over files still meets itself there, by its key)."""
     from pyspark import SparkFiles
 
     def frames(item):
@@ -125,29 +127,32 @@ def span_frames(binary, batch, options):
             records = run([SparkFiles.get(binary), "spans", name] + options, rename={name: uri}).stdout
         if not records.startswith(MAGIC):
             raise RuntimeError(f"whyslow spans wrote no span records for {uri}")
+        traces = {}  # trace id -> its frames, in file order
         at, end = len(MAGIC), len(records)
         while at < end:
             (length,) = struct.unpack_from("<I", records, at)
-            frame = records[at:at + 4 + length]
             (id_length,) = struct.unpack_from("<H", records, at + 4)
-            yield batch + "\0" + records[at + 6:at + 6 + id_length].decode("utf-8", "surrogateescape"), frame
+            traces.setdefault(records[at + 6:at + 6 + id_length], []).append(records[at:at + 4 + length])
             at += 4 + length
+        for trace, pieces in traces.items():
+            yield batch + "\0" + trace.decode("utf-8", "surrogateescape"), b"".join(pieces)
     return frames
 
 
 def partials(binary, options):
-    """Task of step 2: the frames of whole traces -> one partial file's bytes."""
+    """Task of step 2: the frames of whole traces (a trace's may come in several pieces, one per
+    file it spread over) -> one partial file's bytes."""
     from pyspark import SparkFiles
 
     def summarize(pairs):
         with tempfile.TemporaryDirectory() as folder:
             files = {}
-            for key, frame in pairs:
+            for key, frames in pairs:
                 batch = key.split("\0", 1)[0]
                 if batch not in files:
                     files[batch] = open(os.path.join(folder, batch + ".spans"), "wb")
                     files[batch].write(MAGIC)
-                files[batch].write(frame)
+                files[batch].write(frames)
             if not files:
                 return
             for file in files.values():

@@ -64,6 +64,23 @@ def compare(name, fast, slow, folder):
     print(f"spark-test: {name}: {len(a['records'])} records ({suspects} suspects) equal to analyze's")
 
 
+def split_traces(source, target):
+    """The Jaeger files of `source` rewritten into `target` with each trace's spans in two files:
+    the first half of every trace in one, the rest in the other (the shuffle must rejoin them)."""
+    halves = ({"data": []}, {"data": []})
+    for name in sorted(os.listdir(source)):
+        with open(os.path.join(source, name)) as file:
+            for trace in json.load(file)["data"]:
+                middle = len(trace["spans"]) // 2
+                for half, spans in zip(halves, (trace["spans"][:middle], trace["spans"][middle:])):
+                    half["data"].append(dict(trace, spans=spans))
+    os.makedirs(target)
+    for index, half in enumerate(halves):
+        with open(os.path.join(target, f"half-{index}.json"), "w") as file:
+            json.dump(half, file)
+    return target
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--traces", type=int, default=4000)
@@ -76,6 +93,8 @@ def main():
                        check=True, stderr=subprocess.DEVNULL)
         compare(f"generated {args.traces}-trace OTLP", os.path.join(generated, "fast"), os.path.join(generated, "slow"),
                 folder)
+        split = split_traces(os.path.join(ROOT, "Datasets/demo/slow"), os.path.join(folder, "split"))
+        compare("demo with each slow trace split over two files", os.path.join(ROOT, "Datasets/demo/fast"), split, folder)
         broken = os.path.join(folder, "broken")
         os.makedirs(broken)
         with open(os.path.join(broken, "broken.json"), "w") as file:
