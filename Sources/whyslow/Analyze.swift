@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import WhyslowFeatures
 import WhyslowIngest
-import WhyslowLinalg
 import WhyslowReports
 import WhyslowStatistics
 
@@ -112,18 +111,11 @@ struct Analyze: ParsableCommand {
     let progress = Progress()
     defer { progress.finish() }
     progress.begin("reading traces")
-    // Files are parsed on both cores without BLAS; the analysis then gets every core when it
-    // is big enough to gain from them (below 20,000 traces BLAS calls are small, and threads
-    // would spin waiting for each other while the other core is busy), unless the user set
-    // OPENBLAS_NUM_THREADS.
-    let userThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil
-    if !userThreads { BLASThreads.set(1) }
+    AnalysisArguments.chooseBLASThreads(traces: 0)  // files are parsed on both cores without BLAS
     var (fastTable, slowTable) = try batches()
     fastTable = TraceSelection.filter(fastTable, endpoint: endpoint, service: service)
     slowTable = TraceSelection.filter(slowTable, endpoint: endpoint, service: service)
-    if !userThreads && fastTable.traceCount + slowTable.traceCount >= 20_000 {
-      BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount)
-    }
+    AnalysisArguments.chooseBLASThreads(traces: fastTable.traceCount + slowTable.traceCount)
     let reading = [("fast", fastTable), ("slow", slowTable)].map { name, table in
       (batch: name, summary: readingSummary(traces: table.traceCount, spans: table.spanCount, quality: table.quality, name: name))
     }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import WhyslowFeatures
 import WhyslowIngest
-import WhyslowLinalg
 import WhyslowReports
 import WhyslowStatistics
 
@@ -145,8 +144,7 @@ struct Merge: ParsableCommand {
           quality: quality, name: name))
     }
     let matrix = try FeatureMatrix(summaries: batches.map(\.summaries), options: first.options)
-    let userThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil
-    if !userThreads { BLASThreads.set(matrix.traceCount >= 20_000 ? ProcessInfo.processInfo.activeProcessorCount : 1) }
+    AnalysisArguments.chooseBLASThreads(traces: matrix.traceCount)
     let result = try ContributionAnalysis.analyze(matrix, options: analysis.options)
     let context = ReportContext(
       timelines: [], dataQuality: zip(["fast", "slow"], reading).map { ($0, $1) }, traceURL: analysis.traceURL)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WhyslowFeatures
+import WhyslowLinalg
 import WhyslowReports
 import WhyslowStatistics
 
@@ -63,6 +64,15 @@ struct AnalysisArguments: ParsableArguments {
 
   var options: AnalysisOptions {
     AnalysisOptions(falseDiscoveryRate: fdr, bootstrapReplicates: bootstrap, seed: seed, resampling: resampling)
+  }
+
+  /// OpenBLAS threads for an analysis of `traces` traces, unless the user set
+  /// OPENBLAS_NUM_THREADS: every core from 20,000 traces, else one (BLAS calls are then small,
+  /// and threads would spin waiting for each other while the other core is busy; one thread
+  /// also stops OpenBLAS's idle workers, so call it with 0 before parsing).
+  static func chooseBLASThreads(traces: Int) {
+    guard ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil else { return }
+    BLASThreads.set(traces >= 20_000 ? ProcessInfo.processInfo.activeProcessorCount : 1)
   }
 
   /// The documents that can be written, by their option.
