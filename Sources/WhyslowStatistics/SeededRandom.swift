@@ -18,6 +18,13 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
   /// A uniform double in [0, 1).
   public mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
+  /// A uniform double in [0, 1) that depends on `key` alone (one SplitMix64 step from it): for
+  /// draws keyed by what they are about rather than by the order they are made in.
+  public static func uniform(keyedBy key: UInt64) -> Double {
+    var random = SeededRandom(seed: key &- 0x9E37_79B9_7F4A_7C15)  // its state is then `key`
+    return random.uniform()
+  }
+
   /// A standard normal draw (Box–Muller).
   public mutating func normal() -> Double {
     let u = max(uniform(), 1e-300)

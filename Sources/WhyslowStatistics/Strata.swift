@@ -203,8 +203,7 @@ struct Strata {
   /// for massive data streams".
   func poissonWeights(replicate: Int, seed: UInt64) -> [Double] {
     traceHashes.map { hash in
-      var state = hash ^ (seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(replicate) &* 0xD1B5_4A32_D192_ED03)
-      let u = Double(Self.mix(&state) >> 11) / Double(1 << 53)
+      let u = SeededRandom.uniform(keyedBy: hash ^ (seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(replicate) &* 0xD1B5_4A32_D192_ED03))
       var draws = 0
       while draws < Self.poissonCDF.count - 1 && u >= Self.poissonCDF[draws] { draws += 1 }
       return Double(draws)
@@ -221,15 +220,6 @@ struct Strata {
       return sum
     }
   }()
-
-  /// SplitMix64's output function.
-  private static func mix(_ state: inout UInt64) -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
 
   /// Multinomial bootstrap weights: each (endpoint, batch) cell resampled with replacement to
   /// its size (`Resampling.multinomial`).
