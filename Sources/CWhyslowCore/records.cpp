@@ -162,34 +162,36 @@ extern "C" wsl_status wsl_span_table_write_records(const wsl_span_table *table, 
     size_t attribute = 0;
     const size_t attributes = table->attribute_span.size();
     for (size_t row = 0; row < table->span_count(); ++row) {
-      Writer body;
+      // The frame's length is patched in once its body is written, in place.
+      size_t frame = out.bytes().size();
+      out.number(uint32_t{0});
       std::string_view trace = table->strings.at(table->trace_ids[static_cast<size_t>(table->trace_index[row])]);
       if (trace.size() > UINT16_MAX) trace = trace.substr(0, UINT16_MAX);
-      body.number(static_cast<uint16_t>(trace.size()));
-      body.bytes().append(trace.data(), trace.size());
-      body.key(*table, table->span_id[row]);
-      body.key(*table, table->parent_span_id[row]);
-      body.u8(table->edge_kind[row]);
-      body.u8(table->span_kind[row]);
-      body.u8(table->error[row]);
-      body.number(table->start_nanos[row]);
-      body.number(table->duration_nanos[row]);
-      body.text32(table->strings.at(table->service[row]));
-      body.text32(table->strings.at(table->operation[row]));
+      out.number(static_cast<uint16_t>(trace.size()));
+      out.bytes().append(trace.data(), trace.size());
+      out.key(*table, table->span_id[row]);
+      out.key(*table, table->parent_span_id[row]);
+      out.u8(table->edge_kind[row]);
+      out.u8(table->span_kind[row]);
+      out.u8(table->error[row]);
+      out.number(table->start_nanos[row]);
+      out.number(table->duration_nanos[row]);
+      out.text32(table->strings.at(table->service[row]));
+      out.text32(table->strings.at(table->operation[row]));
       size_t first = attribute;
       while (attribute < attributes && static_cast<size_t>(table->attribute_span[attribute]) == row) ++attribute;
-      body.number(static_cast<uint32_t>(attribute - first));
+      out.number(static_cast<uint32_t>(attribute - first));
       for (size_t item = first; item < attribute; ++item) {
-        body.text32(table->strings.at(table->attribute_key[item]));
-        body.u8(table->attribute_type[item]);
+        out.text32(table->strings.at(table->attribute_key[item]));
+        out.u8(table->attribute_type[item]);
         int32_t text = table->attribute_text[item];
-        body.u8(text != kNone || table->attribute_type[item] == WSL_ATTRIBUTE_EVENT ? 1 : 0);
-        body.text32(text == kNone ? std::string_view() : table->strings.at(text));
-        body.number(table->attribute_number[item]);
-        body.number(table->attribute_time[item]);
+        out.u8(text != kNone || table->attribute_type[item] == WSL_ATTRIBUTE_EVENT ? 1 : 0);
+        out.text32(text == kNone ? std::string_view() : table->strings.at(text));
+        out.number(table->attribute_number[item]);
+        out.number(table->attribute_time[item]);
       }
-      out.number(static_cast<uint32_t>(body.bytes().size()));
-      out.bytes() += body.bytes();
+      auto length = static_cast<uint32_t>(out.bytes().size() - frame - sizeof(uint32_t));
+      std::memcpy(out.bytes().data() + frame, &length, sizeof(length));
       if (out.bytes().size() > (1u << 20)) {
         if (!write_all(descriptor, out.bytes())) return WSL_ERROR_MEMORY;
         out.bytes().clear();
