@@ -31,6 +31,21 @@ struct PendingSpan {
   size_t attribute_end = 0;
 };
 
+/// The fields of a trace object the reader uses, and of a span, a reference, a tag and a log.
+enum class TraceField { kTraceID, kSpans, kProcesses, kOther };
+constexpr FieldNames<TraceField, 3> kTraceFields({"traceID", "spans", "processes"});
+enum class SpanField {
+  kTraceID, kSpanID, kOperationName, kStartTime, kDuration, kProcessID, kProcess, kParentSpanID,
+  kReferences, kTags, kLogs, kFlags, kWarnings, kOther
+};
+constexpr FieldNames<SpanField, 13> kSpanFields({"traceID", "spanID", "operationName", "startTime", "duration",
+                                                  "processID", "process", "parentSpanID", "references", "tags",
+                                                  "logs", "flags", "warnings"});
+enum class ReferenceField { kRefType, kTraceID, kSpanID, kOther };
+constexpr FieldNames<ReferenceField, 3> kReferenceFields({"refType", "traceID", "spanID"});
+enum class TagField { kKey, kType, kValue, kOther };
+constexpr FieldNames<TagField, 3> kTagFields({"key", "type", "value"});
+
 /// One entry of a span's "references".
 struct Reference {
   std::string_view kind, trace_id, span_id;
@@ -59,7 +74,7 @@ class JaegerReader {
           read_trace(content);  // the Jaeger UI's stored state: "data" is one trace
         }
       } else {
-        read_trace_field(key, content, root);
+        read_trace_field(kTraceFields.of(key), content, root);
       }
     }
     if (root.saw_spans) {
@@ -129,25 +144,22 @@ class JaegerReader {
   /// The fields of one trace object (at `location`), then its spans into the table.
   void read_trace_object(object fields, const char *location) {
     TraceState state;
-    for (auto field : fields) {
-      std::string_view key = key_of(field);
-      read_trace_field(key, field.value(), state);
-    }
+    for (auto field : fields) read_trace_field(kTraceFields.of(field), field.value(), state);
     if (!state.saw_spans) throw shape_error(location);
     finish_trace(state);
   }
 
-  void read_trace_field(std::string_view key, value field, TraceState &state) {
-    if (key == "traceID") {
+  void read_trace_field(TraceField name, value field, TraceState &state) {
+    if (name == TraceField::kTraceID) {
       state.trace_id = text(field);
-    } else if (key == "spans") {
+    } else if (name == TraceField::kSpans) {
       state.saw_spans = true;
       for (auto span : field.get_array()) {
         value content = span.value();
         int64_t offset = offset_of(base_, content.current_location());
         state.spans.push_back(read_span(content.get_object(), offset, state.attributes));
       }
-    } else if (key == "processes") {
+    } else if (name == TraceField::kProcesses) {
       for (auto process : field.get_object()) {
         std::string_view process_id = key_of(process);
         state.service_by_process[process_id] = read_service(process.value());
@@ -173,33 +185,30 @@ class JaegerReader {
     std::string_view legacy_parent;
     references_.clear();
     for (auto field : span_object) {
-      std::string_view key = key_of(field);
+      SpanField name = kSpanFields.of(field);
       value content = field.value();
-      if (key == "traceID") {
-        row.trace_id = text(content);
-      } else if (key == "spanID") {
-        span.span_id = text(content);
-      } else if (key == "operationName") {
-        row.operation = text(content);
-      } else if (key == "startTime") {
-        row.start_nanos = nanos_from_micros(micros(content, "startTime", span.offset), "startTime", span.offset);
-        has_start = true;
-      } else if (key == "duration") {
-        row.duration_nanos = nanos_from_micros(micros(content, "duration", span.offset), "duration", span.offset);
-        has_duration = true;
-      } else if (key == "processID") {
-        span.process_id = text(content);
-      } else if (key == "process") {
-        row.service = read_service(content);
-        span.has_embedded_process = true;
-      } else if (key == "parentSpanID") {
-        legacy_parent = text(content);
-      } else if (key == "references") {
-        read_references(content);
-      } else if (key == "tags") {
-        read_tags(content, row, attributes);
-      } else if (key == "logs") {
-        read_logs(content, attributes);
+      switch (name) {
+        case SpanField::kTraceID: row.trace_id = text(content); break;
+        case SpanField::kSpanID: span.span_id = text(content); break;
+        case SpanField::kOperationName: row.operation = text(content); break;
+        case SpanField::kStartTime:
+          row.start_nanos = nanos_from_micros(micros(content, "startTime", span.offset), "startTime", span.offset);
+          has_start = true;
+          break;
+        case SpanField::kDuration:
+          row.duration_nanos = nanos_from_micros(micros(content, "duration", span.offset), "duration", span.offset);
+          has_duration = true;
+          break;
+        case SpanField::kProcessID: span.process_id = text(content); break;
+        case SpanField::kProcess:
+          row.service = read_service(content);
+          span.has_embedded_process = true;
+          break;
+        case SpanField::kParentSpanID: legacy_parent = text(content); break;
+        case SpanField::kReferences: read_references(content); break;
+        case SpanField::kTags: read_tags(content, row, attributes); break;
+        case SpanField::kLogs: read_logs(content, attributes); break;
+        case SpanField::kFlags: case SpanField::kWarnings: case SpanField::kOther: break;
       }
     }
     span.attribute_end = attributes.size();
@@ -259,10 +268,12 @@ class JaegerReader {
     for (auto item : list.get_array()) {
       Reference reference;
       for (auto field : item.get_object()) {
-        std::string_view key = key_of(field);
-        if (key == "refType") reference.kind = text(field.value());
-        else if (key == "traceID") reference.trace_id = text(field.value());
-        else if (key == "spanID") reference.span_id = text(field.value());
+        switch (kReferenceFields.of(field)) {
+          case ReferenceField::kRefType: reference.kind = text(field.value()); break;
+          case ReferenceField::kTraceID: reference.trace_id = text(field.value()); break;
+          case ReferenceField::kSpanID: reference.span_id = text(field.value()); break;
+          case ReferenceField::kOther: break;
+        }
       }
       references_.push_back(reference);
     }
@@ -306,19 +317,21 @@ class JaegerReader {
       Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
       bool has_value = false;
       for (auto field : tag.get_object()) {
-        std::string_view name = key_of(field);
-        if (name == "key") key = text(field.value());
-        else if (name == "type") type = text(field.value());
-        else if (name == "value") {
-          attribute = scalar_attribute("", field.value());
-          has_value = true;
+        switch (kTagFields.of(field)) {
+          case TagField::kKey: key = text(field.value()); break;
+          case TagField::kType: type = text(field.value()); break;
+          case TagField::kValue:
+            attribute = scalar_attribute("", field.value());
+            has_value = true;
+            break;
+          case TagField::kOther: break;
         }
       }
       if (!has_value) continue;
       attribute.key = key;
       if (type == "int64" || type == "float64") {
         attribute.type = type == "int64" ? WSL_ATTRIBUTE_INT : WSL_ATTRIBUTE_DOUBLE;
-        attribute.number = number_of(attribute.text);  // int64 may be a string
+        if (std::isnan(attribute.number)) attribute.number = number_of(attribute.text);  // int64 may be a string
       } else if (type == "bool") {
         attribute.type = WSL_ATTRIBUTE_BOOL;
       } else if (type == "binary") {

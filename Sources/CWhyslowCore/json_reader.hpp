@@ -3,7 +3,9 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -58,6 +60,40 @@ std::string_view key_of(Field &field) {
   if (*end == '"') return std::string_view(start, static_cast<size_t>(end - start));
   return field.unescaped_key();
 }
+
+/// The field names a reader knows for one kind of JSON object, matched against a field's key
+/// as written: one byte compared per name and, for the candidate, its bytes and the closing
+/// quote (no scan for the key's end). A key written with escapes is unescaped and matched
+/// again. `Name` is an enum whose values index `names` in order.
+template <typename Name, size_t N>
+class FieldNames {
+ public:
+  constexpr explicit FieldNames(const std::array<std::string_view, N> &names) : names_(names) {}
+
+  /// The name of the field's key, or Name(N) when it is none of them.
+  template <typename Field>
+  Name of(Field &field) const {
+    const char *raw = field.key().raw();
+    for (size_t i = 0; i < N; ++i) {  // the document's padding makes the bytes past a short key readable
+      std::string_view name = names_[i];
+      if (raw[0] == name[0] && std::memcmp(raw, name.data(), name.size()) == 0 && raw[name.size()] == '"') {
+        return static_cast<Name>(i);
+      }
+    }
+    return of(key_of(field));
+  }
+
+  /// The name `key` (unescaped) is, or Name(N).
+  Name of(std::string_view key) const {
+    for (size_t i = 0; i < N; ++i) {
+      if (key == names_[i]) return static_cast<Name>(i);
+    }
+    return static_cast<Name>(N);
+  }
+
+ private:
+  std::array<std::string_view, N> names_;
+};
 
 /// A string field, viewed in the parser's string buffer (valid for the whole document).
 inline std::string_view text(value field) { return field.get_string(); }

@@ -111,6 +111,26 @@ struct FormatQuirkTests {
     #expect(table.attributes.count == 3)
   }
 
+
+  @Test func jaegerKeysWrittenWithEscapesAreTheKeysTheyName() throws {
+    // The readers match keys as written, byte for byte; a key spelled with \u escapes must
+    // still be the field it names, and a key that only starts like one must not be.
+    let path = try temporaryFile(
+      "escaped.json",
+      #"""
+      {"data":[{"traceID":"t1","spans":[
+        {"traceID":"t1","span\u0049D":"a","operation\u004eame":"root","references":[],"startTime":10,"\u0064uration":100,"processID":"p1","tags":[{"k\u0065y":"span.kind","type":"string","valu\u0065":"server"}]},
+        {"traceID":"t1","spanID":"b","operationName":"child","references":[{"ref\u0054ype":"CHILD_OF","traceID":"t1","span\u0049D":"a"}],"startTime":20,"duration":30,"processID":"p1","tagsx":[{"key":"ignored","type":"string","value":"x"}]}
+      ],"processes":{"p1":{"serviceName":"svc"}}}]}
+      """#)
+    let table = try TraceReader.read(paths: [path])
+    let row = rows(table)
+    let root = try #require(row["root"])
+    #expect(table.durationNanos[root] == 100_000)
+    #expect(table.spanKind[root] == .server)
+    #expect(operation(table, table.parentIndex[try #require(row["child"])]) == "root")
+    #expect(table.attributes.count == 1)
+  }
   @Test func csvColumnsAndUnitsAreInferredAndStated() throws {
     // Milliseconds inferred from the magnitude; pod names become services.
     let path = try temporaryFile(
