@@ -111,7 +111,6 @@ struct Analyze: ParsableCommand {
     let progress = Progress()
     defer { progress.finish() }
     progress.begin("reading traces")
-    AnalysisArguments.chooseBLASThreads(traces: 0)  // files are parsed on both cores without BLAS
     var (fastTable, slowTable) = try batches()
     fastTable = TraceSelection.filter(fastTable, endpoint: endpoint, service: service)
     slowTable = TraceSelection.filter(slowTable, endpoint: endpoint, service: service)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WhyslowIngest
 
 @main
 struct Whyslow: ParsableCommand {
@@ -17,4 +18,14 @@ struct Whyslow: ParsableCommand {
     version: "0.1.0",
     subcommands: [Analyze.self, Diff.self, Inspect.self, Generate.self, Eval.self, Spans.self, PartialCommand.self, Merge.self]
   )
+
+  /// Before any command runs: freed memory is kept for reuse (`ProcessMemory`), and
+  /// OpenBLAS's idle workers are stopped (they start with the library and would spin on the
+  /// other core while files are parsed; commands that solve large systems choose their threads
+  /// again, `AnalysisArguments.chooseBLASThreads`).
+  static func main() {
+    ProcessMemory.keepFreedMemory()
+    AnalysisArguments.chooseBLASThreads(traces: 0)
+    main(nil)
+  }
 }

@@ -130,6 +130,15 @@ typedef struct wsl_mapped_file {
  */
 int wsl_map_file(int descriptor, const char *path, size_t length, wsl_mapped_file *file);
 
+/**
+ * Keeps memory the process frees for the allocations that follow instead of handing it back
+ * to the kernel (glibc; elsewhere nothing): each step of a run frees columns the next one
+ * allocates again, and every page the kernel hands out anew costs a fault and a clearing.
+ * Blocks under 32 MB then come from the heap, which grows 64 MB at a time and is never
+ * trimmed; the peak resident size stays the same. Call once, before the first large allocation.
+ */
+void wsl_keep_freed_memory(void);
+
 /** The first line of a span records file; frames follow. */
 #define WSL_SPAN_RECORDS_MAGIC "whyslow span records 1\n"
 
