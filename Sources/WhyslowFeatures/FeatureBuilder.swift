@@ -44,22 +44,40 @@ extension FeatureMatrix {
     }
     let (renumbered, folded) = registry.foldRareKeys(spans: spans, limit: options.maxSpanKeys)
     if let renumbered { keyOf = keyOf.map { keys in keys.map { renumbered[Int($0)] } } }
-    var accumulator = Accumulator(
-      keys: registry.keys.count, rows: rows.count,
-      summariesPerBatch: [false, true].map { slow in summaries.filter { $0.isSlow == slow }.count }, options: options)
-    for (index, summary) in summaries.enumerated() {
-      accumulator.add(summary, keys: keyOf[index], rows: rows.rowOf[index])
+    // The fixed features and network gaps on one core, the attributes on the other: two
+    // accumulators of their own, each over all summaries in order, each giving its columns
+    // key by key in schema order.
+    let order = registry.keys.indices.sorted { registry.keys[$0] < registry.keys[$1] }
+    let (keys, keyIDs) = (registry.keys, keyOf)
+    let summariesPerBatch = [false, true].map { slow in summaries.filter { $0.isSlow == slow }.count }
+    let dense = ConcurrentSlots<DenseAccumulator.Columns>(count: 1)
+    let attributes = ConcurrentSlots<AttributeAccumulator.Columns>(count: 1)
+    DispatchQueue.concurrentPerform(iterations: 2) { part in
+      if part == 0 {
+        var accumulator = DenseAccumulator(keys: keys.count, rows: rows.count, options: options)
+        for (index, summary) in summaries.enumerated() { accumulator.add(summary, keys: keyIDs[index], rows: rows.rowOf[index]) }
+        dense.set(0, accumulator.columns(keys: keys, order: order))
+      } else {
+        var accumulator = AttributeAccumulator(
+          keys: keys.count, rows: rows.count, summariesPerBatch: summariesPerBatch, options: options)
+        for (index, summary) in summaries.enumerated() { accumulator.add(summary, keys: keyIDs[index], rows: rows.rowOf[index]) }
+        attributes.set(0, accumulator.columns(keys: keys, order: order))
+      }
     }
+    guard let dense = dense.values[0], let attributes = attributes.values[0] else { preconditionFailure("both parts ran") }
+    // Left out: per key, its network gaps', then its attributes'; then the constant fixed columns.
+    let dropped = zip(dense.droppedGaps, attributes.dropped).flatMap { $0 + $1 } + dense.droppedConstant
     let endpoints = Endpoints(
       roots: rows.gather(\.rootKeys, summaries), routes: rows.gather(\.routeKeys, summaries),
       children: rows.gather(\.serverKeys, summaries), rule: options.endpointRule)
-    self = accumulator.matrix(
-      keys: registry.keys, traceIDs: rows.gather(\.traceIDs, summaries).map(terminalSafe),
-      isSlow: [Bool](repeating: false, count: rows.fastCount)
-        + [Bool](repeating: true, count: rows.count - rows.fastCount),
-      latencyMillis: rows.gather(\.latencyMillis, summaries),
-      entryPoints: endpoints.keys, endpointNote: endpoints.note,
-      parentKeys: Self.usualParents(summaries, keyOf, registry.keys), foldedKeys: folded)
+    self.init(
+      columns: dense.columns, values: dense.values, traceIDs: rows.gather(\.traceIDs, summaries).map(terminalSafe),
+      isSlow: [Bool](repeating: false, count: rows.fastCount) + [Bool](repeating: true, count: rows.count - rows.fastCount),
+      latencyMillis: rows.gather(\.latencyMillis, summaries), entryPoints: endpoints.keys,
+      endpointNote: endpoints.note, parentKeys: Self.usualParents(summaries, keyOf, keys),
+      foldedKeys: folded, droppedColumns: dropped,
+      networkGaps: SparseColumns(rows: rows.count, entries: dense.gaps),
+      attributes: SparseColumns(rows: rows.count, entries: attributes.columns))
   }
 
   /// The (service, operation) key of every span of `table`, named as the matrix names them.
@@ -205,8 +223,8 @@ struct NameRegistry {
   func name(_ id: Int32) -> String { terminalSafe(names[Int(id)]) }
 }
 
-/// Sums the trace summaries into the features of every (key, trace) pair.
-private struct Accumulator {
+/// Sums the trace summaries into the fixed features and network gaps of every (key, trace) pair.
+private struct DenseAccumulator {
   let rows: Int
   let options: FeatureOptions
   /// The fixed features, each keys × rows, key-major (key k, row r at k * rows + r).
@@ -222,25 +240,6 @@ private struct Accumulator {
   var gapSlot: [NetworkSlot: Int] = [:]
   var gapRows: [[Int32]] = []
   var gapValues: [[Double]] = []
-  /// Attribute keys interned across summaries.
-  var names = NameRegistry()
-  /// Attribute occurrences per (span key, attribute key), by `slotIndex`.
-  var attributeSlots: [AttributeValues] = []
-  /// Slot of (span key, attribute name id): slotOf[span key][name id], -1 if none.
-  var slotOf: [[Int32]]
-  /// Attribute values per batch (fast, slow): the strings value ids name. A batch of one
-  /// summary uses that summary's own string ids (no hashing of id-like values).
-  var valueStrings: [[String]] = [[], []]
-  var valueIDs: [[String: Int32]] = [[:], [:]]
-  var summariesPerBatch: [Int]
-  /// Scratch for counting an attribute's distinct values: per value id, the stamp of the
-  /// attribute that last saw it.
-  var valueStamp: [[Int32]] = []
-  var stamp: Int32 = 0
-  /// Per batch and value id, its name id (-1 until named); per name id, scratch counts.
-  var valueName: [[Int32]] = []
-  var frequency: [Int] = []
-
   /// Callee services by id, the same in every summary (NetworkSlot compares integers).
   var calleeNames: [String] = []
   var calleeID: [String: Int32] = [:]
@@ -250,21 +249,19 @@ private struct Accumulator {
     let callee: Int32
   }
 
-  /// The values an attribute took on one span key: (row, value id, number) per occurrence.
-  struct AttributeValues {
-    let key: Int32
-    let name: Int32
-    /// Value ids of the batch's value strings (`batch` says which): names are looked up
-    /// only for attributes that can become columns.
-    var occurrences: [(row: Int32, value: Int32, batch: Int8, number: Double)] = []
-    var allNumeric = true
-    var anyDouble = false
+  /// The dense columns that vary (explanatory first, then outcomes), the network gap columns
+  /// that vary, and what was left out: per key in schema order its gaps, then constant columns.
+  struct Columns {
+    var columns: [FeatureColumn] = []
+    var values: [Double] = []
+    var gaps: [SparseColumns.Column] = []
+    var droppedGaps: [[(name: String, reason: String)]] = []
+    var droppedConstant: [(name: String, reason: String)] = []
   }
 
-  init(keys: Int, rows: Int, summariesPerBatch: [Int], options: FeatureOptions) {
+  init(keys: Int, rows: Int, options: FeatureOptions) {
     self.rows = rows
     self.options = options
-    self.summariesPerBatch = summariesPerBatch
     let zeros = [Double](repeating: 0, count: keys * rows)
     selfTime = zeros
     criticalTime = zeros
@@ -273,7 +270,6 @@ private struct Accumulator {
     errors = zeros
     depth = zeros
     startOffset = [Double](repeating: .nan, count: keys * rows)
-    slotOf = [[Int32]](repeating: [], count: keys)
   }
 
   /// Adds one summary: `keys` maps its key ids to the matrix's, `rowOf` its rows.
@@ -313,11 +309,127 @@ private struct Accumulator {
       gapRows[index].append(rowOf[Int(gaps.row[entry])])
       gapValues[index].append(gaps.millis[entry])
     }
-    addAttributes(of: summary, keys: keys, rows: rowOf)
   }
 
-  /// Collects every attribute occurrence per (span key, attribute key).
-  private mutating func addAttributes(of summary: TraceSummaries, keys: [Int32], rows rowOf: [Int32]) {
+  /// The columns of `keys` taken in `order` (schema order), constant ones left out and reported.
+  func columns(keys: [SpanKey], order: [Int]) -> Columns {
+    var result = Columns()
+    var candidates: [(FeatureColumn, ArraySlice<Double>)] = []
+    let fixed: [(FeatureKind, [Double])] = [
+      (.selfTime, selfTime), (.criticalTime, criticalTime), (.count, count),
+      (.startOffset, startOffset.map { $0.isNaN ? 0 : $0 }), (.wait, wait), (.error, errors),
+      (.depth, depth),
+    ]
+    let gapsByKey = Dictionary(grouping: gapSlot.keys, by: \.key)
+    for key in order {
+      let range = (key * rows)..<((key + 1) * rows)
+      for (kind, values) in fixed {
+        candidates.append((FeatureColumn(key: keys[key], kind: kind), values[range]))
+      }
+      var dropped: [(name: String, reason: String)] = []
+      for slot in (gapsByKey[Int32(key)] ?? []).sorted(by: { calleeNames[Int($0.callee)] < calleeNames[Int($1.callee)] }) {
+        let column = FeatureColumn(key: keys[key], kind: .networkGap, peerService: calleeNames[Int(slot.callee)])
+        let gap = networkGap(column, slot: gapSlot[slot] ?? 0)
+        let varies = gap.rows.count < rows ? gap.values.contains { $0 != 0 } : Set(gap.values).count > 1
+        if varies || !options.dropConstantColumns {
+          result.gaps.append(gap)
+        } else {
+          dropped.append((describe(column), "never varies"))
+        }
+      }
+      result.droppedGaps.append(dropped)
+    }
+    result.values.reserveCapacity(candidates.count * rows)
+    // Explanatory columns first, outcomes after: the regression design is then a prefix of the
+    // matrix's storage and needs no copy.
+    let ordered = candidates.filter { $0.0.kind.isExplanatory } + candidates.filter { !$0.0.kind.isExplanatory }
+    for (column, values) in ordered {
+      let varies = values.first.map { first in values.contains { $0 != first } } ?? false
+      guard varies || !options.dropConstantColumns else {
+        result.droppedConstant.append((describe(column), "never varies"))
+        continue
+      }
+      result.columns.append(column)
+      result.values.append(contentsOf: values)
+    }
+    return result
+  }
+
+  /// The network gap column of one slot, rows ascending; a trace whose calls came apart in
+  /// span order gets its gaps summed in that order, as a dense sum would.
+  private func networkGap(_ column: FeatureColumn, slot: Int) -> SparseColumns.Column {
+    let rows = gapRows[slot]
+    let values = gapValues[slot]
+    if zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }) {
+      return SparseColumns.Column(column: column, rows: rows, values: values)
+    }
+    var merged: [(row: Int32, value: Double)] = []
+    for position in rows.indices.sorted(by: { (rows[$0], $0) < (rows[$1], $1) }) {
+      if merged.last?.row == rows[position] {
+        merged[merged.count - 1].value += values[position]
+      } else {
+        merged.append((rows[position], values[position]))
+      }
+    }
+    return SparseColumns.Column(column: column, rows: merged.map(\.row), values: merged.map(\.value))
+  }
+
+  private func describe(_ column: FeatureColumn) -> String {
+    let peer = column.peerService.isEmpty ? "" : " → \(column.peerService)"
+    return "\(column.key) \(column.kind.name)\(peer)"
+  }
+}
+
+/// Collects every attribute occurrence per (span key, attribute key) from the trace summaries,
+/// and turns them into attribute columns.
+private struct AttributeAccumulator {
+  let rows: Int
+  let options: FeatureOptions
+  /// Attribute keys interned across summaries.
+  var names = NameRegistry()
+  /// Attribute occurrences per (span key, attribute key), by `slotIndex`.
+  var attributeSlots: [AttributeValues] = []
+  /// Slot of (span key, attribute name id): slotOf[span key][name id], -1 if none.
+  var slotOf: [[Int32]]
+  /// Attribute values per batch (fast, slow): the strings value ids name. A batch of one
+  /// summary uses that summary's own string ids (no hashing of id-like values).
+  var valueStrings: [[String]] = [[], []]
+  var valueIDs: [[String: Int32]] = [[:], [:]]
+  var summariesPerBatch: [Int]
+  /// Scratch for counting an attribute's distinct values: per value id, the stamp of the
+  /// attribute that last saw it.
+  var valueStamp: [[Int32]] = []
+  var stamp: Int32 = 0
+  /// Per batch and value id, its name id (-1 until named); per name id, scratch counts.
+  var valueName: [[Int32]] = []
+  var frequency: [Int] = []
+
+  /// The values an attribute took on one span key: (row, value id, number) per occurrence.
+  struct AttributeValues {
+    let key: Int32
+    let name: Int32
+    /// Value ids of the batch's value strings (`batch` says which): names are looked up
+    /// only for attributes that can become columns.
+    var occurrences: [(row: Int32, value: Int32, batch: Int8, number: Double)] = []
+    var allNumeric = true
+    var anyDouble = false
+  }
+
+  /// The attribute columns in schema order, and what was left out, per key in schema order.
+  struct Columns {
+    var columns: [SparseColumns.Column] = []
+    var dropped: [[(name: String, reason: String)]] = []
+  }
+
+  init(keys: Int, rows: Int, summariesPerBatch: [Int], options: FeatureOptions) {
+    self.rows = rows
+    self.options = options
+    self.summariesPerBatch = summariesPerBatch
+    slotOf = [[Int32]](repeating: [], count: keys)
+  }
+
+  /// Adds one summary's attribute occurrences: `keys` maps its key ids to the matrix's, `rowOf` its rows.
+  mutating func add(_ summary: TraceSummaries, keys: [Int32], rows rowOf: [Int32]) {
     let batch = summary.isSlow ? 1 : 0
     let ownStrings = summariesPerBatch[batch] == 1
     if ownStrings { valueStrings[batch] = summary.strings }
@@ -355,83 +467,21 @@ private struct Accumulator {
     }
   }
 
-  /// The columns in schema order, constant ones and id-like attributes left out and reported.
-  mutating func matrix(
-    keys: [SpanKey], traceIDs: [String], isSlow: [Bool], latencyMillis: [Double],
-    entryPoints: [SpanKey], endpointNote: String, parentKeys: [SpanKey: SpanKey], foldedKeys: Int
-  ) -> FeatureMatrix {
-    var candidates: [(FeatureColumn, ArraySlice<Double>)] = []
-    var gaps: [SparseColumns.Column] = []
-    var sparse: [SparseColumns.Column] = []
-    var dropped: [(name: String, reason: String)] = []
-    let fixed: [(FeatureKind, [Double])] = [
-      (.selfTime, selfTime), (.criticalTime, criticalTime), (.count, count),
-      (.startOffset, startOffset.map { $0.isNaN ? 0 : $0 }), (.wait, wait), (.error, errors),
-      (.depth, depth),
-    ]
-    let gapsByKey = Dictionary(grouping: gapSlot.keys, by: \.key)
+  /// The columns of `keys` taken in `order` (schema order): per key its attributes by name.
+  mutating func columns(keys: [SpanKey], order: [Int]) -> Columns {
+    var result = Columns()
     let attributesByKey = Dictionary(grouping: attributeSlots.indices, by: { attributeSlots[$0].key })
-    for key in keys.indices.sorted(by: { keys[$0] < keys[$1] }) {
-      let range = (key * rows)..<((key + 1) * rows)
-      for (kind, values) in fixed {
-        candidates.append((FeatureColumn(key: keys[key], kind: kind), values[range]))
-      }
-      for slot in (gapsByKey[Int32(key)] ?? []).sorted(by: { calleeNames[Int($0.callee)] < calleeNames[Int($1.callee)] }) {
-        let column = FeatureColumn(key: keys[key], kind: .networkGap, peerService: calleeNames[Int(slot.callee)])
-        let gap = networkGap(column, slot: gapSlot[slot] ?? 0)
-        let varies = gap.rows.count < rows ? gap.values.contains { $0 != 0 } : Set(gap.values).count > 1
-        if varies || !options.dropConstantColumns {
-          gaps.append(gap)
-        } else {
-          dropped.append((describe(column), "never varies"))
-        }
-      }
+    for key in order {
+      var dropped: [(name: String, reason: String)] = []
       let slots = (attributesByKey[Int32(key)] ?? []).map { attributeSlots[$0] }
       for values in slots.sorted(by: { names.name($0.name) < names.name($1.name) }) {
         let built = attributeColumns(keys[key], names.name(values.name), values)
-        sparse += built.columns
+        result.columns += built.columns
         dropped += built.dropped
       }
+      result.dropped.append(dropped)
     }
-    var columns: [FeatureColumn] = []
-    var matrixValues: [Double] = []
-    matrixValues.reserveCapacity(candidates.count * rows)
-    // Explanatory columns first, outcomes after: the regression design is then a prefix of the
-    // matrix's storage and needs no copy.
-    let ordered = candidates.filter { $0.0.kind.isExplanatory } + candidates.filter { !$0.0.kind.isExplanatory }
-    for (column, values) in ordered {
-      let varies = values.first.map { first in values.contains { $0 != first } } ?? false
-      guard varies || !options.dropConstantColumns else {
-        dropped.append((describe(column), "never varies"))
-        continue
-      }
-      columns.append(column)
-      matrixValues.append(contentsOf: values)
-    }
-    return FeatureMatrix(
-      columns: columns, values: matrixValues, traceIDs: traceIDs, isSlow: isSlow,
-      latencyMillis: latencyMillis, entryPoints: entryPoints, endpointNote: endpointNote,
-      parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: dropped,
-      networkGaps: SparseColumns(rows: rows, entries: gaps), attributes: SparseColumns(rows: rows, entries: sparse))
-  }
-
-  /// The network gap column of one slot, rows ascending; a trace whose calls came apart in
-  /// span order gets its gaps summed in that order, as a dense sum would.
-  private func networkGap(_ column: FeatureColumn, slot: Int) -> SparseColumns.Column {
-    let rows = gapRows[slot]
-    let values = gapValues[slot]
-    if zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }) {
-      return SparseColumns.Column(column: column, rows: rows, values: values)
-    }
-    var merged: [(row: Int32, value: Double)] = []
-    for position in rows.indices.sorted(by: { (rows[$0], $0) < (rows[$1], $1) }) {
-      if merged.last?.row == rows[position] {
-        merged[merged.count - 1].value += values[position]
-      } else {
-        merged.append((rows[position], values[position]))
-      }
-    }
-    return SparseColumns.Column(column: column, rows: merged.map(\.row), values: merged.map(\.value))
+    return result
   }
 
   /// Numeric attributes become their mean per trace; categorical ones one 0/1 column per
@@ -539,10 +589,4 @@ private struct Accumulator {
     }
     return (columns, dropped)
   }
-
-  private func describe(_ column: FeatureColumn) -> String {
-    let peer = column.peerService.isEmpty ? "" : " → \(column.peerService)"
-    return "\(column.key) \(column.kind.name)\(peer)"
-  }
 }
-
