@@ -9,11 +9,10 @@ extension FeatureMatrix {
   /// and attribute columns (see `FeatureOptions`). Each batch is summarized on a core of its
   /// own (`TraceSummaries`: the interval work runs in the native core), then assembled.
   public init(fast: SpanTable, slow: SpanTable, options: FeatureOptions = FeatureOptions()) {
-    let summaries = ConcurrentSlots<TraceSummaries>(count: 2)
-    DispatchQueue.concurrentPerform(iterations: 2) { batch in
-      summaries.set(batch, TraceSummaries(table: batch == 0 ? fast : slow, isSlow: batch == 1, options: options))
-    }
-    self.init(assembling: summaries.values.compactMap { $0 }, options: options)
+    let (fastSummaries, slowSummaries) = concurrently(
+      { TraceSummaries(table: fast, isSlow: false, options: options) },
+      { TraceSummaries(table: slow, isSlow: true, options: options) })
+    self.init(assembling: [fastSummaries, slowSummaries], options: options)
   }
 
   /// Assembles the summaries of shards of whole traces, fast and slow, in any number and
@@ -50,21 +49,18 @@ extension FeatureMatrix {
     let order = registry.keys.indices.sorted { registry.keys[$0] < registry.keys[$1] }
     let (keys, keyIDs) = (registry.keys, keyOf)
     let summariesPerBatch = [false, true].map { slow in summaries.filter { $0.isSlow == slow }.count }
-    let dense = ConcurrentSlots<DenseAccumulator.Columns>(count: 1)
-    let attributes = ConcurrentSlots<AttributeAccumulator.Columns>(count: 1)
-    DispatchQueue.concurrentPerform(iterations: 2) { part in
-      if part == 0 {
+    let (dense, attributes) = concurrently(
+      {
         var accumulator = DenseAccumulator(keys: keys.count, rows: rows.count, options: options)
         for (index, summary) in summaries.enumerated() { accumulator.add(summary, keys: keyIDs[index], rows: rows.rowOf[index]) }
-        dense.set(0, accumulator.columns(keys: keys, order: order))
-      } else {
+        return accumulator.columns(keys: keys, order: order)
+      },
+      {
         var accumulator = AttributeAccumulator(
           keys: keys.count, rows: rows.count, summariesPerBatch: summariesPerBatch, options: options)
         for (index, summary) in summaries.enumerated() { accumulator.add(summary, keys: keyIDs[index], rows: rows.rowOf[index]) }
-        attributes.set(0, accumulator.columns(keys: keys, order: order))
-      }
-    }
-    guard let dense = dense.values[0], let attributes = attributes.values[0] else { preconditionFailure("both parts ran") }
+        return accumulator.columns(keys: keys, order: order)
+      })
     // Left out: per key, its network gaps', then its attributes'; then the constant fixed columns.
     let dropped = zip(dense.droppedGaps, attributes.dropped).flatMap { $0 + $1 } + dense.droppedConstant
     let endpoints = Endpoints(

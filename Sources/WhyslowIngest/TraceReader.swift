@@ -172,23 +172,6 @@ public enum TraceReader {
   }
 }
 
-/// Fixed slots written from concurrent iterations, each slot by exactly one iteration.
-package final class ConcurrentSlots<Value>: @unchecked Sendable {
-  private var slots: [Value?]
-  private let lock = NSLock()
-
-  package init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-  package func set(_ index: Int, _ value: Value?) {
-    lock.lock()
-    slots[index] = value
-    lock.unlock()
-  }
-
-  /// The slots; nil where nothing was set.
-  package var values: [Value?] { slots }
-}
-
 /// A file's bytes (standard input for `-`), refused beyond `limit` bytes before they are read,
 /// with at least 64 readable bytes after them so the JSON readers parse in place (simdjson's
 /// padding). A regular file is mapped from the page cache, without a copy; standard input, a

@@ -1,5 +1,6 @@
 import Foundation
 import WhyslowFeatures
+import WhyslowIngest
 import WhyslowLinalg
 
 /// Explains the slow−fast latency gap in milliseconds, with confidence. Data flows one way
@@ -40,9 +41,13 @@ public enum ContributionAnalysis {
     let within = strata.differences(Matrix(rows: n, columns: 1, values: y), weights: unit)[0]
 
     let accounting = CriticalPathAccounting(matrix, strata)
-    let evidence = SuspectEvidence(matrix, strata, accounting)
-    let explanation = try SuspectExplanation(matrix, strata, accounting, options: options)
+    // Stages 3 and 4 side by side.
+    let (evidence, explanation) = try sideBySide(
+      { SuspectEvidence(matrix, strata, accounting) },
+      { try SuspectExplanation(matrix, strata, accounting, options: options) })
     let draws = try BootstrapDraws(strata, accounting, explanation, options: options)
+    let attributeEffects = AttributeEffects.attributeEffects(
+      matrix, keys: Set(explanation.explained.map { accounting.candidates[$0].key }))
     let level = options.falseDiscoveryRate
     let ranking = Verdict.ranked(
       Verdict.suspects(accounting, evidence, explanation, draws, gap: gap, level: level), gap: gap)
@@ -50,8 +55,7 @@ public enum ContributionAnalysis {
       fastTraces: fastCount, slowTraces: slowCount, fastMeanLatencyMillis: fastLatency,
       slowMeanLatencyMillis: slowLatency, withinEndpointGapMillis: within,
       endpointMix: strata.mix(), suspects: ranking.suspects, services: ranking.services,
-      attributeEffects: AttributeEffects.attributeEffects(
-        matrix, keys: Set(explanation.explained.map { accounting.candidates[$0].key })),
+      attributeEffects: attributeEffects,
       distributions: distributions(ranking.suspects, accounting, matrix),
       typicalTraces: typicalTraces(matrix, strata), falseDiscoveryRate: level,
       caveats: Verdict.caveats(
@@ -93,4 +97,11 @@ public enum ContributionAnalysis {
       return (entry.endpoint, fast, slow)
     }
   }
+}
+
+/// Runs `first` and `second` side by side when BLAS runs on one thread (its products are then
+/// small, and each core takes one part), else one after the other (threaded BLAS has every core).
+func sideBySide<A, B>(_ first: @Sendable () throws -> A, _ second: @Sendable () throws -> B) throws -> (A, B) {
+  if BLASThreads.current == 1 { return try concurrently(first, second) }
+  return (try first(), try second())
 }

@@ -150,17 +150,13 @@ struct Analyze: ParsableCommand {
   /// The fast and slow batches: read as given, or one --traces batch labelled by its rule.
   private func batches() throws -> (SpanTable, SpanTable) {
     guard !traces.isEmpty else {
-      // Both batches at once, on both cores, each its files one at a time; a batch of several
-      // files when the other is small enough to finish first still gets both cores.
-      let options = input.readOptions
-      let results = ConcurrentSlots<Result<SpanTable, any Error>>(count: 2)
-      DispatchQueue.concurrentPerform(iterations: 2) { batch in
-        var single = options
-        single.parallelFiles = 1
-        results.set(batch, Result { try TraceReader.read(paths: batch == 0 ? fast : slow, options: single) })
-      }
-      let tables = try results.values.map { try ($0 ?? .failure(IngestError.cannotRead(path: "-", reason: "not read"))).get() }
-      return (tables[0], tables[1])
+      // Both batches at once, a core each, each its files one at a time.
+      var single = input.readOptions
+      single.parallelFiles = 1
+      let (options, fastPaths, slowPaths) = (single, fast, slow)
+      return try concurrently(
+        { try TraceReader.read(paths: fastPaths, options: options) },
+        { try TraceReader.read(paths: slowPaths, options: options) })
     }
     let table = try TraceReader.read(paths: traces, options: input.readOptions)
     let rule: SlowRule =
