@@ -131,15 +131,25 @@ struct Strata {
   /// replicates): result[block][set][column]. Per cell, the weighted sums of all sets are one
   /// BLAS `dgemm` over that cell's rows.
   func differences(_ blocks: [CellOrdered], weightSets: [[Double]]) -> [[[Double]]] {
-    var ordered = Matrix(zeros: cellOrder.count, weightSets.count)
-    for (set, weights) in weightSets.enumerated() {
-      for (position, row) in cellOrder.enumerated() { ordered[position, set] = weights[row] }
+    let (rowCount, sets) = (cellOrder.count, weightSets.count)
+    var weights = [Double](repeating: 0, count: rowCount * sets)  // rows in cell order × sets
+    weights.withUnsafeMutableBufferPointer { weights in
+      for (set, drawn) in weightSets.enumerated() {
+        for (position, row) in cellOrder.enumerated() { weights[set * rowCount + position] = drawn[row] }
+      }
     }
+    let ordered = Matrix(rows: rowCount, columns: sets, values: weights)
     let totals = weightSets.map(cellTotals)
     return blocks.map { block in
-      let sums = cellRanges.map { block.matrix.transposeTimes(ordered, rows: $0) }  // per cell: columns × sets
-      return totals.enumerated().map { set, cellTotals in
-        combine(columns: block.matrix.columns, totals: cellTotals) { column, cell in sums[cell][column, set] }
+      // Per cell a columns × sets product, all cells in one array: (cell, set, column).
+      let columns = block.matrix.columns
+      var sums: [Double] = []
+      sums.reserveCapacity(cellRanges.count * columns * sets)
+      for range in cellRanges { sums += block.matrix.transposeTimes(ordered, rows: range).values }
+      return sums.withUnsafeBufferPointer { sums in
+        totals.enumerated().map { set, cellTotals in
+          combine(columns: columns, totals: cellTotals) { column, cell in sums[(cell * sets + set) * columns + column] }
+        }
       }
     }
   }
