@@ -44,26 +44,80 @@ inline uint64_t hash_bytes(std::string_view text) {
 /// Maps strings to dense int32 ids, first come first numbered: an open-addressing table of
 /// slots that carry each string's hash, length and bytes' address, so a lookup is one hash
 /// and, almost always, one probe and one compare. The bytes live in an arena of chunks that
-/// never move, freed all at once with the interner.
+/// never move, freed all at once with the interner. Strings of up to 16 bytes (tag keys,
+/// methods, status codes, ports) are looked up first in a small direct-mapped cache that holds
+/// them as two words: a hit is two compares, no probe and no memcmp.
 class Interner {
  public:
   int32_t intern(std::string_view text) {
+    ShortString key;
+    CacheEntry *cached = key.read(text) ? &cache_[key.slot()] : nullptr;
+    if (cached != nullptr && cached->key == key) return cached->id;
     uint64_t hash = hash_bytes(text);
     Slot &slot = slots_[probe(text, hash)];
-    if (slot.id >= 0) return slot.id;
-    auto id = static_cast<int32_t>(views_.size());
-    std::string_view stored = store(text);
-    views_.push_back(stored);
-    slot = {hash, stored.data(), static_cast<uint32_t>(stored.size()), id};
-    if (2 * views_.size() > slots_.size()) grow();
+    int32_t id = slot.id;
+    if (id < 0) {
+      id = static_cast<int32_t>(views_.size());
+      std::string_view stored = store(text);
+      views_.push_back(stored);
+      slot = {hash, stored.data(), static_cast<uint32_t>(stored.size()), id};
+      if (2 * views_.size() > slots_.size()) grow();
+    }
+    if (cached != nullptr) *cached = {key, id};
     return id;
   }
   std::string_view at(int32_t id) const { return views_[static_cast<size_t>(id)]; }
   /// The id of `text` if it is interned, else kNone (-1); never inserts.
-  int32_t find(std::string_view text) const { return slots_[probe(text, hash_bytes(text))].id; }
+  int32_t find(std::string_view text) {
+    ShortString key;
+    CacheEntry *cached = key.read(text) ? &cache_[key.slot()] : nullptr;
+    if (cached != nullptr && cached->key == key) return cached->id;
+    int32_t id = slots_[probe(text, hash_bytes(text))].id;
+    if (cached != nullptr && id >= 0) *cached = {key, id};
+    return id;
+  }
   size_t size() const { return views_.size(); }
 
  private:
+  /// A string of at most 16 bytes as two words that, with its length, are the string; read
+  /// without touching a byte past its end (overlapping loads, as wyhash reads short inputs).
+  struct ShortString {
+    uint64_t low = 0, high = 0;
+    uint32_t length = UINT32_MAX;  // no string
+    bool read(std::string_view text) {
+      const char *at = text.data();
+      size_t n = text.size();
+      if (n > 16) return false;
+      if (n >= 8) {
+        std::memcpy(&low, at, 8);
+        std::memcpy(&high, at + n - 8, 8);
+      } else if (n >= 4) {
+        uint32_t first, last;
+        std::memcpy(&first, at, 4);
+        std::memcpy(&last, at + n - 4, 4);
+        low = first;
+        high = last;
+      } else if (n > 0) {
+        low = static_cast<uint64_t>(static_cast<uint8_t>(at[0])) | static_cast<uint64_t>(static_cast<uint8_t>(at[n / 2])) << 8 |
+              static_cast<uint64_t>(static_cast<uint8_t>(at[n - 1])) << 16;
+      }
+      length = static_cast<uint32_t>(n);
+      return true;
+    }
+    size_t slot() const {
+      uint64_t mixed = (low * 0x9E3779B97F4A7C15ull) ^ (high * 0xC2B2AE3D27D4EB4Full) ^ length;
+      return static_cast<size_t>(mixed >> (64 - kCacheBits));
+    }
+    bool operator==(const ShortString &other) const {
+      return low == other.low && high == other.high && length == other.length;
+    }
+  };
+  struct CacheEntry {
+    ShortString key;
+    int32_t id = -1;
+  };
+  static constexpr int kCacheBits = 9;
+
   struct Slot {
     uint64_t hash = 0;
     const char *bytes = nullptr;
@@ -118,6 +172,7 @@ class Interner {
 
   std::vector<std::string_view> views_;
   std::vector<Slot> slots_ = std::vector<Slot>(1024);  // a power of two, at most half full
+  std::vector<CacheEntry> cache_ = std::vector<CacheEntry>(size_t{1} << kCacheBits);
   std::vector<std::unique_ptr<char[]>> chunks_;
   char *chunk_free_ = nullptr;
   size_t chunk_left_ = 0;

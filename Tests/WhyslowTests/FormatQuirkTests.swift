@@ -112,6 +112,34 @@ struct FormatQuirkTests {
   }
 
 
+  @Test func shortStringsThatShareTheirEndsStayDistinct() throws {
+    // Strings of up to 16 bytes are cached as two overlapping words and their length: every
+    // byte must count, at every length (1-3, 4-7 and 8-16 bytes read differently).
+    let values = [
+      "a", "b", "ab", "ba", "aa", "aba", "abb", "aab", "abcd", "abce", "bbcd", "abXcd", "abYcd", "abcdefg", "abcdXfg",
+      "abcdefgh", "abcdefgi", "abcdefghi", "abcdXfghi", "0123456789abcdef", "0123456X89abcdef", "0123456789abcdeX",
+      "0123456789abcde", "0123456789abcdef0",
+    ]
+    let spans = values.enumerated().map { index, value in
+      #"{"traceID":"t1","spanID":"\#(String(index + 1, radix: 16))","operationName":"op\#(index)","references":[],"#
+        + #""startTime":\#(10 + index),"duration":5,"processID":"p1","tags":[{"key":"v","type":"string","value":"\#(value)"},"#
+        + #"{"key":"\#(value)","type":"string","value":"k"}]}"#
+    }
+    let path = try temporaryFile(
+      "short.json", #"{"data":[{"traceID":"t1","spans":["# + spans.joined(separator: ",") + #"],"processes":{"p1":{"serviceName":"svc"}}}]}"#)
+    for _ in 0..<2 {  // twice: the second read finds every string in the cache
+      let table = try TraceReader.read(paths: [path])
+      let row = rows(table)
+      let attributes = table.attributes
+      for (index, value) in values.enumerated() {
+        let span = Int32(try #require(row["op\(index)"]))
+        let own = attributes.span.indices.filter { attributes.span[$0] == span }
+        #expect(own.map { table.strings[Int(attributes.key[$0])] } == ["v", value])
+        #expect(table.strings[Int(attributes.text[own[0]])] == value)
+      }
+    }
+  }
+
   @Test func jaegerKeysWrittenWithEscapesAreTheKeysTheyName() throws {
     // The readers match keys as written, byte for byte; a key spelled with \u escapes must
     // still be the field it names, and a key that only starts like one must not be.
