@@ -123,11 +123,17 @@ inline Attribute scalar_attribute(std::string_view key, value content) {
       break;
     case json_type::number: {
       // The token as written (an int64 stays exact as text); its value parsed from that text.
-      std::string_view raw = content.raw_json_token();
-      attribute.text = raw.substr(0, raw.find_first_of(" \t\r\n,]}"));
+      std::string_view raw = content.raw_json_token();  // the number and the space after it
+      size_t length = 0;
+      bool integral = true;
+      for (; length < raw.size(); ++length) {
+        char c = raw[length];
+        if (c == '.' || c == 'e' || c == 'E') integral = false;
+        else if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ']' || c == '}') break;
+      }
+      attribute.text = raw.substr(0, length);
       attribute.number = number_of(attribute.text);
-      attribute.type = attribute.text.find_first_of(".eE") == std::string::npos ? WSL_ATTRIBUTE_INT
-                                                                                 : WSL_ATTRIBUTE_DOUBLE;
+      attribute.type = integral ? WSL_ATTRIBUTE_INT : WSL_ATTRIBUTE_DOUBLE;
       break;
     }
     case json_type::null:
