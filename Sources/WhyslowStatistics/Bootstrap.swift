@@ -44,7 +44,7 @@ struct BootstrapDraws {
     let blocks = [strata.cellOrdered(features), strata.cellOrdered(accounting.values)]
     let linearized =
       x.rows > options.exactBootstrapLimit
-      ? try explanation.fit.map { try Linearized(x, fit: $0, penalty: explanation.penalty, owner: explanation.owner) }
+      ? explanation.fit.map { Linearized(fit: $0, owner: explanation.owner) }
       : nil
     // Replicates per batched dgemm: all of them while the weight matrix stays within 32 MB
     // (fewer, larger products: one per cell and block), at least 25.
@@ -57,7 +57,7 @@ struct BootstrapDraws {
       }
       guard explanation.fit != nil, !explanation.columns.isEmpty else { continue }
       let betas =
-        try linearized?.coefficients(sets)
+        linearized?.coefficients(sets)
         ?? Self.refits(x, explanation.responses, sets, penalty: explanation.penalty)
       for (set, beta) in betas.enumerated() {
         guard let beta else { continue }
@@ -93,8 +93,8 @@ struct BootstrapDraws {
 
   /// One-step coefficients β + A⁻¹ Xᵀ diag(eₛ) (w − 1) for each response s, with A = XᵀX + λD
   /// and e the full fit's residuals, for the coefficients the findings use: feature j of its
-  /// owner s only. Row j of A⁻¹Xᵀ is column j of X A⁻¹ (two `dtrsm`, once), so the steps of
-  /// all findings in all replicates are one `dgemm`: (X A⁻¹ ∘ e_owner)ᵀ (W − 1), with
+  /// owner s only. Row j of A⁻¹Xᵀ is column j of X A⁻¹ (the fit's, two `dtrsm`), so the steps
+  /// of all findings in all replicates are one `dgemm`: (X A⁻¹ ∘ e_owner)ᵀ (W − 1), with
   /// W the weights (rows × replicates).
   private struct Linearized {
     let beta: Matrix
@@ -102,15 +102,13 @@ struct BootstrapDraws {
     /// Rows × findings: (X A⁻¹)ᵢ,ⱼ₊₁ · eᵢ,owner(j).
     let influence: Matrix
 
-    init(_ x: Matrix, fit: LeastSquaresFit, penalty: Double, owner: [Int]) throws {
-      var normal = x.gram()
-      for column in 1..<x.columns { normal[column, column] += penalty }
-      let spread = try CholeskyFactor(normal).timesInverse(x)
-      var influence = Matrix(zeros: x.rows, owner.count)
+    init(fit: LeastSquaresFit, owner: [Int]) {
+      let spread = fit.designTimesInverse
+      var influence = Matrix(zeros: spread.rows, owner.count)
       for (column, response) in owner.enumerated() {
         let residuals = fit.residuals.column(response)
         let coefficient = spread.column(column + 1)
-        for row in 0..<x.rows {
+        for row in 0..<spread.rows {
           influence[row, column] = coefficient[coefficient.startIndex + row] * residuals[residuals.startIndex + row]
         }
       }
@@ -119,11 +117,15 @@ struct BootstrapDraws {
       self.influence = influence
     }
 
-    func coefficients(_ sets: [[Double]]) throws -> [Matrix?] {
-      var excess = Matrix(zeros: influence.rows, sets.count)
-      for (set, weights) in sets.enumerated() {
-        for row in 0..<influence.rows { excess[row, set] = weights[row] - 1 }
+    func coefficients(_ sets: [[Double]]) -> [Matrix?] {
+      let rows = influence.rows
+      var excesses = [Double](repeating: 0, count: rows * sets.count)  // rows × sets
+      excesses.withUnsafeMutableBufferPointer { excesses in
+        for (set, weights) in sets.enumerated() {
+          for row in 0..<rows { excesses[set * rows + row] = weights[row] - 1 }
+        }
       }
+      let excess = Matrix(rows: rows, columns: sets.count, values: excesses)
       let steps = influence.transposeTimes(excess)  // findings × sets
       return sets.indices.map { set in
         var result = beta

@@ -11,6 +11,9 @@ public struct LeastSquaresFit: Sendable {
   public let leverages: [Double]
   /// Rows × responses: yᵢ − xᵢᵀβ.
   public let residuals: Matrix
+  /// Rows × (design columns + 1): X(XᵀX + λD)⁻¹, whose row i is each coefficient's
+  /// influence per unit of row i's residual (the linearized bootstrap reuses it).
+  public let designTimesInverse: Matrix
 }
 
 /// Least squares with an intercept (optionally a small ridge λ on the slopes) for many
@@ -42,7 +45,8 @@ public enum LeastSquares {
       let base = column * n
       for row in 0..<n { leverages[row] += whitened.values[base + row] * whitened.values[base + row] }
     }
-    var influence = factor.timesInverse(x)
+    let designTimesInverse = factor.timesInverse(x)
+    var influence = designTimesInverse
     for index in influence.values.indices { influence.values[index] *= influence.values[index] }
     var scaled = residuals
     for response in 0..<responses.columns {
@@ -54,6 +58,7 @@ public enum LeastSquares {
     var errors = influence.transposeTimes(scaled)
     for index in errors.values.indices { errors.values[index] = max(errors.values[index], 0).squareRoot() }
     return LeastSquaresFit(
-      coefficients: coefficients, standardErrors: errors, leverages: leverages, residuals: residuals)
+      coefficients: coefficients, standardErrors: errors, leverages: leverages, residuals: residuals,
+      designTimesInverse: designTimesInverse)
   }
 }

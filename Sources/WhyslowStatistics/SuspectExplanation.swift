@@ -1,5 +1,6 @@
 import Foundation
 import WhyslowFeatures
+import WhyslowIngest
 import WhyslowLinalg
 
 /// Stage 4, why each suspect grew: the critical-path time of each explained suspect regressed
@@ -68,10 +69,14 @@ struct SuspectExplanation {
     // Every explained suspect's own columns, pooled for one batch of differences.
     let pool = Self.ownColumns(matrix, keys: explained.map { accounting.candidates[$0].key })
     let poolDifferences = strata.differences(pool.map(\.values), weights: unit)
-    let scores = pool.indices.map { index -> Double in
-      let response = accounting.values.column(explained[pool[index].owner])
-      return abs(Self.slope(pool[index].values, response) * poolDifferences[index])
+    // Each column's slope on its suspect's critical-path time, half the columns on each core.
+    let criticalTimes = accounting.values
+    @Sendable func score(_ index: Int) -> Double {
+      abs(Self.slope(pool[index].values, criticalTimes.column(explained[pool[index].owner])) * poolDifferences[index])
     }
+    let half = pool.count / 2
+    let (low, high) = concurrently({ (0..<half).map(score) }, { (half..<pool.count).map(score) })
+    let scores = low + high
     var queues = explained.indices.map { owner in
       pool.indices.filter { pool[$0].owner == owner && scores[$0].isFinite }
         .sorted { (scores[$0], $1) > (scores[$1], $0) }
