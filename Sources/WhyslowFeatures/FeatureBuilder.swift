@@ -43,13 +43,13 @@ extension FeatureMatrix {
     }
     let (renumbered, folded) = registry.foldRareKeys(spans: spans, limit: options.maxSpanKeys)
     if let renumbered { keyOf = keyOf.map { keys in keys.map { renumbered[Int($0)] } } }
-    // The fixed features and network gaps on one core, the attributes on the other: two
-    // accumulators of their own, each over all summaries in order, each giving its columns
-    // key by key in schema order.
+    // The fixed features and network gaps on one core while the other collects the attribute
+    // occurrences; then the attribute columns on both. Each accumulator goes over all
+    // summaries in order and gives its columns key by key in schema order.
     let order = registry.keys.indices.sorted { registry.keys[$0] < registry.keys[$1] }
     let (keys, keyIDs) = (registry.keys, keyOf)
     let summariesPerBatch = [false, true].map { slow in summaries.filter { $0.isSlow == slow }.count }
-    let (dense, attributes) = concurrently(
+    let (dense, attributeOccurrences) = concurrently(
       {
         var accumulator = DenseAccumulator(keys: keys.count, rows: rows.count, options: options)
         for (index, summary) in summaries.enumerated() { accumulator.add(summary, keys: keyIDs[index], rows: rows.rowOf[index]) }
@@ -59,8 +59,9 @@ extension FeatureMatrix {
         var accumulator = AttributeAccumulator(
           keys: keys.count, rows: rows.count, summariesPerBatch: summariesPerBatch, options: options)
         for (index, summary) in summaries.enumerated() { accumulator.add(summary, keys: keyIDs[index], rows: rows.rowOf[index]) }
-        return accumulator.columns(keys: keys, order: order)
+        return accumulator
       })
+    let attributes = attributeOccurrences.columns(keys: keys, order: order)  // again on both cores
     // Left out: per key, its network gaps', then its attributes'; then the constant fixed columns.
     let dropped = zip(dense.droppedGaps, attributes.dropped).flatMap { $0 + $1 } + dense.droppedConstant
     let endpoints = Endpoints(
@@ -73,7 +74,7 @@ extension FeatureMatrix {
       endpointNote: endpoints.note, parentKeys: Self.usualParents(summaries, keyOf, keys),
       foldedKeys: folded, droppedColumns: dropped,
       networkGaps: SparseColumns(rows: rows.count, entries: dense.gaps),
-      attributes: SparseColumns(rows: rows.count, entries: attributes.columns))
+      attributes: SparseColumns(rows: rows.count, entries: attributes.columns.flatMap { $0 }))
   }
 
   /// The (service, operation) key of every span of `table`, named as the matrix names them.
@@ -411,9 +412,9 @@ private struct AttributeAccumulator {
     var anyDouble = false
   }
 
-  /// The attribute columns in schema order, and what was left out, per key in schema order.
+  /// Per key, in the order asked for: its attribute columns, and what was left out.
   struct Columns {
-    var columns: [SparseColumns.Column] = []
+    var columns: [[SparseColumns.Column]] = []
     var dropped: [[(name: String, reason: String)]] = []
   }
 
@@ -464,18 +465,33 @@ private struct AttributeAccumulator {
   }
 
   /// The columns of `keys` taken in `order` (schema order): per key its attributes by name.
-  mutating func columns(keys: [SpanKey], order: [Int]) -> Columns {
-    var result = Columns()
+  /// The columns of `keys` taken in `order`, the keys at even positions on one core and at odd
+  /// positions on the other (each with its own scratch); per key its attributes by name.
+  func columns(keys: [SpanKey], order: [Int]) -> Columns {
     let attributesByKey = Dictionary(grouping: attributeSlots.indices, by: { attributeSlots[$0].key })
-    for key in order {
-      var dropped: [(name: String, reason: String)] = []
-      let slots = (attributesByKey[Int32(key)] ?? []).map { attributeSlots[$0] }
-      for values in slots.sorted(by: { names.name($0.name) < names.name($1.name) }) {
-        let built = attributeColumns(keys[key], names.name(values.name), values)
-        result.columns += built.columns
-        dropped += built.dropped
+    @Sendable func columns(parity: Int) -> Columns {
+      var worker = self
+      var result = Columns()
+      for key in stride(from: parity, to: order.count, by: 2).map({ order[$0] }) {
+        var columns: [SparseColumns.Column] = []
+        var dropped: [(name: String, reason: String)] = []
+        let slots = (attributesByKey[Int32(key)] ?? []).map { attributeSlots[$0] }
+        for values in slots.sorted(by: { names.name($0.name) < names.name($1.name) }) {
+          let built = worker.attributeColumns(keys[key], names.name(values.name), values)
+          columns += built.columns
+          dropped += built.dropped
+        }
+        result.columns.append(columns)
+        result.dropped.append(dropped)
       }
-      result.dropped.append(dropped)
+      return result
+    }
+    let (even, odd) = concurrently({ columns(parity: 0) }, { columns(parity: 1) })
+    var result = Columns()
+    for position in order.indices {
+      let (part, index) = position % 2 == 0 ? (even, position / 2) : (odd, position / 2)
+      result.columns.append(part.columns[index])
+      result.dropped.append(part.dropped[index])
     }
     return result
   }
