@@ -27,38 +27,40 @@ struct RowKeyHash {
 
 RowKey row_key(int32_t trace, whyslow::SpanKey id) { return {trace, id}; }
 
-/// Rows by (trace, span id): open addressing with linear probing in one flat array (no
-/// allocation per entry; a batch holds hundreds of thousands of spans). Grows at 1/2 load.
+/// Rows by (trace, span id) within one trace at a time: open addressing with linear probing
+/// in one flat array that is never cleared. `reset` starts a round for about `expected` keys
+/// using the first power of two ≥ 2 × expected slots (a small trace stays in the first cache
+/// lines); a slot written in an earlier round reads as empty. Grows at 1/2 load.
 template <typename Value>
 class RowMap {
  public:
-  void reserve(size_t count) {
-    if (2 * count <= slots_.size()) return;
+  void reset(size_t expected) {
     size_t capacity = 16;
-    while (capacity < 2 * count) capacity *= 2;
-    rehash(capacity);
+    while (capacity < 2 * expected) capacity *= 2;
+    if (slots_.size() < capacity) slots_.resize(capacity);
+    mask_ = capacity - 1;
+    size_ = 0;
+    if (++round_ == 0) {  // the stamps wrapped around: clear them once
+      std::fill(slots_.begin(), slots_.end(), Slot{});
+      round_ = 1;
+    }
   }
   bool empty() const { return size_ == 0; }
-  void clear() {
-    std::fill(slots_.begin(), slots_.end(), Slot{});
-    size_ = 0;
-  }
   /// The value stored for `key`, or null.
   Value *find(const RowKey &key) {
-    if (slots_.empty()) return nullptr;
-    for (size_t at = RowKeyHash{}(key) & mask();; at = (at + 1) & mask()) {
+    for (size_t at = RowKeyHash{}(key) & mask_;; at = (at + 1) & mask_) {
       Slot &slot = slots_[at];
-      if (!slot.used) return nullptr;
+      if (slot.round != round_) return nullptr;
       if (slot.key == key) return &slot.value;
     }
   }
   /// Inserts (key, value) unless `key` is present; the stored value and whether it was inserted.
   std::pair<Value *, bool> emplace(const RowKey &key, const Value &value) {
-    reserve(size_ + 1);
-    for (size_t at = RowKeyHash{}(key) & mask();; at = (at + 1) & mask()) {
+    if (2 * (size_ + 1) > mask_ + 1) grow();
+    for (size_t at = RowKeyHash{}(key) & mask_;; at = (at + 1) & mask_) {
       Slot &slot = slots_[at];
-      if (!slot.used) {
-        slot = Slot{key, value, true};
+      if (slot.round != round_) {
+        slot = Slot{key, value, round_};
         ++size_;
         return {&slot.value, true};
       }
@@ -75,19 +77,39 @@ class RowMap {
   struct Slot {
     RowKey key{};
     Value value{};
-    bool used = false;
+    uint32_t round = 0;
   };
-  size_t mask() const { return slots_.size() - 1; }
-  void rehash(size_t capacity) {
-    std::vector<Slot> old(capacity);
-    old.swap(slots_);
-    size_ = 0;
-    for (const Slot &slot : old) {
-      if (slot.used) emplace(slot.key, slot.value);
+  void grow() {
+    std::vector<Slot> entries;
+    for (size_t at = 0; at <= mask_; ++at) {
+      if (slots_[at].round == round_) entries.push_back(slots_[at]);
     }
+    reset(2 * (mask_ + 1));
+    for (const Slot &entry : entries) emplace(entry.key, entry.value);
   }
   std::vector<Slot> slots_;
+  size_t mask_ = 0;
   size_t size_ = 0;
+  uint32_t round_ = 0;
+};
+
+/// The rows of each trace, in row order: rows[begin[t] ..< begin[t + 1]] (a stable counting
+/// sort by trace; the readers append most traces contiguously).
+struct RowsByTrace {
+  std::vector<int32_t> rows;
+  std::vector<size_t> begin;
+
+  explicit RowsByTrace(const wsl_span_table &table) : rows(table.span_count()), begin(table.trace_ids.size() + 1, 0) {
+    for (int32_t trace : table.trace_index) ++begin[static_cast<size_t>(trace) + 1];
+    for (size_t trace = 1; trace < begin.size(); ++trace) begin[trace] += begin[trace - 1];
+    std::vector<size_t> next(begin.begin(), begin.end() - 1);
+    for (size_t row = 0; row < rows.size(); ++row) {
+      rows[next[static_cast<size_t>(table.trace_index[row])]++] = static_cast<int32_t>(row);
+    }
+  }
+  size_t traces() const { return begin.size() - 1; }
+  size_t size(size_t trace) const { return begin[trace + 1] - begin[trace]; }
+  const int32_t *first(size_t trace) const { return rows.data() + begin[trace]; }
 };
 
 template <typename T>
@@ -291,45 +313,55 @@ wsl_status wsl_span_table_append(wsl_span_table *into, wsl_span_table *from) {
 void wsl_span_table_link(wsl_span_table *table) {
   size_t count = table->span_count();
   wsl_quality &quality = table->quality;
+  RowMap<int32_t> row_by_id;  // within the current trace
+  RowMap<whyslow::SpanKey> server_half_id;  // shared id key -> server's new span id
 
   // 1. Repeated (trace, span id): a Zipkin client/server pair becomes parent and child; any
-  //    other repeat is a duplicate and dropped (the first occurrence wins).
-  RowMap<int32_t> row_by_id;
-  row_by_id.reserve(count);
-  RowMap<whyslow::SpanKey> server_half_id;  // shared id key -> server's new span id
+  //    other repeat is a duplicate and dropped (the first occurrence wins). Trace by trace:
+  //    keys of different traces never meet.
   std::vector<char> keep(count, 1);
-  for (size_t row = 0; row < count; ++row) {
-    RowKey key = row_key(table->trace_index[row], table->span_id[row]);
-    auto inserted = row_by_id.emplace(key, static_cast<int32_t>(row));
-    if (inserted.second) continue;
-    auto first = static_cast<size_t>(*inserted.first);
-    int8_t kinds[2] = {table->span_kind[first], table->span_kind[row]};
-    bool pair = ((kinds[0] == WSL_KIND_CLIENT && kinds[1] == WSL_KIND_SERVER) ||
-                 (kinds[0] == WSL_KIND_SERVER && kinds[1] == WSL_KIND_CLIENT)) &&
-                server_half_id.find(key) == nullptr;
-    if (!pair) {
-      keep[row] = 0;
-      ++quality.duplicate_spans;
-      continue;
-    }
-    size_t server = kinds[0] == WSL_KIND_SERVER ? first : row;
-    size_t client = server == first ? row : first;
-    whyslow::SpanKey shared_id = table->span_id[client];
-    whyslow::SpanKey new_id{shared_id.value, static_cast<int8_t>(shared_id.space + 2)};
-    table->span_id[server] = new_id;
-    table->parent_span_id[server] = shared_id;
-    table->edge_kind[server] = WSL_EDGE_CHILD_OF;
-    *inserted.first = static_cast<int32_t>(client);
-    row_by_id.assign(row_key(table->trace_index[server], new_id), static_cast<int32_t>(server));
-    server_half_id.assign(key, new_id);
-    ++quality.shared_spans_split;
-  }
-  if (!server_half_id.empty()) {
-    // Children of a shared span were made by its server half.
-    for (size_t row = 0; row < count; ++row) {
-      if (!keep[row] || !table->parent_span_id[row].present()) continue;
-      const whyslow::SpanKey *server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
-      if (server != nullptr && !(*server == table->span_id[row])) table->parent_span_id[row] = *server;
+  {
+    RowsByTrace traces(*table);
+    for (size_t trace = 0; trace < traces.traces(); ++trace) {
+      const int32_t *rows = traces.first(trace);
+      size_t size = traces.size(trace);
+      row_by_id.reset(2 * size);  // room for the server halves' new ids
+      server_half_id.reset(0);
+      for (const int32_t *at = rows; at < rows + size; ++at) {
+        auto row = static_cast<size_t>(*at);
+        RowKey key = row_key(table->trace_index[row], table->span_id[row]);
+        auto inserted = row_by_id.emplace(key, static_cast<int32_t>(row));
+        if (inserted.second) continue;
+        auto first = static_cast<size_t>(*inserted.first);
+        int8_t kinds[2] = {table->span_kind[first], table->span_kind[row]};
+        bool pair = ((kinds[0] == WSL_KIND_CLIENT && kinds[1] == WSL_KIND_SERVER) ||
+                     (kinds[0] == WSL_KIND_SERVER && kinds[1] == WSL_KIND_CLIENT)) &&
+                    server_half_id.find(key) == nullptr;
+        if (!pair) {
+          keep[row] = 0;
+          ++quality.duplicate_spans;
+          continue;
+        }
+        size_t server = kinds[0] == WSL_KIND_SERVER ? first : row;
+        size_t client = server == first ? row : first;
+        whyslow::SpanKey shared_id = table->span_id[client];
+        whyslow::SpanKey new_id{shared_id.value, static_cast<int8_t>(shared_id.space + 2)};
+        table->span_id[server] = new_id;
+        table->parent_span_id[server] = shared_id;
+        table->edge_kind[server] = WSL_EDGE_CHILD_OF;
+        *inserted.first = static_cast<int32_t>(client);
+        row_by_id.assign(row_key(table->trace_index[server], new_id), static_cast<int32_t>(server));
+        server_half_id.assign(key, new_id);
+        ++quality.shared_spans_split;
+      }
+      if (server_half_id.empty()) continue;
+      // Children of a shared span were made by its server half.
+      for (const int32_t *at = rows; at < rows + size; ++at) {
+        auto row = static_cast<size_t>(*at);
+        if (!keep[row] || !table->parent_span_id[row].present()) continue;
+        const whyslow::SpanKey *server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
+        if (server != nullptr && !(*server == table->span_id[row])) table->parent_span_id[row] = *server;
+      }
     }
   }
   if (quality.duplicate_spans > 0) {
@@ -360,46 +392,53 @@ void wsl_span_table_link(wsl_span_table *table) {
     keep_rows(table->attribute_type, keep_attribute);
     keep_rows(table->attribute_time, keep_attribute);
     count = table->span_count();
-    row_by_id.clear();
-    for (size_t row = 0; row < count; ++row) {
-      row_by_id.assign(row_key(table->trace_index[row], table->span_id[row]), static_cast<int32_t>(row));
-    }
   }
 
-  // 2. Parents, orphans, asynchronous edges, clock skew, roots per trace.
+  // 2. Parents, orphans, asynchronous edges, clock skew, roots per trace; trace by trace, the
+  //    span ids of the trace in a map that stays in cache.
   table->parent_index.assign(count, -1);
-  std::vector<int32_t> roots(table->trace_ids.size(), 0);
-  for (size_t row = 0; row < count; ++row) {
-    if (!table->parent_span_id[row].present()) {
-      ++roots[static_cast<size_t>(table->trace_index[row])];
-      continue;
+  RowsByTrace traces(*table);
+  for (size_t trace = 0; trace < traces.traces(); ++trace) {
+    const int32_t *rows = traces.first(trace);
+    size_t size = traces.size(trace);
+    row_by_id.reset(size);
+    for (const int32_t *at = rows; at < rows + size; ++at) {
+      row_by_id.assign(row_key(table->trace_index[static_cast<size_t>(*at)], table->span_id[static_cast<size_t>(*at)]), *at);
     }
-    const int32_t *found = row_by_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
-    if (found == nullptr || *found == static_cast<int32_t>(row)) {
-      table->edge_kind[row] = WSL_EDGE_NONE;
-      ++quality.orphan_spans;
-      continue;
+    int32_t roots = 0;
+    for (const int32_t *at = rows; at < rows + size; ++at) {
+      auto row = static_cast<size_t>(*at);
+      if (!table->parent_span_id[row].present()) {
+        ++roots;
+        continue;
+      }
+      const int32_t *found = row_by_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
+      if (found == nullptr || *found == static_cast<int32_t>(row)) {
+        table->edge_kind[row] = WSL_EDGE_NONE;
+        ++quality.orphan_spans;
+        continue;
+      }
+      auto parent = static_cast<size_t>(*found);
+      table->parent_index[row] = *found;
+      if (table->edge_kind[row] == WSL_EDGE_CHILD_OF &&
+          (table->span_kind[row] == WSL_KIND_CONSUMER || table->span_kind[parent] == WSL_KIND_PRODUCER)) {
+        table->edge_kind[row] = WSL_EDGE_FOLLOWS_FROM;
+      }
+      if (table->edge_kind[row] == WSL_EDGE_FOLLOWS_FROM) {
+        ++quality.async_edges;
+        continue;
+      }
+      int64_t early = whyslow::saturating_difference(table->start_nanos[parent], table->start_nanos[row]);
+      int64_t late = whyslow::saturating_difference(table->start_nanos[row] + table->duration_nanos[row],
+                                                    table->start_nanos[parent] + table->duration_nanos[parent]);
+      int64_t overhang = std::max(early, late);
+      if (overhang > 0) {
+        ++quality.skewed_spans;
+        quality.worst_skew_nanos = std::max(quality.worst_skew_nanos, overhang);
+      }
     }
-    auto parent = static_cast<size_t>(*found);
-    table->parent_index[row] = *found;
-    if (table->edge_kind[row] == WSL_EDGE_CHILD_OF &&
-        (table->span_kind[row] == WSL_KIND_CONSUMER || table->span_kind[parent] == WSL_KIND_PRODUCER)) {
-      table->edge_kind[row] = WSL_EDGE_FOLLOWS_FROM;
-    }
-    if (table->edge_kind[row] == WSL_EDGE_FOLLOWS_FROM) {
-      ++quality.async_edges;
-      continue;
-    }
-    int64_t early = whyslow::saturating_difference(table->start_nanos[parent], table->start_nanos[row]);
-    int64_t late = whyslow::saturating_difference(table->start_nanos[row] + table->duration_nanos[row],
-                                                  table->start_nanos[parent] + table->duration_nanos[parent]);
-    int64_t overhang = std::max(early, late);
-    if (overhang > 0) {
-      ++quality.skewed_spans;
-      quality.worst_skew_nanos = std::max(quality.worst_skew_nanos, overhang);
-    }
+    quality.multi_root_traces += roots > 1 ? 1 : 0;
   }
-  for (int32_t root_count : roots) quality.multi_root_traces += root_count > 1 ? 1 : 0;
 
   // 3. Parent cycles (malformed input) are cut where they close: that span becomes an orphan,
   //    so every walk up the tree ends.
