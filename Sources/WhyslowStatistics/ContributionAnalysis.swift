@@ -1,6 +1,5 @@
 import Foundation
 import WhyslowFeatures
-import WhyslowIngest
 import WhyslowLinalg
 
 /// Explains the slow−fast latency gap in milliseconds, with confidence. Data flows one way
@@ -97,11 +96,4 @@ public enum ContributionAnalysis {
       return (entry.endpoint, fast, slow)
     }
   }
-}
-
-/// Runs `first` and `second` side by side when BLAS runs on one thread (its products are then
-/// small, and each core takes one part), else one after the other (threaded BLAS has every core).
-func sideBySide<A, B>(_ first: @Sendable () throws -> A, _ second: @Sendable () throws -> B) throws -> (A, B) {
-  if BLASThreads.current == 1 { return try concurrently(first, second) }
-  return (try first(), try second())
 }

@@ -35,17 +35,24 @@ public enum LeastSquares {
     var normal = x.gram()
     for column in 1..<x.columns { normal[column, column] += penalty }
     let factor = try CholeskyFactor(normal)
-    let coefficients = try factor.solve(x.transposeTimes(responses))
-    let fitted = x.times(coefficients)
-    var residuals = responses
-    for index in residuals.values.indices { residuals.values[index] -= fitted.values[index] }
-    let whitened = factor.whiten(x)
-    var leverages = [Double](repeating: 0, count: n)
-    for column in 0..<whitened.columns {
-      let base = column * n
-      for row in 0..<n { leverages[row] += whitened.values[base + row] * whitened.values[base + row] }
-    }
-    let designTimesInverse = factor.timesInverse(x)
+    // The fit and its residuals beside the leverages and X A⁻¹ (independent given the factor).
+    let ((coefficients, residuals), (leverages, designTimesInverse)) = try sideBySide(
+      {
+        let coefficients = try factor.solve(x.transposeTimes(responses))
+        let fitted = x.times(coefficients)
+        var residuals = responses
+        for index in residuals.values.indices { residuals.values[index] -= fitted.values[index] }
+        return (coefficients, residuals)
+      },
+      {
+        let whitened = factor.whiten(x)
+        var leverages = [Double](repeating: 0, count: n)
+        for column in 0..<whitened.columns {
+          let base = column * n
+          for row in 0..<n { leverages[row] += whitened.values[base + row] * whitened.values[base + row] }
+        }
+        return (leverages, factor.timesInverse(x))
+      })
     var influence = designTimesInverse
     for index in influence.values.indices { influence.values[index] *= influence.values[index] }
     var scaled = residuals

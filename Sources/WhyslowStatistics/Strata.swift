@@ -140,7 +140,7 @@ struct Strata {
     }
     let ordered = Matrix(rows: rowCount, columns: sets, values: weights)
     let totals = weightSets.map(cellTotals)
-    return blocks.map { block in
+    @Sendable func differences(_ block: CellOrdered) -> [[Double]] {
       // Per cell a columns × sets product, all cells in one array: (cell, set, column).
       let columns = block.matrix.columns
       var sums: [Double] = []
@@ -152,6 +152,9 @@ struct Strata {
         }
       }
     }
+    guard blocks.count == 2 else { return blocks.map(differences) }
+    let (first, second) = sideBySide({ differences(blocks[0]) }, { differences(blocks[1]) })
+    return [first, second]
   }
 
   private func cellTotals(_ weights: [Double]) -> [Double] {
