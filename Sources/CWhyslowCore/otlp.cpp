@@ -13,6 +13,18 @@
 namespace whyslow {
 namespace {
 
+/// The fields of a span, of an attribute and of an attribute's typed value the reader uses.
+enum class SpanField {
+  kTraceID, kSpanID, kParentSpanID, kName, kKind, kStart, kEnd, kAttributes, kEvents, kStatus, kLinks, kOther
+};
+constexpr FieldNames<SpanField, 11> kSpanFields({"traceId", "spanId", "parentSpanId", "name", "kind",
+                                                  "startTimeUnixNano", "endTimeUnixNano", "attributes", "events",
+                                                  "status", "links"});
+enum class AttributeField { kKey, kValue, kOther };
+constexpr FieldNames<AttributeField, 2> kAttributeFields({"key", "value"});
+enum class ValueType { kInt, kDouble, kBytes, kOther };
+constexpr FieldNames<ValueType, 3> kValueTypes({"intValue", "doubleValue", "bytesValue"});
+
 class OtlpReader {
  public:
   OtlpReader(wsl_span_table &table, const char *base, int64_t base_offset)
@@ -90,35 +102,29 @@ class OtlpReader {
     int64_t links = 0;
     size_t attribute_begin = attributes_.size();
     for (auto field : span.get_object()) {
-      std::string_view key = key_of(field);
       value content = field.value();
-      if (key == "traceId") {
-        row.set_encoded_trace_id(content.get_string());
-      } else if (key == "spanId") {
-        row.span = otlp_span_key(table_, content.get_string());
-      } else if (key == "parentSpanId") {
-        row.parent = otlp_span_key(table_, content.get_string());
-      } else if (key == "name") {
-        row.operation = text(content);
-      } else if (key == "kind") {
-        row.span_kind = read_kind(content);
-      } else if (key == "startTimeUnixNano") {
-        row.start_nanos = exact_nanos(content);
-      } else if (key == "endTimeUnixNano") {
-        end_nanos = exact_nanos(content);
-      } else if (key == "attributes") {
-        read_attributes(content, attributes_);
-      } else if (key == "events") {
-        for (auto entry : content.get_array()) {
-          read_event(entry.value(), "name", "timeUnixNano", [&](value time) { return exact_nanos(time); }, attributes_);
-        }
-      } else if (key == "status") {
-        row.error = read_status_is_error(content) ? 1 : 0;
-      } else if (key == "links") {
-        for (auto link : content.get_array()) {
-          (void)link;
-          ++links;
-        }
+      switch (kSpanFields.of(field)) {
+        case SpanField::kTraceID: row.set_encoded_trace_id(content.get_string()); break;
+        case SpanField::kSpanID: row.span = otlp_span_key(table_, content.get_string()); break;
+        case SpanField::kParentSpanID: row.parent = otlp_span_key(table_, content.get_string()); break;
+        case SpanField::kName: row.operation = text(content); break;
+        case SpanField::kKind: row.span_kind = read_kind(content); break;
+        case SpanField::kStart: row.start_nanos = exact_nanos(content); break;
+        case SpanField::kEnd: end_nanos = exact_nanos(content); break;
+        case SpanField::kAttributes: read_attributes(content, attributes_); break;
+        case SpanField::kEvents:
+          for (auto entry : content.get_array()) {
+            read_event(entry.value(), "name", "timeUnixNano", [&](value time) { return exact_nanos(time); }, attributes_);
+          }
+          break;
+        case SpanField::kStatus: row.error = read_status_is_error(content) ? 1 : 0; break;
+        case SpanField::kLinks:
+          for (auto link : content.get_array()) {
+            (void)link;
+            ++links;
+          }
+          break;
+        case SpanField::kOther: break;
       }
     }
     size_t attribute_end = attributes_.size();
@@ -175,19 +181,19 @@ class OtlpReader {
       std::string_view key;
       Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
       for (auto field : item.get_object()) {
-        std::string_view name = key_of(field);
-        if (name == "key") {
+        AttributeField name = kAttributeFields.of(field);
+        if (name == AttributeField::kKey) {
           key = text(field.value());
-        } else if (name == "value") {
+        } else if (name == AttributeField::kValue) {
           for (auto typed : field.value().get_object()) {
-            std::string_view type = key_of(typed);
+            ValueType type = kValueTypes.of(typed);
             attribute = scalar_attribute("", typed.value());
-            if (type == "intValue") {
+            if (type == ValueType::kInt) {
               attribute.type = WSL_ATTRIBUTE_INT;  // int64 as a string: exact text, number parsed
-              attribute.number = number_of(attribute.text);
-            } else if (type == "doubleValue") {
+              if (std::isnan(attribute.number)) attribute.number = number_of(attribute.text);
+            } else if (type == ValueType::kDouble) {
               attribute.type = WSL_ATTRIBUTE_DOUBLE;
-            } else if (type == "bytesValue") {
+            } else if (type == ValueType::kBytes) {
               attribute.type = WSL_ATTRIBUTE_BYTES;
             }
           }

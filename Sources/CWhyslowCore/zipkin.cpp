@@ -10,6 +10,14 @@
 namespace whyslow {
 namespace {
 
+/// The fields of a Zipkin v2 span the reader uses.
+enum class SpanField {
+  kTraceID, kID, kParentID, kName, kKind, kTimestamp, kDuration, kLocalEndpoint, kRemoteEndpoint, kAnnotations, kTags,
+  kOther
+};
+constexpr FieldNames<SpanField, 11> kSpanFields({"traceId", "id", "parentId", "name", "kind", "timestamp", "duration",
+                                                  "localEndpoint", "remoteEndpoint", "annotations", "tags"});
+
 class ZipkinReader {
  public:
   ZipkinReader(wsl_span_table &table, const char *base) : table_(table), base_(base) {}
@@ -45,36 +53,41 @@ class ZipkinReader {
     bool has_timestamp = false, has_duration = false;
     const int64_t offset = offset_of(base_, span.current_location());
     for (auto field : span.get_object()) {
-      std::string_view key = key_of(field);
       value content = field.value();
-      if (key == "traceId") {
-        row.set_encoded_trace_id(content.get_string());
-      } else if (key == "id") row.span = table_.span_key(content.get_string());
-      else if (key == "parentId") row.parent = table_.span_key(content.get_string());
-      else if (key == "name") row.operation = text(content);
-      else if (key == "kind") row.span_kind = span_kind_from_name(std::string_view(content.get_string()));
-      else if (key == "timestamp") {
-        row.start_nanos = nanos_from_micros(exact_int64(content), "timestamp", offset);
-        has_timestamp = true;
-      } else if (key == "duration") {
-        row.duration_nanos = nanos_from_micros(exact_int64(content), "duration", offset);
-        has_duration = true;
-      } else if (key == "localEndpoint") {
-        row.service = endpoint_service(content);
-      } else if (key == "remoteEndpoint") {
-        std::string_view peer = endpoint_service(content);
-        if (!peer.empty()) attributes_.push_back({"peer.service", peer, NAN, WSL_ATTRIBUTE_STRING});
-      } else if (key == "annotations") {
-        for (auto annotation : content.get_array()) {
-          read_event(annotation.value(), "value", "timestamp",
-                     [&](value time) { return nanos_from_micros(exact_int64(time), "timestamp", offset); }, attributes_);
+      switch (kSpanFields.of(field)) {
+        case SpanField::kTraceID: row.set_encoded_trace_id(content.get_string()); break;
+        case SpanField::kID: row.span = table_.span_key(content.get_string()); break;
+        case SpanField::kParentID: row.parent = table_.span_key(content.get_string()); break;
+        case SpanField::kName: row.operation = text(content); break;
+        case SpanField::kKind: row.span_kind = span_kind_from_name(std::string_view(content.get_string())); break;
+        case SpanField::kTimestamp:
+          row.start_nanos = nanos_from_micros(exact_int64(content), "timestamp", offset);
+          has_timestamp = true;
+          break;
+        case SpanField::kDuration:
+          row.duration_nanos = nanos_from_micros(exact_int64(content), "duration", offset);
+          has_duration = true;
+          break;
+        case SpanField::kLocalEndpoint: row.service = endpoint_service(content); break;
+        case SpanField::kRemoteEndpoint: {
+          std::string_view peer = endpoint_service(content);
+          if (!peer.empty()) attributes_.push_back({"peer.service", peer, NAN, WSL_ATTRIBUTE_STRING});
+          break;
         }
-      } else if (key == "tags") {
-        for (auto tag : content.get_object()) {
-          std::string_view tag_key = key_of(tag);
-          if (tag_key == "error") row.error = 1;
-          attributes_.push_back(scalar_attribute(tag_key, tag.value()));
-        }
+        case SpanField::kAnnotations:
+          for (auto annotation : content.get_array()) {
+            read_event(annotation.value(), "value", "timestamp",
+                       [&](value time) { return nanos_from_micros(exact_int64(time), "timestamp", offset); }, attributes_);
+          }
+          break;
+        case SpanField::kTags:
+          for (auto tag : content.get_object()) {
+            std::string_view tag_key = key_of(tag);  // tag names are data, not fields
+            if (tag_key == "error") row.error = 1;
+            attributes_.push_back(scalar_attribute(tag_key, tag.value()));
+          }
+          break;
+        case SpanField::kOther: break;
       }
     }
     if (row.trace().empty() || !row.span.present()) {
