@@ -42,8 +42,8 @@ inline uint64_t hash_bytes(std::string_view text) {
 }
 
 /// Maps strings to dense int32 ids, first come first numbered: an open-addressing table of
-/// slots that carry each string's hash, length and bytes' address, so a lookup is one hash
-/// and, almost always, one probe and one compare. The bytes live in an arena of chunks that
+/// 8-byte slots (half of each string's hash and its id), so a lookup is one hash and, almost
+/// always, one probe and, when the halves match, one compare. The bytes live in an arena of chunks that
 /// never move, freed all at once with the interner. Strings of up to 16 bytes (tag keys,
 /// methods, status codes, ports) are looked up first in a small direct-mapped cache that holds
 /// them as two words: a hit is two compares, no probe and no memcmp.
@@ -58,9 +58,9 @@ class Interner {
     int32_t id = slot.id;
     if (id < 0) {
       id = static_cast<int32_t>(views_.size());
-      std::string_view stored = store(text);
-      views_.push_back(stored);
-      slot = {hash, stored.data(), static_cast<uint32_t>(stored.size()), id};
+      views_.push_back(store(text));
+      hashes_.push_back(hash);
+      slot = {static_cast<uint32_t>(hash >> 32), id};
       if (2 * views_.size() > slots_.size()) grow();
     }
     if (cached != nullptr) *cached = {key, id};
@@ -118,21 +118,23 @@ class Interner {
   };
   static constexpr int kCacheBits = 9;
 
+  /// 8 bytes, so that the slots of a table of tens of thousands of strings stay in cache: the
+  /// hash's upper half (compared before the bytes) and the id (whose view has the bytes).
   struct Slot {
-    uint64_t hash = 0;
-    const char *bytes = nullptr;
-    uint32_t length = 0;
+    uint32_t tag = 0;
     int32_t id = -1;
   };
 
   /// The slot holding `text`, or the empty slot where it belongs (linear probing).
   size_t probe(std::string_view text, uint64_t hash) const {
     size_t mask = slots_.size() - 1;
+    auto tag = static_cast<uint32_t>(hash >> 32);
     for (size_t at = hash & mask;; at = (at + 1) & mask) {
       const Slot &slot = slots_[at];
       if (slot.id < 0) return at;
-      if (slot.hash == hash && slot.length == text.size() &&
-          (text.empty() || std::memcmp(slot.bytes, text.data(), text.size()) == 0)) {
+      if (slot.tag != tag) continue;
+      std::string_view stored = views_[static_cast<size_t>(slot.id)];
+      if (stored.size() == text.size() && (text.empty() || std::memcmp(stored.data(), text.data(), text.size()) == 0)) {
         return at;
       }
     }
@@ -144,7 +146,7 @@ class Interner {
     size_t mask = slots_.size() - 1;
     for (const Slot &slot : old) {
       if (slot.id < 0) continue;
-      size_t at = slot.hash & mask;
+      size_t at = hashes_[static_cast<size_t>(slot.id)] & mask;
       while (slots_[at].id >= 0) at = (at + 1) & mask;
       slots_[at] = slot;
     }
@@ -171,6 +173,7 @@ class Interner {
   }
 
   std::vector<std::string_view> views_;
+  std::vector<uint64_t> hashes_;  // per id, for growing
   std::vector<Slot> slots_ = std::vector<Slot>(1024);  // a power of two, at most half full
   std::vector<CacheEntry> cache_ = std::vector<CacheEntry>(size_t{1} << kCacheBits);
   std::vector<std::unique_ptr<char[]>> chunks_;
