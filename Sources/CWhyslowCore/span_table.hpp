@@ -43,10 +43,10 @@ inline uint64_t hash_bytes(std::string_view text) {
 
 /// Maps strings to dense int32 ids, first come first numbered: an open-addressing table of
 /// 8-byte slots (half of each string's hash and its id), so a lookup is one hash and, almost
-/// always, one probe and, when the halves match, one compare. The bytes live in an arena of chunks that
-/// never move, freed all at once with the interner. Strings of up to 16 bytes (tag keys,
-/// methods, status codes, ports) are looked up first in a small direct-mapped cache that holds
-/// them as two words: a hit is two compares, no probe and no memcmp.
+/// always, one probe and, when the halves match, one compare. The bytes live in an arena of
+/// chunks that never move, freed all at once with the interner. Strings of up to 16 bytes (tag
+/// keys, methods, status codes, ports) are looked up first in a small direct-mapped cache that
+/// holds them as two words: a hit is two compares, no probe and no memcmp.
 class Interner {
  public:
   int32_t intern(std::string_view text) {
