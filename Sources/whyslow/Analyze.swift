@@ -150,13 +150,7 @@ struct Analyze: ParsableCommand {
   /// The fast and slow batches: read as given, or one --traces batch labelled by its rule.
   private func batches() throws -> (SpanTable, SpanTable) {
     guard !traces.isEmpty else {
-      // Both batches at once, a core each, each its files one at a time.
-      var single = input.readOptions
-      single.parallelFiles = 1
-      let (options, fastPaths, slowPaths) = (single, fast, slow)
-      return try concurrently(
-        { try TraceReader.read(paths: fastPaths, options: options) },
-        { try TraceReader.read(paths: slowPaths, options: options) })
+      return try input.readBothBatches(fast: fast, slow: slow) { table, _ in table }
     }
     let table = try TraceReader.read(paths: traces, options: input.readOptions)
     let rule: SlowRule =

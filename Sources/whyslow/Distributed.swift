@@ -81,22 +81,19 @@ struct PartialCommand: ParsableCommand {
   func run() throws {
     let outputs = try OutputFiles([OutputFiles.Output(option: "--output", path: output)], inputs: fast + slow)
     let options = features.options
-    @Sendable func batch(_ paths: [String], isSlow: Bool, _ reading: ReadOptions) throws -> Partial.Batch {
-      let table = try TraceReader.read(paths: paths, options: reading)
-      return Partial.Batch(
+    @Sendable func batch(_ table: SpanTable, isSlow: Bool) -> Partial.Batch {
+      Partial.Batch(
         summaries: TraceSummaries(table: table, isSlow: isSlow, options: options), spans: table.spanCount,
         quality: table.quality)
     }
     let batches: [Partial.Batch]
     if fast.isEmpty || slow.isEmpty {
-      batches = try [(fast, false), (slow, true)].filter { !$0.0.isEmpty }.map { try batch($0, isSlow: $1, input.readOptions) }
-    } else {  // both batches at once, a core each, each its files one at a time
-      var single = input.readOptions
-      single.parallelFiles = 1
-      let (reading, fastPaths, slowPaths) = (single, fast, slow)
-      let (fastBatch, slowBatch) = try concurrently(
-        { try batch(fastPaths, isSlow: false, reading) }, { try batch(slowPaths, isSlow: true, reading) })
-      batches = [fastBatch, slowBatch]
+      batches = try [(fast, false), (slow, true)].filter { !$0.0.isEmpty }.map { paths, isSlow in
+        batch(try TraceReader.read(paths: paths, options: input.readOptions), isSlow: isSlow)
+      }
+    } else {
+      let both = try input.readBothBatches(fast: fast, slow: slow, batch)
+      batches = [both.fast, both.slow]
     }
     try outputs.write(data: [Data(Partial(options: options, batches: batches).encoded())])
     let traces = batches.map { "\($0.summaries.traceCount) \($0.summaries.isSlow ? "slow" : "fast")" }

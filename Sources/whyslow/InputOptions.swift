@@ -45,6 +45,19 @@ struct InputOptions: ParsableArguments {
     options.maxDistinctValues = maxDistinctValues
     return options
   }
+
+  /// Reads the fast and the slow batch at once, a core each, each its files one at a time, and
+  /// hands each table to `use` on its own core (the fast batch's error first when both fail).
+  func readBothBatches<Batch>(
+    fast: [String], slow: [String], _ use: @Sendable (SpanTable, _ isSlow: Bool) -> Batch
+  ) throws -> (fast: Batch, slow: Batch) {
+    var single = readOptions
+    single.parallelFiles = 1
+    let options = single
+    return try concurrently(
+      { use(try TraceReader.read(paths: fast, options: options), false) },
+      { use(try TraceReader.read(paths: slow, options: options), true) })
+  }
 }
 
 extension TraceFormat: ExpressibleByArgument {}
