@@ -59,7 +59,6 @@ class Interner {
     if (id < 0) {
       id = static_cast<int32_t>(views_.size());
       views_.push_back(store(text));
-      hashes_.push_back(hash);
       slot = {static_cast<uint32_t>(hash >> 32), id};
       if (2 * views_.size() > slots_.size()) grow();
     }
@@ -146,7 +145,7 @@ class Interner {
     size_t mask = slots_.size() - 1;
     for (const Slot &slot : old) {
       if (slot.id < 0) continue;
-      size_t at = hashes_[static_cast<size_t>(slot.id)] & mask;
+      size_t at = hash_bytes(views_[static_cast<size_t>(slot.id)]) & mask;  // rare: the table doubles
       while (slots_[at].id >= 0) at = (at + 1) & mask;
       slots_[at] = slot;
     }
@@ -173,7 +172,6 @@ class Interner {
   }
 
   std::vector<std::string_view> views_;
-  std::vector<uint64_t> hashes_;  // per id, for growing
   std::vector<Slot> slots_ = std::vector<Slot>(1024);  // a power of two, at most half full
   std::vector<CacheEntry> cache_ = std::vector<CacheEntry>(size_t{1} << kCacheBits);
   std::vector<std::unique_ptr<char[]>> chunks_;
