@@ -27,7 +27,11 @@ seed() {  # harness -> corpus folder with real files of its format
   local harness=$1 corpus="$out/corpus/$1"
   mkdir -p "$corpus"
   case $harness in
-    jaeger) find "$real" -name '*.json' -size -2M | sort | { xargs grep -l '"spanID"' 2>/dev/null || true; } ;;
+    jaeger) find "$real" -name '*.json' -size -2M | sort | { xargs grep -l '"spanID"' 2>/dev/null || true; }
+      # and a dozen of them written compactly, as the query API writes them (read by the fast tag path)
+      find "$real" -name '*.json' -size -256k | sort | { xargs grep -l '"spanID"' 2>/dev/null || true; } | first 12 |
+        while read -r file; do python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' \
+          "$file" > "$corpus/compact-$(echo "$file" | md5sum | cut -c1-16)" 2>/dev/null || true; done ;;
     otlp) find "$real" -name '*.json' -size -2M | sort | { xargs grep -l '"resourceSpans"' 2>/dev/null || true; } ;;
     otlp_lines) find "$real" \( -name '*.jsonl' -o -name '*.ndjson' \) -size -2M 2>/dev/null | sort
       # and OTLP documents squeezed to one line each, two per seed, as the file exporter writes

@@ -53,7 +53,8 @@ struct Reference {
 
 class JaegerReader {
  public:
-  JaegerReader(wsl_span_table &table, const char *base) : table_(table), base_(base) {}
+  /// Reads documents that lie in [base, end), with simdjson's padding readable past `end`.
+  JaegerReader(wsl_span_table &table, const char *base, const char *end) : table_(table), base_(base), end_(end) {}
 
   void read_document(simdjson::ondemand::document &document) {
     if (document.type() == json_type::array) {
@@ -98,6 +99,15 @@ class JaegerReader {
     std::vector<PendingSpan> spans;
     std::vector<Attribute> attributes;
     bool saw_spans = false;
+
+    /// Empties the state for the next trace, keeping the memory.
+    void clear() {
+      trace_id = {};
+      service_by_process.clear();
+      spans.clear();
+      attributes.clear();
+      saw_spans = false;
+    }
   };
 
   ParseError shape_error(const char *location) const {
@@ -143,7 +153,8 @@ class JaegerReader {
 
   /// The fields of one trace object (at `location`), then its spans into the table.
   void read_trace_object(object fields, const char *location) {
-    TraceState state;
+    TraceState &state = trace_;
+    state.clear();
     for (auto field : fields) read_trace_field(kTraceFields.of(field), field.value(), state);
     if (!state.saw_spans) throw shape_error(location);
     finish_trace(state);
@@ -249,6 +260,8 @@ class JaegerReader {
 
   /// A time in integer microseconds, as a number or a decimal string.
   int64_t micros(value content, const char *field, int64_t offset) {
+    int64_t plain = 0;
+    if (plain_integer(content.raw_json_token(), plain)) return plain;
     if (content.type() == json_type::string) {
       auto parsed = content.get_int64_in_string();
       if (parsed.error()) {
@@ -279,7 +292,6 @@ class JaegerReader {
     }
   }
 
-  /// Typed tags {key, type, value} become attributes; `span.kind` and `error` are read out.
   /// Logs as events: the name is the "event" field (else "message"), the time the timestamp.
   static void read_logs(value logs, std::vector<Attribute> &attributes) {
     if (logs.type() == json_type::null) return;
@@ -310,8 +322,16 @@ class JaegerReader {
     }
   }
 
-  static void read_tags(value tags, Row &row, std::vector<Attribute> &attributes) {
+  /// Typed tags {key, type, value} become attributes; `span.kind` and `error` are read out.
+  /// Tags written as Jaeger writes them are read from the bytes, the others with simdjson.
+  void read_tags(value tags, Row &row, std::vector<Attribute> &attributes) const {
     if (tags.type() == json_type::null) return;
+    size_t before = attributes.size();
+    int8_t span_kind = row.span_kind, error = row.error;
+    if (read_compact_tags(tags.raw_json_token().data(), row, attributes)) return;  // simdjson skips the array
+    attributes.resize(before);  // read again, from the start
+    row.span_kind = span_kind;
+    row.error = error;
     for (auto tag : tags.get_array()) {
       std::string_view key, type;
       Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
@@ -327,20 +347,92 @@ class JaegerReader {
           case TagField::kOther: break;
         }
       }
-      if (!has_value) continue;
-      attribute.key = key;
-      if (type == "int64" || type == "float64") {
-        attribute.type = type == "int64" ? WSL_ATTRIBUTE_INT : WSL_ATTRIBUTE_DOUBLE;
-        if (std::isnan(attribute.number)) attribute.number = number_of(attribute.text);  // int64 may be a string
-      } else if (type == "bool") {
-        attribute.type = WSL_ATTRIBUTE_BOOL;
-      } else if (type == "binary") {
-        attribute.type = WSL_ATTRIBUTE_BYTES;
-      }
-      if (key == "span.kind") row.span_kind = span_kind_from_name(attribute.text);
-      if (key == "error" && attribute.text == "true") row.error = 1;
-      attributes.push_back(attribute);
+      if (has_value) add_tag(key, type, attribute, row, attributes);
     }
+  }
+
+  /// A "tags" array written compactly, as Jaeger writes it ([{"key":"…","type":"…","value":…},…],
+  /// strings without escapes, scalar values), read from the input bytes at `at` (its '[')
+  /// without simdjson's iterator; false as soon as it is written any other way. The document
+  /// passed simdjson's first stage, so its strings are valid UTF-8 and closed, and the array is.
+  bool read_compact_tags(const char *at, Row &row, std::vector<Attribute> &attributes) const {
+    if (*at++ != '[') return false;
+    if (*at == ']') return true;
+    for (;;) {
+      std::string_view key, type;
+      Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
+      if (!literal(at, "{\"key\":\"") || !plain_string(at, key) || !literal(at, ",\"type\":\"") ||
+          !plain_string(at, type) || !literal(at, ",\"value\":") || !compact_scalar(at, attribute) || *at++ != '}') {
+        return false;
+      }
+      add_tag(key, type, attribute, row, attributes);
+      if (*at == ']') return true;
+      if (*at++ != ',') return false;
+    }
+  }
+
+  /// Steps `at` past `text` when the input has it there (reading at most its length, which the
+  /// padding keeps readable).
+  template <size_t N>
+  static bool literal(const char *&at, const char (&text)[N]) {
+    if (std::memcmp(at, text, N - 1) != 0) return false;
+    at += N - 1;
+    return true;
+  }
+
+  /// The string whose opening quote is just before `at`, when it has no escape; `at` steps past
+  /// its closing quote.
+  bool plain_string(const char *&at, std::string_view &out) const {
+    const char *close = quote_or_backslash(at, end_);
+    if (close == end_ || *close != '"') return false;
+    out = std::string_view(at, static_cast<size_t>(close - at));
+    at = close + 1;
+    return true;
+  }
+
+  /// A scalar tag value at `at`, read as scalar_attribute reads it; false for anything else (an
+  /// escaped string, an object or array, a malformed atom). `at` steps past it.
+  bool compact_scalar(const char *&at, Attribute &attribute) const {
+    switch (*at) {
+      case '"':
+        ++at;
+        return plain_string(at, attribute.text);
+      case 't': case 'f': {
+        bool truth = *at == 't';
+        if (!(truth ? literal(at, "true") : literal(at, "false")) || (*at != ',' && *at != '}')) return false;
+        attribute.type = WSL_ATTRIBUTE_BOOL;
+        attribute.text = truth ? "true" : "false";
+        return true;
+      }
+      case 'n':
+        if (!literal(at, "null") || (*at != ',' && *at != '}')) return false;
+        attribute.text = "null";
+        return true;
+      default: {
+        if (*at != '-' && (*at < '0' || *at > '9')) return false;
+        std::string_view token(at, static_cast<size_t>(end_ - at));
+        number_attribute(token, attribute);
+        at += attribute.text.size();
+        return true;
+      }
+    }
+  }
+
+  /// A tag read as `attribute` (its value), typed by the tag's `type`, appended.
+  static void add_tag(std::string_view key, std::string_view type, Attribute attribute, Row &row,
+                      std::vector<Attribute> &attributes) {
+    attribute.key = key;
+    if (type == "int64" || type == "float64") {
+      attribute.type = type == "int64" ? WSL_ATTRIBUTE_INT : WSL_ATTRIBUTE_DOUBLE;
+      if (std::isnan(attribute.number)) attribute.number = number_of(attribute.text);  // int64 may be a string
+    } else if (type == "bool") {
+      attribute.type = WSL_ATTRIBUTE_BOOL;
+    } else if (type == "binary") {
+      attribute.type = WSL_ATTRIBUTE_BYTES;
+    }
+    if (key == "span.kind") row.span_kind = span_kind_from_name(attribute.text);
+    if (key == "error" && attribute.text == "true") row.error = 1;
+    attributes.push_back(attribute);
   }
 
   void finish_trace(TraceState &state) {
@@ -367,6 +459,8 @@ class JaegerReader {
 
   wsl_span_table &table_;
   const char *base_;
+  const char *end_;
+  TraceState trace_;  // the trace object being read, reused from trace to trace
   std::vector<Reference> references_;  // the current span's, reused
 };
 
@@ -486,10 +580,12 @@ size_t past_space(const char *bytes, size_t length, size_t at) {
   return at;
 }
 
-/// The byte ranges of the traces of a {"data":[trace,...]} document (the query API's and the
-/// UI's download), found by a scan that skips strings and counts nesting; false when the
-/// document has another shape or other top-level keys than the reply's, and is read whole.
-bool data_elements(const char *bytes, size_t length, std::vector<std::pair<size_t, size_t>> &elements) {
+/// Hands `read_trace` the byte range of each trace of a {"data":[trace,...]} document (the query
+/// API's and the UI's download) as a scan that skips strings and counts nesting finds it, so the
+/// trace is parsed while its bytes are still in cache; false when the document turns out to have
+/// another shape or other top-level keys than the reply's, and is to be read whole.
+template <typename ReadTrace>
+bool for_each_data_element(const char *bytes, size_t length, ReadTrace read_trace) {
   size_t at = past_space(bytes, length, 0);
   if (at >= length || bytes[at] != '{') return false;
   bool saw_data = false;
@@ -510,7 +606,7 @@ bool data_elements(const char *bytes, size_t length, std::vector<std::pair<size_
         if (bytes[at] != '{') return false;  // not a trace: the whole-document reader says why
         size_t end = past_value(bytes, length, at);
         if (end == std::string::npos) return false;
-        elements.emplace_back(at, end - at);
+        read_trace(at, end - at);
         at = past_space(bytes, length, end);
         if (at < length && bytes[at] == ',') {
           at = past_space(bytes, length, at + 1);
@@ -541,21 +637,19 @@ bool data_elements(const char *bytes, size_t length, std::vector<std::pair<size_
 void read_jaeger(wsl_span_table &table, const char *bytes, size_t length) {
   // A reply of many traces, held in padded memory, is parsed trace by trace in place: simdjson's
   // buffers then grow with the largest trace, not with the file.
-  std::vector<std::pair<size_t, size_t>> elements;
-  if (readable_end() != nullptr && bytes + length + simdjson::SIMDJSON_PADDING <= readable_end() &&
-      data_elements(bytes, length, elements)) {
+  if (readable_end() != nullptr && bytes + length + simdjson::SIMDJSON_PADDING <= readable_end() && table.empty()) {
     // Real replies run 400 to 700 bytes per span with 4 to 8 tags: room for a little more.
     table.reserve(length / 320, length / 64);
-    for (const auto &[start, size] : elements) {
+    JaegerReader reader(table, bytes, bytes + length);
+    bool reply = for_each_data_element(bytes, length, [&](size_t start, size_t size) {
       with_document(bytes + start, size, static_cast<int64_t>(start),
-                    [&](simdjson::ondemand::document &document, const char *) {
-                      JaegerReader(table, bytes).read_trace_document(document);
-                    });
-    }
-    return;
+                    [&](simdjson::ondemand::document &document, const char *) { reader.read_trace_document(document); });
+    });
+    if (reply) return;
+    table.clear();  // another shape after all: the whole document is read instead
   }
   with_document(bytes, length, 0, [&](simdjson::ondemand::document &document, const char *base) {
-    JaegerReader(table, base).read_document(document);
+    JaegerReader(table, base, base + length).read_document(document);
   });
 }
 

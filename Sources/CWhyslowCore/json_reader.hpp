@@ -3,6 +3,11 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -27,8 +32,23 @@ simdjson::padded_string padded(const char *bytes, size_t length);
 /// The end of the bytes the current wsl_parse call may read (its input's capacity), or null.
 const char *&readable_end();
 
+/// A non-negative integer of at most 18 digits written plainly at the start of `raw` (a number
+/// token and what follows it), read from its digits; false for any other spelling, which
+/// simdjson then reads (or refuses).
+inline bool plain_integer(std::string_view raw, int64_t &out) {
+  size_t digits = 0;
+  int64_t value = 0;
+  for (; digits < raw.size() && raw[digits] >= '0' && raw[digits] <= '9'; ++digits) value = 10 * value + (raw[digits] - '0');
+  if (digits == 0 || digits > 18 || (raw[0] == '0' && digits > 1)) return false;
+  if (digits < raw.size() && !std::strchr(",}] \t\r\n", raw[digits])) return false;  // a fraction, exponent, ...
+  out = value;
+  return true;
+}
+
 /// Reads a JSON integer given as a number or as a decimal string, exactly (never through double).
 inline int64_t exact_int64(value field) {
+  int64_t plain = 0;
+  if (plain_integer(field.raw_json_token(), plain)) return plain;
   if (field.type() == json_type::string) return field.get_int64_in_string();
   return field.get_int64();
 }
@@ -95,8 +115,34 @@ class FieldNames {
   std::array<std::string_view, N> names_;
 };
 
-/// A string field, viewed in the parser's string buffer (valid for the whole document).
-inline std::string_view text(value field) { return field.get_string(); }
+/// The first '"' or '\\' in [at, end), or `end`; reads up to 15 bytes past `end`, which the
+/// document's padding keeps readable.
+inline const char *quote_or_backslash(const char *at, const char *end) {
+#if defined(__SSE2__)
+  for (; at < end; at += 16) {
+    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(at));
+    auto found = static_cast<uint32_t>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\')))));
+    if (found != 0) return std::min(at + __builtin_ctz(found), end);
+  }
+  return end;
+#else
+  while (at < end && *at != '"' && *at != '\\') ++at;
+  return at;
+#endif
+}
+
+/// A string field: viewed in the input when it is written without escapes (no copy), else
+/// unescaped into the parser's string buffer; either way valid for the whole document.
+inline std::string_view text(value field) {
+  std::string_view raw = field.raw_json_token();  // the string with its quotes, and any space after it
+  if (!raw.empty() && raw[0] == '"') {
+    const char *end = raw.data() + raw.size();
+    const char *close = quote_or_backslash(raw.data() + 1, end);
+    if (close != end && *close == '"') return std::string_view(raw.data() + 1, static_cast<size_t>(close - raw.data() - 1));
+  }
+  return field.get_string();  // escaped, or not a string (the error says so)
+}
 
 /// A number written as text, parsed exactly as written; NaN when it is not a number.
 inline double number_of(std::string_view text) {
@@ -110,6 +156,21 @@ inline int64_t offset_of(const char *base, const char *location) {
   return location == nullptr ? -1 : static_cast<int64_t>(location - base);
 }
 
+/// A number attribute from `raw`, which starts with the number: the token as written (an int64
+/// stays exact as text), its value parsed from that text, int or double by its spelling.
+inline void number_attribute(std::string_view raw, Attribute &attribute) {
+  size_t length = 0;
+  bool integral = true;
+  for (; length < raw.size(); ++length) {
+    char c = raw[length];
+    if (c == '.' || c == 'e' || c == 'E') integral = false;
+    else if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ']' || c == '}') break;
+  }
+  attribute.text = raw.substr(0, length);
+  attribute.number = number_of(attribute.text);
+  attribute.type = integral ? WSL_ATTRIBUTE_INT : WSL_ATTRIBUTE_DOUBLE;
+}
+
 /// Reads any JSON value as an attribute (arrays and objects keep their raw JSON text).
 inline Attribute scalar_attribute(std::string_view key, value content) {
   Attribute attribute{key, "", NAN, WSL_ATTRIBUTE_STRING};
@@ -121,21 +182,9 @@ inline Attribute scalar_attribute(std::string_view key, value content) {
       attribute.type = WSL_ATTRIBUTE_BOOL;
       attribute.text = bool(content.get_bool()) ? "true" : "false";
       break;
-    case json_type::number: {
-      // The token as written (an int64 stays exact as text); its value parsed from that text.
-      std::string_view raw = content.raw_json_token();  // the number and the space after it
-      size_t length = 0;
-      bool integral = true;
-      for (; length < raw.size(); ++length) {
-        char c = raw[length];
-        if (c == '.' || c == 'e' || c == 'E') integral = false;
-        else if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ']' || c == '}') break;
-      }
-      attribute.text = raw.substr(0, length);
-      attribute.number = number_of(attribute.text);
-      attribute.type = integral ? WSL_ATTRIBUTE_INT : WSL_ATTRIBUTE_DOUBLE;
+    case json_type::number:
+      number_attribute(content.raw_json_token(), attribute);  // the number and the space after it
       break;
-    }
     case json_type::null:
       attribute.text = "null";
       break;

@@ -99,15 +99,27 @@ SpanKey otlp_span_key(wsl_span_table &table, std::string_view id) {
   return table.span_key(id);
 }
 
+namespace {
+
+/// Whether `text` is `lower` in any case (`lower` is lower-case ASCII).
+bool equals_ignoring_case(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c) != lower[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 int8_t span_kind_from_name(std::string_view name) {
-  std::string squashed;
-  for (char c : name) squashed += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (squashed.rfind("span_kind_", 0) == 0) squashed = squashed.substr(10);
-  if (squashed == "server") return WSL_KIND_SERVER;
-  if (squashed == "client") return WSL_KIND_CLIENT;
-  if (squashed == "producer") return WSL_KIND_PRODUCER;
-  if (squashed == "consumer") return WSL_KIND_CONSUMER;
-  if (squashed == "internal") return WSL_KIND_INTERNAL;
+  if (name.size() > 10 && equals_ignoring_case(name.substr(0, 10), "span_kind_")) name.remove_prefix(10);
+  if (equals_ignoring_case(name, "server")) return WSL_KIND_SERVER;
+  if (equals_ignoring_case(name, "client")) return WSL_KIND_CLIENT;
+  if (equals_ignoring_case(name, "producer")) return WSL_KIND_PRODUCER;
+  if (equals_ignoring_case(name, "consumer")) return WSL_KIND_CONSUMER;
+  if (equals_ignoring_case(name, "internal")) return WSL_KIND_INTERNAL;
   return WSL_KIND_UNSPECIFIED;
 }
 

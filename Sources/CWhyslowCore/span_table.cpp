@@ -263,7 +263,7 @@ void wsl_span_table_set_value_limit(wsl_span_table *table, int32_t limit) {
 }
 
 wsl_status wsl_span_table_append(wsl_span_table *into, wsl_span_table *from) {
-  if (into->span_count() == 0 && into->trace_ids.empty() && into->strings.size() == 0 && into->notes.empty()) {
+  if (into->empty()) {
     std::swap(*into, *from);  // the first file of a batch: no re-interning, no copy
     return WSL_OK;
   }

@@ -284,6 +284,16 @@ struct wsl_span_table {
 
   size_t span_count() const { return trace_index.size(); }
 
+  /// Whether nothing has been read into the table yet.
+  bool empty() const { return span_count() == 0 && trace_ids.empty() && strings.size() == 0 && notes.empty(); }
+
+  /// Forgets everything read, keeping the settings (the value limit).
+  void clear() {
+    int32_t limit = max_distinct_values;
+    *this = wsl_span_table();
+    max_distinct_values = limit;
+  }
+
   /// Room for `spans` spans and `attributes` attribute rows in an empty table, before a file is
   /// read into it: one allocation per column instead of a doubling series of copies (capacity
   /// never touched costs no memory).

@@ -159,6 +159,48 @@ struct FormatQuirkTests {
     #expect(operation(table, table.parentIndex[try #require(row["child"])]) == "root")
     #expect(table.attributes.count == 1)
   }
+  @Test func jaegerTagsReadTheSameHoweverTheyAreWritten() throws {
+    // Tags written as Jaeger writes them are read straight from the bytes; spaced out, with an
+    // escape in a later tag (the fast read gives up midway), with a nested value, or in another
+    // field order, simdjson reads them. Every spelling must give the same attributes.
+    let tags = [
+      #"{"key":"span.kind","type":"string","value":"server"}"#, #"{"key":"http.status_code","type":"int64","value":503}"#,
+      #"{"key":"ratio","type":"float64","value":-2.5e-3}"#, #"{"key":"error","type":"bool","value":true}"#,
+      #"{"key":"cached","type":"bool","value":false}"#, #"{"key":"big","type":"int64","value":"9007199254740993"}"#,
+      #"{"key":"none","type":"string","value":null}"#, #"{"key":"url","type":"string","value":"/a/b?c=d"}"#,
+    ]
+    let spellings = [
+      "[" + tags.joined(separator: ",") + "]",
+      "[ " + tags.map { $0.replacingOccurrences(of: ":", with: ": ") }.joined(separator: ", ") + " ]",
+      "[" + tags.joined(separator: ",").replacingOccurrences(of: "/a/b", with: #"\/a\/b"#) + "]",
+      "[" + tags.joined(separator: ",") + #",{"key":"nested","type":"string","value":{"x":1}}]"#,
+      "[" + tags.joined(separator: ",").replacingOccurrences(of: #"{"key":"ratio","type":"float64","#, with: #"{"type":"float64","key":"ratio","#) + "]",
+    ]
+    var read: [[String]] = []
+    for (index, spelling) in spellings.enumerated() {
+      let path = try temporaryFile(
+        "tags\(index).json",
+        #"{"data":[{"traceID":"t1","spans":[{"traceID":"t1","spanID":"a","operationName":"root","references":[],"startTime":10,"duration":100,"processID":"p1","tags":"#
+          + spelling + #"}],"processes":{"p1":{"serviceName":"svc"}}}]}"#)
+      let table = try TraceReader.read(paths: [path])
+      #expect(table.spanKind[0] == .server, "spelling \(index)")
+      #expect(table.isError[0], "spelling \(index)")
+      let attributes = table.attributes
+      read.append(
+        (0..<attributes.count).filter { table.strings[Int(attributes.key[$0])] != "nested" }.map {
+          let text = attributes.text[$0] < 0 ? "-" : table.strings[Int(attributes.text[$0])]
+          return "\(table.strings[Int(attributes.key[$0])])=\(text) \(attributes.number[$0]) \(attributes.type[$0])"
+        })
+    }
+    #expect(
+      read[0] == [
+        "span.kind=server nan string", "http.status_code=503 503.0 int", "ratio=-2.5e-3 -0.0025 double",
+        "error=true nan bool", "cached=false nan bool", "big=9007199254740993 9007199254740992.0 int",
+        "none=null nan string", "url=/a/b?c=d nan string",
+      ])
+    for (index, attributes) in read.enumerated() { #expect(attributes == read[0], "spelling \(index)") }
+  }
+
   @Test func csvColumnsAndUnitsAreInferredAndStated() throws {
     // Milliseconds inferred from the magnitude; pod names become services.
     let path = try temporaryFile(
