@@ -38,8 +38,11 @@ const char *&readable_end();
 inline bool plain_integer(std::string_view raw, int64_t &out) {
   size_t digits = 0;
   int64_t value = 0;
-  for (; digits < raw.size() && raw[digits] >= '0' && raw[digits] <= '9'; ++digits) value = 10 * value + (raw[digits] - '0');
-  if (digits == 0 || digits > 18 || (raw[0] == '0' && digits > 1)) return false;
+  for (; digits < raw.size() && raw[digits] >= '0' && raw[digits] <= '9'; ++digits) {
+    if (digits == 18) return false;  // longer: simdjson reads it (or says it is out of range)
+    value = 10 * value + (raw[digits] - '0');
+  }
+  if (digits == 0 || (raw[0] == '0' && digits > 1)) return false;
   if (digits < raw.size() && !std::strchr(",}] \t\r\n", raw[digits])) return false;  // a fraction, exponent, ...
   out = value;
   return true;
