@@ -18,6 +18,8 @@
 namespace whyslow {
 namespace {
 
+size_t past_value(const char *bytes, size_t length, size_t at);
+
 /// A span waiting for its trace's "processes" map, which may come after "spans"; its
 /// attributes are [attribute_begin, attribute_end) of the trace's attribute buffer.
 struct PendingSpan {
@@ -90,6 +92,25 @@ class JaegerReader {
     const char *location = document.current_location().value_unsafe();
     if (document.type() != json_type::object) throw shape_error(location);
     read_trace_object(document.get_object(), location);
+  }
+
+  /// The trace object at `start` (an element of "data") when it is written compactly, read from
+  /// its bytes into the table; returns the end of its bytes, or null when it is written
+  /// otherwise (or is not a valid trace): then nothing is read, for simdjson to read it.
+  const char *read_compact_trace_document(const char *start) {
+    wsl_quality counted = table_.quality;
+    const char *at = start;
+    bool compact = false;
+    try {
+      compact = read_compact_trace(at) && trace_.saw_spans && plain_bytes(start, at);
+    } catch (const ParseError &) {  // simdjson reads the trace again and says what is wrong
+    }
+    if (compact) {
+      finish_trace(trace_);
+      return at;
+    }
+    table_.quality = counted;  // what the compact reading counted is counted again
+    return nullptr;
   }
 
  private:
@@ -187,14 +208,28 @@ class JaegerReader {
     return service;
   }
 
-  PendingSpan read_span(object span_object, int64_t offset, std::vector<Attribute> &attributes) {
+  /// What a span object's fields give, before the checks and the references complete the span.
+  struct SpanFields {
     PendingSpan span;
-    Row &row = span.row;
-    span.offset = offset;
-    span.attribute_begin = attributes.size();
     bool has_start = false, has_duration = false;
     std::string_view legacy_parent;
+  };
+
+  /// A span about to be read at byte `offset`, its attributes appended to `attributes`.
+  SpanFields begin_span(int64_t offset, const std::vector<Attribute> &attributes) {
+    SpanFields fields;
+    fields.span.offset = offset;
+    fields.span.attribute_begin = attributes.size();
     references_.clear();
+    return fields;
+  }
+
+  PendingSpan read_span(object span_object, int64_t offset, std::vector<Attribute> &attributes) {
+    SpanFields fields = begin_span(offset, attributes);
+    PendingSpan &span = fields.span;
+    Row &row = span.row;
+    bool &has_start = fields.has_start, &has_duration = fields.has_duration;
+    std::string_view &legacy_parent = fields.legacy_parent;
     for (auto field : span_object) {
       SpanField name = kSpanFields.of(field);
       value content = field.value();
@@ -222,10 +257,17 @@ class JaegerReader {
         case SpanField::kFlags: case SpanField::kWarnings: case SpanField::kOther: break;
       }
     }
+    return complete_span(fields, attributes);
+  }
+
+  /// The span its fields describe, checked, with its parent chosen from its references.
+  PendingSpan complete_span(SpanFields &fields, const std::vector<Attribute> &attributes) {
+    PendingSpan &span = fields.span;
+    Row &row = span.row;
     span.attribute_end = attributes.size();
     if (span.span_id.empty()) throw ParseError{WSL_ERROR_SCHEMA, "span without \"spanID\"", span.offset};
     row.span = table_.span_key(span.span_id);
-    if (!has_start || !has_duration) {
+    if (!fields.has_start || !fields.has_duration) {
       ++table_.quality.spans_without_timing;
       return span;  // left out
     }
@@ -244,7 +286,7 @@ class JaegerReader {
       if (reference.kind == "CHILD_OF" && child_of.empty()) child_of = reference.span_id;
       if (reference.kind == "FOLLOWS_FROM" && follows_from.empty()) follows_from = reference.span_id;
     }
-    if (child_of.empty()) child_of = legacy_parent;
+    if (child_of.empty()) child_of = fields.legacy_parent;
     if (!child_of.empty()) {
       row.parent = table_.span_key(child_of);
       row.edge_kind = WSL_EDGE_CHILD_OF;
@@ -328,7 +370,8 @@ class JaegerReader {
     if (tags.type() == json_type::null) return;
     size_t before = attributes.size();
     int8_t span_kind = row.span_kind, error = row.error;
-    if (read_compact_tags(tags.raw_json_token().data(), row, attributes)) return;  // simdjson skips the array
+    const char *at = tags.raw_json_token().data();
+    if (compact_tags(at, row, attributes)) return;  // simdjson skips the array
     attributes.resize(before);  // read again, from the start
     row.span_kind = span_kind;
     row.error = error;
@@ -353,11 +396,11 @@ class JaegerReader {
 
   /// A "tags" array written compactly, as Jaeger writes it ([{"key":"…","type":"…","value":…},…],
   /// strings without escapes, scalar values), read from the input bytes at `at` (its '[')
-  /// without simdjson's iterator; false as soon as it is written any other way. The document
-  /// passed simdjson's first stage, so its strings are valid UTF-8 and closed, and the array is.
-  bool read_compact_tags(const char *at, Row &row, std::vector<Attribute> &attributes) const {
+  /// without simdjson's iterator; false as soon as it is written any other way. `at` steps past
+  /// the array.
+  bool compact_tags(const char *&at, Row &row, std::vector<Attribute> &attributes) const {
     if (*at++ != '[') return false;
-    if (*at == ']') return true;
+    if (*at == ']') return ++at, true;
     for (;;) {
       std::string_view key, type;
       Attribute attribute{"", "", NAN, WSL_ATTRIBUTE_STRING};
@@ -366,9 +409,170 @@ class JaegerReader {
         return false;
       }
       add_tag(key, type, attribute, row, attributes);
-      if (*at == ']') return true;
+      if (*at == ']') return ++at, true;
       if (*at++ != ',') return false;
     }
+  }
+
+  // Compact traces. The query API and the UI write JSON without spaces and keys without
+  // escapes; a trace object written so is read straight from its bytes with the steps the
+  // iterator takes, and its bytes are then checked as simdjson's first stage checks them (valid
+  // UTF-8, no raw control characters) before its spans reach the table. At the first byte
+  // written any other way, or a failed check, the reading gives up and simdjson reads the trace
+  // from its start: the same spans, and the same errors, either way. Values the reader does not
+  // use are skipped as the iterator skips them, by their brackets.
+
+  /// The trace object at `at` into trace_; false when it is not written compactly.
+  bool read_compact_trace(const char *&at) {
+    TraceState &state = trace_;
+    state.clear();
+    return compact_object(at, [&](std::string_view key, const char *&at) {
+      switch (kTraceFields.of(key)) {
+        case TraceField::kTraceID: return compact_string(at, state.trace_id);
+        case TraceField::kSpans:
+          state.saw_spans = true;
+          return compact_array(at, [&](const char *&at) {
+            SpanFields fields = begin_span(offset_of(base_, at), state.attributes);
+            if (!compact_span(at, fields)) return false;
+            state.spans.push_back(complete_span(fields, state.attributes));
+            return true;
+          });
+        case TraceField::kProcesses:
+          return compact_object(at, [&](std::string_view process_id, const char *&at) {
+            return compact_service(at, state.service_by_process[process_id]);
+          });
+        case TraceField::kOther: return skip_value(at);
+      }
+      return false;
+    });
+  }
+
+  /// The fields of the span object at `at`, as read_span reads them.
+  bool compact_span(const char *&at, SpanFields &fields) {
+    PendingSpan &span = fields.span;
+    Row &row = span.row;
+    return compact_object(at, [&](std::string_view key, const char *&at) {
+      switch (kSpanFields.of(key)) {
+        case SpanField::kTraceID: return compact_string(at, row.trace_id);
+        case SpanField::kSpanID: return compact_string(at, span.span_id);
+        case SpanField::kOperationName: return compact_string(at, row.operation);
+        case SpanField::kStartTime:
+          return fields.has_start = compact_micros(at, row.start_nanos, "startTime", span.offset);
+        case SpanField::kDuration:
+          return fields.has_duration = compact_micros(at, row.duration_nanos, "duration", span.offset);
+        case SpanField::kProcessID: return compact_string(at, span.process_id);
+        case SpanField::kProcess: return span.has_embedded_process = compact_service(at, row.service);
+        case SpanField::kParentSpanID: return compact_string(at, fields.legacy_parent);
+        case SpanField::kReferences: return compact_null(at) || compact_references(at);
+        case SpanField::kTags: return compact_null(at) || compact_tags(at, row, trace_.attributes);
+        case SpanField::kLogs: return compact_null(at) || literal(at, "[]");  // logs with events: the iterator
+        case SpanField::kFlags: case SpanField::kWarnings: case SpanField::kOther: return skip_value(at);
+      }
+      return false;
+    });
+  }
+
+  /// A span's references into references_, as read_references reads them.
+  bool compact_references(const char *&at) {
+    return compact_array(at, [&](const char *&at) {
+      Reference reference;
+      bool read = compact_object(at, [&](std::string_view key, const char *&at) {
+        switch (kReferenceFields.of(key)) {
+          case ReferenceField::kRefType: return compact_string(at, reference.kind);
+          case ReferenceField::kTraceID: return compact_string(at, reference.trace_id);
+          case ReferenceField::kSpanID: return compact_string(at, reference.span_id);
+          case ReferenceField::kOther: return skip_value(at);
+        }
+        return false;
+      });
+      if (read) references_.push_back(reference);
+      return read;
+    });
+  }
+
+  /// A process object's "serviceName", as read_service reads it (empty when it has none).
+  bool compact_service(const char *&at, std::string_view &service) const {
+    service = {};
+    return compact_object(at, [&](std::string_view key, const char *&at) {
+      return key == "serviceName" ? compact_string(at, service) : skip_value(at);
+    });
+  }
+
+  /// An object at `at`, each field handed to `on_field(key, at)`, which steps `at` past the
+  /// value; `at` steps past the object.
+  template <typename OnField>
+  bool compact_object(const char *&at, OnField on_field) const {
+    if (*at++ != '{') return false;
+    if (*at == '}') return ++at, true;
+    for (;;) {
+      std::string_view key;
+      if (*at++ != '"' || !plain_string(at, key) || *at++ != ':' || !on_field(key, at)) return false;
+      if (*at == '}') return ++at, true;
+      if (*at++ != ',') return false;
+    }
+  }
+
+  /// An array at `at`, each element read by `on_element(at)`; `at` steps past the array.
+  template <typename OnElement>
+  bool compact_array(const char *&at, OnElement on_element) const {
+    if (*at++ != '[') return false;
+    if (*at == ']') return ++at, true;
+    for (;;) {
+      if (!on_element(at)) return false;
+      if (*at == ']') return ++at, true;
+      if (*at++ != ',') return false;
+    }
+  }
+
+  /// A string without escapes.
+  bool compact_string(const char *&at, std::string_view &out) const { return *at++ == '"' && plain_string(at, out); }
+
+  /// `null`, stepped past; false (and `at` unmoved) for anything else.
+  static bool compact_null(const char *&at) {
+    if (std::memcmp(at, "null", 4) != 0 || (at[4] != ',' && at[4] != '}' && at[4] != ']')) return false;
+    at += 4;
+    return true;
+  }
+
+  /// Integer microseconds written as plain digits, as nanoseconds (refused when out of range).
+  bool compact_micros(const char *&at, int64_t &nanos, const char *field, int64_t offset) const {
+    int64_t micros = 0;
+    if (!plain_integer(std::string_view(at, static_cast<size_t>(end_ - at)), micros)) return false;
+    while (*at >= '0' && *at <= '9') ++at;
+    nanos = nanos_from_micros(micros, field, offset);
+    return true;
+  }
+
+  /// Any value, skipped as the iterator skips a value it is not asked for: a string to its
+  /// closing quote, an object or array by its brackets, a number or literal to the next comma
+  /// or bracket.
+  bool skip_value(const char *&at) const {
+    size_t length = static_cast<size_t>(end_ - base_);
+    size_t end = past_value(base_, length, static_cast<size_t>(at - base_));
+    if (end == std::string::npos || end == static_cast<size_t>(at - base_)) return false;
+    at = base_ + end;
+    return true;
+  }
+
+  /// Whether [at, end) holds no control character (below 0x20, so no raw one in a string) and is
+  /// valid UTF-8: what simdjson's first stage checks of a document without spaces.
+  static bool plain_bytes(const char *at, const char *end) {
+    const char *start = at;
+    uint32_t control = 0, high = 0;
+#if defined(__SSE2__)
+    for (; at + 16 <= end; at += 16) {
+      __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(at));
+      control |= static_cast<uint32_t>(
+          _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(bytes, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f))));
+      high |= static_cast<uint32_t>(_mm_movemask_epi8(bytes));
+    }
+#endif
+    for (; at < end; ++at) {
+      auto byte = static_cast<uint8_t>(*at);
+      control |= byte < 0x20;
+      high |= byte >> 7;
+    }
+    return control == 0 && (high == 0 || simdjson::validate_utf8(start, static_cast<size_t>(end - start)));
   }
 
   /// Steps `at` past `text` when the input has it there (reading at most its length, which the
@@ -459,7 +663,7 @@ class JaegerReader {
 
   wsl_span_table &table_;
   const char *base_;
-  const char *end_;
+  const char *end_;  // the end of the input bytes, simdjson's padding readable after it
   TraceState trace_;  // the trace object being read, reused from trace to trace
   std::vector<Reference> references_;  // the current span's, reused
 };
@@ -580,10 +784,11 @@ size_t past_space(const char *bytes, size_t length, size_t at) {
   return at;
 }
 
-/// Hands `read_trace` the byte range of each trace of a {"data":[trace,...]} document (the query
-/// API's and the UI's download) as a scan that skips strings and counts nesting finds it, so the
-/// trace is parsed while its bytes are still in cache; false when the document turns out to have
-/// another shape or other top-level keys than the reply's, and is to be read whole.
+/// Hands `read_trace` the offset of each trace of a {"data":[trace,...]} document (the query API's
+/// and the UI's download) as a scan that skips strings and counts nesting finds it; it reads the
+/// trace and returns the offset just past it (npos when the trace is cut short). False when the
+/// document turns out to have another shape or other top-level keys than the reply's, and is to
+/// be read whole.
 template <typename ReadTrace>
 bool for_each_data_element(const char *bytes, size_t length, ReadTrace read_trace) {
   size_t at = past_space(bytes, length, 0);
@@ -604,9 +809,8 @@ bool for_each_data_element(const char *bytes, size_t length, ReadTrace read_trac
       at = past_space(bytes, length, at + 1);
       while (at < length && bytes[at] != ']') {
         if (bytes[at] != '{') return false;  // not a trace: the whole-document reader says why
-        size_t end = past_value(bytes, length, at);
+        size_t end = read_trace(at);
         if (end == std::string::npos) return false;
-        read_trace(at, end - at);
         at = past_space(bytes, length, end);
         if (at < length && bytes[at] == ',') {
           at = past_space(bytes, length, at + 1);
@@ -641,9 +845,14 @@ void read_jaeger(wsl_span_table &table, const char *bytes, size_t length) {
     // Real replies run 400 to 700 bytes per span with 4 to 8 tags: room for a little more.
     table.reserve(length / 320, length / 64);
     JaegerReader reader(table, bytes, bytes + length);
-    bool reply = for_each_data_element(bytes, length, [&](size_t start, size_t size) {
-      with_document(bytes + start, size, static_cast<int64_t>(start),
-                    [&](simdjson::ondemand::document &document, const char *) { reader.read_trace_document(document); });
+    bool reply = for_each_data_element(bytes, length, [&](size_t start) {
+      if (const char *end = reader.read_compact_trace_document(bytes + start)) return static_cast<size_t>(end - bytes);
+      size_t end = past_value(bytes, length, start);  // written otherwise: found, then read by simdjson
+      if (end != std::string::npos) {
+        with_document(bytes + start, end - start, static_cast<int64_t>(start),
+                      [&](simdjson::ondemand::document &document, const char *) { reader.read_trace_document(document); });
+      }
+      return end;
     });
     if (reply) return;
     table.clear();  // another shape after all: the whole document is read instead

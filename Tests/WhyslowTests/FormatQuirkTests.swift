@@ -201,6 +201,62 @@ struct FormatQuirkTests {
     for (index, attributes) in read.enumerated() { #expect(attributes == read[0], "spelling \(index)") }
   }
 
+  /// Every span of `table` as one line: trace, span, service, parent, times, kind, error,
+  /// edge, and its attributes.
+  func described(_ table: SpanTable) -> [String] {
+    let attributes = table.attributes
+    var tags = [[String]](repeating: [], count: table.spanCount)
+    for item in 0..<attributes.count {
+      let text = attributes.text[item] < 0 ? "-" : table.strings[Int(attributes.text[item])]
+      tags[Int(attributes.span[item])].append(
+        "\(table.strings[Int(attributes.key[item])])=\(text)/\(attributes.number[item])/\(attributes.type[item])/\(attributes.timeNanos[item])")
+    }
+    return (0..<table.spanCount).map { span in
+      "\(table.traceID(Int(table.traceIndex[span]))) \(table.strings[Int(table.operation[span])]) "
+        + "\(table.strings[Int(table.service[span])]) <- \(operation(table, table.parentIndex[span]) ?? "none") "
+        + "\(table.startNanos[span])+\(table.durationNanos[span]) \(table.spanKind[span]) \(table.isError[span]) "
+        + "\(table.edgeKind[span]) \(tags[span])"
+    }
+  }
+
+  @Test func compactJaegerTracesReadAsSimdjsonReadsThem() throws {
+    // Traces written without spaces are read from their bytes; the same traces spaced out are
+    // read by simdjson's iterator. Both must give the same table, field for field, and the same
+    // errors; a trace the compact reading cannot take (a log with an event, an escaped key) is
+    // handed to simdjson whole, between compact ones.
+    let traces = [
+      #"{"traceID":"t1","spans":[{"traceID":"t1","spanID":"a1","flags":1,"operationName":"GET /x","references":[],"startTime":1000,"duration":500,"tags":[{"key":"span.kind","type":"string","value":"server"}],"logs":[],"processID":"p1","warnings":null},{"traceID":"t1","spanID":"b2","operationName":"query","references":[{"refType":"CHILD_OF","traceID":"t1","spanID":"a1"},{"refType":"FOLLOWS_FROM","traceID":"t0","spanID":"zz"}],"startTime":1100,"duration":200,"tags":[{"key":"error","type":"bool","value":true}],"tags":[{"key":"db.rows","type":"int64","value":"12"}],"processID":"p2","extra":{"nested":[1,{"a":"]"}]}}],"processes":{"p1":{"serviceName":"front","tags":[]},"p2":{"tags":[{"key":"ip","type":"string","value":"10.0.0.1"}],"serviceName":"db"}},"warnings":null}"#,
+      #"{"traceID":"t2","spans":[{"traceID":"t2","spanID":"c3","operationName":"GET /y","references":null,"startTime":"2000","duration":10,"tags":null,"logs":[{"timestamp":2005,"fields":[{"key":"event","type":"string","value":"retry"}]}],"processID":"p1"}],"processes":{"p1":{"serviceName":"front"}}}"#,
+      #"{"traceID":"t3","spans":[{"traceID":"t3","spanID":"not-hex","operationName":"job","startTime":3000,"duration":7,"parentSpanID":"","process":{"serviceName":"worker"}},{"traceID":"t3","spanID":"d4","operationName":"untimed","processID":"p1"}],"processes":{"p1":{"serviceName":"w\u006frker"}}}"#,
+      #"{"traceID":"t4","spans":[{"traceID":"t4","spanID":"e5","operationName":"GET /z","references":[],"startTime":4000,"duration":90,"processID":"p1","tags":[{"key":"http.url","type":"string","value":"/z?id=1"}]}],"processes":{"p1":{"serviceName":"front"}}}"#,
+    ]
+    func spaced(_ json: String) -> String {
+      json.replacingOccurrences(of: "\":", with: "\": ").replacingOccurrences(of: ",\"", with: ", \"")
+    }
+    let compact = try TraceReader.read(paths: [try temporaryFile("compact.json", #"{"data":["# + traces.joined(separator: ",") + "]}")])
+    let iterated = try TraceReader.read(paths: [try temporaryFile("spaced.json", #"{"data":["# + traces.map(spaced).joined(separator: ", ") + "]}")])
+    #expect(compact.spanCount == 5)
+    #expect(compact.quality.spansWithoutTiming == 1)
+    #expect(compact.quality.asyncEdges == 1)
+    #expect(described(compact) == described(iterated))
+    #expect(compact.quality.counts.map(\.value) == iterated.quality.counts.map(\.value))
+    let query = try #require(rows(compact)["query"])
+    #expect(operation(compact, compact.parentIndex[query]) == "GET /x")
+    #expect(compact.isError[query])
+    #expect(compact.strings[Int(compact.service[query])] == "db")
+
+    // The same error, each naming the span's own place, however the trace is written.
+    let negative = #"{"data":[{"traceID":"t5","spans":[{"traceID":"t5","spanID":"f6","operationName":"x","startTime":1,"duration":5,"processID":"p1"},{"traceID":"t5","spanID":"f7","operationName":"y","startTime":1,"duration":-5,"processID":"p1"}],"processes":{"p1":{"serviceName":"s"}}}]}"#
+    for (index, json) in [negative, spaced(negative)].enumerated() {
+      let span = try #require(json.range(of: spaced(#"{"traceID":"t5","spanID":"f7""#)) ?? json.range(of: #"{"traceID":"t5","spanID":"f7""#))
+      let column = json.utf8.distance(from: json.startIndex, to: span.lowerBound) + 1
+      let path = try temporaryFile("negative\(index).json", json)
+      #expect(throws: IngestError.malformed(path: path, place: "1:\(column)", message: "span f7 has a negative duration")) {
+        _ = try TraceReader.read(paths: [path])
+      }
+    }
+  }
+
   @Test func csvColumnsAndUnitsAreInferredAndStated() throws {
     // Milliseconds inferred from the magnitude; pod names become services.
     let path = try temporaryFile(
