@@ -17,7 +17,7 @@ bench=${SHARED_BENCH:-../shared/bench}
 out=.build-bench
 mkdir -p "$out"
 scale=${BENCH_SCALE:-1}
-export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
+unset OPENBLAS_NUM_THREADS  # whyslow picks its BLAS threads from the problem size, as for a user who sets none
 
 swift build -c release --product whyslow > "$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
 (cd Benchmarks && swift build -c release --product whyslow-throughput > "../$out/build-bench.log" 2>&1) \

@@ -141,13 +141,16 @@ func blasInt(_ value: Int) -> Int32 {
 
 /// The number of threads OpenBLAS runs its kernels on.
 public enum BLASThreads {
-  /// Sets the thread count for the calls that follow. One thread also stops OpenBLAS's
-  /// workers: started when the library loads, they would otherwise spin on a core for about
-  /// 0.1 s (after start-up and after each threaded call), taking it from the parsing threads.
+  /// Sets the thread count for the calls that follow. One thread also stops the workers.
   public static func set(_ count: Int) {
     openblas_set_num_threads(Int32(max(1, count)))
-    if count <= 1 { _ = blas_thread_shutdown_() }
+    if count <= 1 { stopIdleWorkers() }
   }
+
+  /// Stops OpenBLAS's workers, which the next threaded call starts again: started when the
+  /// library loads, they would otherwise spin on a core for about 0.1 s (after start-up and
+  /// after each threaded call), taking it from the threads that parse and build features.
+  public static func stopIdleWorkers() { _ = blas_thread_shutdown_() }
 
   /// The thread count in force.
   public static var current: Int { Int(openblas_get_num_threads()) }

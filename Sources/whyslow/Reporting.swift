@@ -68,8 +68,7 @@ struct AnalysisArguments: ParsableArguments {
 
   /// OpenBLAS threads for an analysis of `traces` traces, unless the user set
   /// OPENBLAS_NUM_THREADS: every core from 20,000 traces, else one (BLAS calls are then small,
-  /// and threads would spin waiting for each other while the other core is busy; one thread
-  /// also stops OpenBLAS's idle workers: `Whyslow.main` calls it with 0 before any command).
+  /// and threads would spin waiting for each other while the other core is busy).
   static func chooseBLASThreads(traces: Int) {
     guard ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil else { return }
     BLASThreads.set(traces >= 20_000 ? ProcessInfo.processInfo.activeProcessorCount : 1)

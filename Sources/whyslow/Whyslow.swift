@@ -1,5 +1,6 @@
 import ArgumentParser
 import WhyslowIngest
+import WhyslowLinalg
 
 @main
 struct Whyslow: ParsableCommand {
@@ -20,11 +21,13 @@ struct Whyslow: ParsableCommand {
   )
 
   /// Before any command runs: freed memory is kept for reuse (`ProcessMemory`), and
-  /// OpenBLAS's idle workers are stopped (they start with the library and would spin on the
-  /// other core while files are parsed; commands that solve large systems choose their threads
-  /// again, `AnalysisArguments.chooseBLASThreads`).
+  /// OpenBLAS's idle workers are stopped, whatever OPENBLAS_NUM_THREADS says (they start with
+  /// the library and would spin on the other core while files are parsed; a threaded call
+  /// starts them again, and commands that solve large systems choose their threads,
+  /// `AnalysisArguments.chooseBLASThreads`).
   static func main() {
     ProcessMemory.keepFreedMemory()
+    BLASThreads.stopIdleWorkers()
     AnalysisArguments.chooseBLASThreads(traces: 0)
     main(nil)
   }
