@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <new>
+#include <system_error>
+#include <thread>
 
 #include "span_table.hpp"
 
@@ -127,6 +130,19 @@ void keep_rows(std::vector<T> &column, const std::vector<char> &keep) {
 }
 
 /// Maps the ids of one interner into another, interning each source string once.
+/// `column` grown by `count` rows; the first of them.
+template <typename T>
+T *grown(std::vector<T> &column, size_t count) {
+  column.resize(column.size() + count);
+  return column.data() + column.size() - count;
+}
+
+/// `from`'s rows appended to `into`.
+template <typename T>
+void append_column(std::vector<T> &into, const std::vector<T> &from) {
+  into.insert(into.end(), from.begin(), from.end());
+}
+
 class Remap {
  public:
   Remap(const whyslow::Interner &from, whyslow::Interner &into)
@@ -246,6 +262,67 @@ void wsl_span_table::note(const std::string &text) {
   if (std::find(notes.begin(), notes.end(), text) == notes.end()) notes.push_back(text);
 }
 
+namespace {
+
+/// What linking repairs and finds, counted by each worker and added up after.
+struct LinkCounts {
+  int64_t duplicate_spans = 0, shared_spans_split = 0, orphan_spans = 0, async_edges = 0, skewed_spans = 0,
+          worst_skew_nanos = 0, multi_root_traces = 0;
+
+  void add_to(wsl_quality &quality) const {
+    quality.duplicate_spans += duplicate_spans;
+    quality.shared_spans_split += shared_spans_split;
+    quality.orphan_spans += orphan_spans;
+    quality.async_edges += async_edges;
+    quality.skewed_spans += skewed_spans;
+    quality.worst_skew_nanos = std::max(quality.worst_skew_nanos, worst_skew_nanos);
+    quality.multi_root_traces += multi_root_traces;
+  }
+};
+
+/// Runs `work(first_trace, end_trace, counts)` over the traces of `traces` in up to `threads`
+/// shares of about equal spans, the first on the calling thread and each other on a thread of
+/// its own, and adds up what they counted into `quality`. Traces never share rows, so the
+/// workers write disjoint rows; each keeps its own maps. A failure (out of memory) in any
+/// share is raised on the calling thread.
+template <typename Work>
+void over_traces(const RowsByTrace &traces, int threads, wsl_quality &quality, Work work) {
+  size_t count = traces.traces();
+  size_t shares = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(threads, 1)), count / 64 + 1));
+  std::vector<size_t> bounds{0};
+  for (size_t share = 1; share < shares; ++share) {  // the trace at which share `share` begins
+    size_t rows = traces.begin.back() * share / shares;
+    bounds.push_back(static_cast<size_t>(std::upper_bound(traces.begin.begin(), traces.begin.end() - 1, rows) -
+                                         traces.begin.begin()) - 1);
+  }
+  bounds.push_back(count);
+  std::vector<LinkCounts> counts(shares);
+  std::vector<std::exception_ptr> failures(shares);
+  auto run = [&](size_t share) {
+    try {
+      work(bounds[share], bounds[share + 1], counts[share]);
+    } catch (...) {
+      failures[share] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> workers;
+  for (size_t share = 1; share < shares; ++share) {
+    try {
+      workers.emplace_back(run, share);
+    } catch (const std::system_error &) {  // no thread to be had: this share runs here
+      run(share);
+    }
+  }
+  run(0);
+  for (std::thread &worker : workers) worker.join();
+  for (const std::exception_ptr &failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+  for (const LinkCounts &share : counts) share.add_to(quality);
+}
+
+}  // namespace
+
 extern "C" {
 
 wsl_status wsl_span_table_create(wsl_span_table **out) {
@@ -279,25 +356,32 @@ wsl_status wsl_span_table_append(wsl_span_table *into, wsl_span_table *from) {
       traces[trace] = into->trace_for(from->strings.at(from->trace_ids[trace]));
     }
     auto first_span = static_cast<int32_t>(into->span_count());
-    for (size_t row = 0; row < from->span_count(); ++row) {
-      into->trace_index.push_back(traces[static_cast<size_t>(from->trace_index[row])]);
-      into->span_id.push_back(span_ids(from->span_id[row]));
-      into->parent_span_id.push_back(span_ids(from->parent_span_id[row]));
-      into->edge_kind.push_back(from->edge_kind[row]);
-      into->span_kind.push_back(from->span_kind[row]);
-      into->service.push_back(strings(from->service[row]));
-      into->operation.push_back(strings(from->operation[row]));
-      into->start_nanos.push_back(from->start_nanos[row]);
-      into->duration_nanos.push_back(from->duration_nanos[row]);
-      into->error.push_back(from->error[row]);
+    for (auto column : {&wsl_span_table::edge_kind, &wsl_span_table::span_kind, &wsl_span_table::error}) {
+      append_column(into->*column, from->*column);
     }
-    for (size_t item = 0; item < from->attribute_span.size(); ++item) {
-      into->attribute_span.push_back(first_span + from->attribute_span[item]);
-      into->attribute_key.push_back(strings(from->attribute_key[item]));
-      into->attribute_text.push_back(strings(from->attribute_text[item]));
-      into->attribute_number.push_back(from->attribute_number[item]);
-      into->attribute_type.push_back(from->attribute_type[item]);
-      into->attribute_time.push_back(from->attribute_time[item]);
+    append_column(into->start_nanos, from->start_nanos);
+    append_column(into->duration_nanos, from->duration_nanos);
+    size_t rows = from->span_count();
+    int32_t *trace_index = grown(into->trace_index, rows), *service = grown(into->service, rows),
+            *operation = grown(into->operation, rows);
+    whyslow::SpanKey *span_id = grown(into->span_id, rows), *parent_span_id = grown(into->parent_span_id, rows);
+    for (size_t row = 0; row < rows; ++row) {  // strings are numbered in the order the rows meet them
+      trace_index[row] = traces[static_cast<size_t>(from->trace_index[row])];
+      span_id[row] = span_ids(from->span_id[row]);
+      parent_span_id[row] = span_ids(from->parent_span_id[row]);
+      service[row] = strings(from->service[row]);
+      operation[row] = strings(from->operation[row]);
+    }
+    append_column(into->attribute_number, from->attribute_number);
+    append_column(into->attribute_type, from->attribute_type);
+    append_column(into->attribute_time, from->attribute_time);
+    size_t items = from->attribute_span.size();
+    int32_t *attribute_span = grown(into->attribute_span, items), *attribute_key = grown(into->attribute_key, items),
+            *attribute_text = grown(into->attribute_text, items);
+    for (size_t item = 0; item < items; ++item) {
+      attribute_span[item] = first_span + from->attribute_span[item];
+      attribute_key[item] = strings(from->attribute_key[item]);
+      attribute_text[item] = strings(from->attribute_text[item]);
     }
     into->quality.spans_without_timing += from->quality.spans_without_timing;
     into->quality.skipped_records += from->quality.skipped_records;
@@ -310,61 +394,64 @@ wsl_status wsl_span_table_append(wsl_span_table *into, wsl_span_table *from) {
   }
 }
 
-void wsl_span_table_link(wsl_span_table *table) {
+void wsl_span_table_link(wsl_span_table *table, int32_t threads) {
   size_t count = table->span_count();
   wsl_quality &quality = table->quality;
-  RowMap<int32_t> row_by_id;  // within the current trace
-  RowMap<whyslow::SpanKey> server_half_id;  // shared id key -> server's new span id
 
   // 1. Repeated (trace, span id): a Zipkin client/server pair becomes parent and child; any
   //    other repeat is a duplicate and dropped (the first occurrence wins). Trace by trace:
   //    keys of different traces never meet.
   std::vector<char> keep(count, 1);
+  int64_t duplicates_before = quality.duplicate_spans;
   {
     RowsByTrace traces(*table);
-    for (size_t trace = 0; trace < traces.traces(); ++trace) {
-      const int32_t *rows = traces.first(trace);
-      size_t size = traces.size(trace);
-      row_by_id.reset(2 * size);  // room for the server halves' new ids
-      server_half_id.reset(0);
-      for (const int32_t *at = rows; at < rows + size; ++at) {
-        auto row = static_cast<size_t>(*at);
-        RowKey key = row_key(table->trace_index[row], table->span_id[row]);
-        auto inserted = row_by_id.emplace(key, static_cast<int32_t>(row));
-        if (inserted.second) continue;
-        auto first = static_cast<size_t>(*inserted.first);
-        int8_t kinds[2] = {table->span_kind[first], table->span_kind[row]};
-        bool pair = ((kinds[0] == WSL_KIND_CLIENT && kinds[1] == WSL_KIND_SERVER) ||
-                     (kinds[0] == WSL_KIND_SERVER && kinds[1] == WSL_KIND_CLIENT)) &&
-                    server_half_id.find(key) == nullptr;
-        if (!pair) {
-          keep[row] = 0;
-          ++quality.duplicate_spans;
-          continue;
+    over_traces(traces, threads, quality, [&](size_t first_trace, size_t end_trace, LinkCounts &counts) {
+      RowMap<int32_t> row_by_id;  // within the current trace
+      RowMap<whyslow::SpanKey> server_half_id;  // shared id key -> server's new span id
+      for (size_t trace = first_trace; trace < end_trace; ++trace) {
+        const int32_t *rows = traces.first(trace);
+        size_t size = traces.size(trace);
+        row_by_id.reset(2 * size);  // room for the server halves' new ids
+        server_half_id.reset(0);
+        for (const int32_t *at = rows; at < rows + size; ++at) {
+          auto row = static_cast<size_t>(*at);
+          RowKey key = row_key(table->trace_index[row], table->span_id[row]);
+          auto inserted = row_by_id.emplace(key, static_cast<int32_t>(row));
+          if (inserted.second) continue;
+          auto first = static_cast<size_t>(*inserted.first);
+          int8_t kinds[2] = {table->span_kind[first], table->span_kind[row]};
+          bool pair = ((kinds[0] == WSL_KIND_CLIENT && kinds[1] == WSL_KIND_SERVER) ||
+                       (kinds[0] == WSL_KIND_SERVER && kinds[1] == WSL_KIND_CLIENT)) &&
+                      server_half_id.find(key) == nullptr;
+          if (!pair) {
+            keep[row] = 0;
+            ++counts.duplicate_spans;
+            continue;
+          }
+          size_t server = kinds[0] == WSL_KIND_SERVER ? first : row;
+          size_t client = server == first ? row : first;
+          whyslow::SpanKey shared_id = table->span_id[client];
+          whyslow::SpanKey new_id{shared_id.value, static_cast<int8_t>(shared_id.space + 2)};
+          table->span_id[server] = new_id;
+          table->parent_span_id[server] = shared_id;
+          table->edge_kind[server] = WSL_EDGE_CHILD_OF;
+          *inserted.first = static_cast<int32_t>(client);
+          row_by_id.assign(row_key(table->trace_index[server], new_id), static_cast<int32_t>(server));
+          server_half_id.assign(key, new_id);
+          ++counts.shared_spans_split;
         }
-        size_t server = kinds[0] == WSL_KIND_SERVER ? first : row;
-        size_t client = server == first ? row : first;
-        whyslow::SpanKey shared_id = table->span_id[client];
-        whyslow::SpanKey new_id{shared_id.value, static_cast<int8_t>(shared_id.space + 2)};
-        table->span_id[server] = new_id;
-        table->parent_span_id[server] = shared_id;
-        table->edge_kind[server] = WSL_EDGE_CHILD_OF;
-        *inserted.first = static_cast<int32_t>(client);
-        row_by_id.assign(row_key(table->trace_index[server], new_id), static_cast<int32_t>(server));
-        server_half_id.assign(key, new_id);
-        ++quality.shared_spans_split;
+        if (server_half_id.empty()) continue;
+        // Children of a shared span were made by its server half.
+        for (const int32_t *at = rows; at < rows + size; ++at) {
+          auto row = static_cast<size_t>(*at);
+          if (!keep[row] || !table->parent_span_id[row].present()) continue;
+          const whyslow::SpanKey *server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
+          if (server != nullptr && !(*server == table->span_id[row])) table->parent_span_id[row] = *server;
+        }
       }
-      if (server_half_id.empty()) continue;
-      // Children of a shared span were made by its server half.
-      for (const int32_t *at = rows; at < rows + size; ++at) {
-        auto row = static_cast<size_t>(*at);
-        if (!keep[row] || !table->parent_span_id[row].present()) continue;
-        const whyslow::SpanKey *server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
-        if (server != nullptr && !(*server == table->span_id[row])) table->parent_span_id[row] = *server;
-      }
-    }
+    });
   }
-  if (quality.duplicate_spans > 0) {
+  if (quality.duplicate_spans > duplicates_before) {
     keep_rows(table->trace_index, keep);
     keep_rows(table->span_id, keep);
     keep_rows(table->parent_span_id, keep);
@@ -395,71 +482,73 @@ void wsl_span_table_link(wsl_span_table *table) {
   }
 
   // 2. Parents, orphans, asynchronous edges, clock skew, roots per trace; trace by trace, the
-  //    span ids of the trace in a map that stays in cache.
+  //    span ids of the trace in a map that stays in cache. Then parent cycles (malformed
+  //    input) are cut where they close: that span becomes an orphan, so every walk up the
+  //    tree ends (walks start at the trace's rows in order, and never leave the trace).
   table->parent_index.assign(count, -1);
-  RowsByTrace traces(*table);
-  for (size_t trace = 0; trace < traces.traces(); ++trace) {
-    const int32_t *rows = traces.first(trace);
-    size_t size = traces.size(trace);
-    row_by_id.reset(size);
-    for (const int32_t *at = rows; at < rows + size; ++at) {
-      row_by_id.assign(row_key(table->trace_index[static_cast<size_t>(*at)], table->span_id[static_cast<size_t>(*at)]), *at);
-    }
-    int32_t roots = 0;
-    for (const int32_t *at = rows; at < rows + size; ++at) {
-      auto row = static_cast<size_t>(*at);
-      if (!table->parent_span_id[row].present()) {
-        ++roots;
-        continue;
-      }
-      const int32_t *found = row_by_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
-      if (found == nullptr || *found == static_cast<int32_t>(row)) {
-        table->edge_kind[row] = WSL_EDGE_NONE;
-        ++quality.orphan_spans;
-        continue;
-      }
-      auto parent = static_cast<size_t>(*found);
-      table->parent_index[row] = *found;
-      if (table->edge_kind[row] == WSL_EDGE_CHILD_OF &&
-          (table->span_kind[row] == WSL_KIND_CONSUMER || table->span_kind[parent] == WSL_KIND_PRODUCER)) {
-        table->edge_kind[row] = WSL_EDGE_FOLLOWS_FROM;
-      }
-      if (table->edge_kind[row] == WSL_EDGE_FOLLOWS_FROM) {
-        ++quality.async_edges;
-        continue;
-      }
-      int64_t early = whyslow::saturating_difference(table->start_nanos[parent], table->start_nanos[row]);
-      int64_t late = whyslow::saturating_difference(table->start_nanos[row] + table->duration_nanos[row],
-                                                    table->start_nanos[parent] + table->duration_nanos[parent]);
-      int64_t overhang = std::max(early, late);
-      if (overhang > 0) {
-        ++quality.skewed_spans;
-        quality.worst_skew_nanos = std::max(quality.worst_skew_nanos, overhang);
-      }
-    }
-    quality.multi_root_traces += roots > 1 ? 1 : 0;
-  }
-
-  // 3. Parent cycles (malformed input) are cut where they close: that span becomes an orphan,
-  //    so every walk up the tree ends.
   std::vector<int8_t> state(count, 0);  // 0 unvisited, 1 on the current walk, 2 done
-  std::vector<int32_t> walk;
-  for (size_t start = 0; start < count; ++start) {
-    walk.clear();
-    int32_t row = static_cast<int32_t>(start);
-    while (row >= 0 && state[static_cast<size_t>(row)] == 0) {
-      state[static_cast<size_t>(row)] = 1;
-      walk.push_back(row);
-      row = table->parent_index[static_cast<size_t>(row)];
+  RowsByTrace traces(*table);
+  over_traces(traces, threads, quality, [&](size_t first_trace, size_t end_trace, LinkCounts &counts) {
+    RowMap<int32_t> row_by_id;
+    std::vector<int32_t> walk;
+    for (size_t trace = first_trace; trace < end_trace; ++trace) {
+      const int32_t *rows = traces.first(trace);
+      size_t size = traces.size(trace);
+      row_by_id.reset(size);
+      for (const int32_t *at = rows; at < rows + size; ++at) {
+        row_by_id.assign(row_key(table->trace_index[static_cast<size_t>(*at)], table->span_id[static_cast<size_t>(*at)]), *at);
+      }
+      int32_t roots = 0;
+      for (const int32_t *at = rows; at < rows + size; ++at) {
+        auto row = static_cast<size_t>(*at);
+        if (!table->parent_span_id[row].present()) {
+          ++roots;
+          continue;
+        }
+        const int32_t *found = row_by_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
+        if (found == nullptr || *found == static_cast<int32_t>(row)) {
+          table->edge_kind[row] = WSL_EDGE_NONE;
+          ++counts.orphan_spans;
+          continue;
+        }
+        auto parent = static_cast<size_t>(*found);
+        table->parent_index[row] = *found;
+        if (table->edge_kind[row] == WSL_EDGE_CHILD_OF &&
+            (table->span_kind[row] == WSL_KIND_CONSUMER || table->span_kind[parent] == WSL_KIND_PRODUCER)) {
+          table->edge_kind[row] = WSL_EDGE_FOLLOWS_FROM;
+        }
+        if (table->edge_kind[row] == WSL_EDGE_FOLLOWS_FROM) {
+          ++counts.async_edges;
+          continue;
+        }
+        int64_t early = whyslow::saturating_difference(table->start_nanos[parent], table->start_nanos[row]);
+        int64_t late = whyslow::saturating_difference(table->start_nanos[row] + table->duration_nanos[row],
+                                                      table->start_nanos[parent] + table->duration_nanos[parent]);
+        int64_t overhang = std::max(early, late);
+        if (overhang > 0) {
+          ++counts.skewed_spans;
+          counts.worst_skew_nanos = std::max(counts.worst_skew_nanos, overhang);
+        }
+      }
+      counts.multi_root_traces += roots > 1 ? 1 : 0;
+      for (const int32_t *at = rows; at < rows + size; ++at) {
+        walk.clear();
+        int32_t row = *at;
+        while (row >= 0 && state[static_cast<size_t>(row)] == 0) {
+          state[static_cast<size_t>(row)] = 1;
+          walk.push_back(row);
+          row = table->parent_index[static_cast<size_t>(row)];
+        }
+        if (row >= 0 && state[static_cast<size_t>(row)] == 1) {
+          size_t last = static_cast<size_t>(walk.back());  // its parent closes the cycle
+          table->parent_index[last] = -1;
+          table->edge_kind[last] = WSL_EDGE_NONE;
+          ++counts.orphan_spans;
+        }
+        for (int32_t visited : walk) state[static_cast<size_t>(visited)] = 2;
+      }
     }
-    if (row >= 0 && state[static_cast<size_t>(row)] == 1) {
-      size_t last = static_cast<size_t>(walk.back());  // its parent closes the cycle
-      table->parent_index[last] = -1;
-      table->edge_kind[last] = WSL_EDGE_NONE;
-      ++quality.orphan_spans;
-    }
-    for (int32_t visited : walk) state[static_cast<size_t>(visited)] = 2;
-  }
+  });
 }
 
 int64_t wsl_span_table_span_count(const wsl_span_table *table) {

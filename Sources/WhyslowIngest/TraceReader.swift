@@ -94,7 +94,7 @@ public enum TraceReader {
         formats.append((file, format))
       }
     }
-    batch.link()
+    batch.link(threads: options.parallelFiles)
     var table = batch.columns()
     table.quality.files = formats
     var spans = [Int](repeating: 0, count: table.traceCount)
@@ -283,7 +283,8 @@ private final class CoreSpanTable: @unchecked Sendable {
     }
   }
 
-  func link() { wsl_span_table_link(handle) }
+  /// Links parents on up to `threads` threads.
+  func link(threads: Int) { wsl_span_table_link(handle, Int32(clamping: threads)) }
 
   /// Copies every column out of the native table.
   func columns() -> SpanTable {

@@ -46,7 +46,7 @@ std::vector<int32_t> root_rows(size_t traces, const std::vector<int32_t> &trace,
 }
 
 void check_metrics(wsl_span_table *table) {
-  wsl_span_table_link(table);
+  wsl_span_table_link(table, 2);  // two threads, as TraceReader links one batch
   auto count = static_cast<size_t>(wsl_span_table_span_count(table));
   auto traces = static_cast<size_t>(wsl_span_table_trace_count(table));
   std::vector<int32_t> trace(count), parent(count), service(count);

@@ -257,6 +257,35 @@ struct FormatQuirkTests {
     }
   }
 
+  @Test func linkingOnTwoThreadsGivesTheTableOneThreadGives() throws {
+    // Enough traces for the linker to split them between two threads, each trace with a
+    // shared client/server id, a duplicate, an orphan and a parent cycle to repair.
+    var spans: [String] = []
+    for trace in 0..<300 {
+      let id = String(format: "%016x", trace + 1)
+      func span(_ span: Int, parent: Int?, name: String, kind: String? = nil, at: Int = 1000) -> String {
+        let parentField = parent.map { #","parentId":"\#(String(format: "%016x", $0))""# } ?? ""
+        let kindField = kind.map { #","kind":"\#($0)""# } ?? ""
+        return #"{"traceId":"\#(id)","id":"\#(String(format: "%016x", span))"\#(parentField),"name":"\#(name)"\#(kindField),"timestamp":\#(at),"duration":100,"localEndpoint":{"serviceName":"s\#(trace % 7)"}}"#
+      }
+      spans += [
+        span(1, parent: nil, name: "root", kind: "SERVER"), span(2, parent: 1, name: "call", kind: "CLIENT", at: 1010),
+        span(2, parent: 1, name: "handle", kind: "SERVER", at: 1020), span(3, parent: 2, name: "query", at: 1030),
+        span(3, parent: 2, name: "query again", at: 1040), span(4, parent: 99, name: "orphan", at: 1050),
+        span(5, parent: 6, name: "loop a", at: 1060), span(6, parent: 5, name: "loop b", at: 1070),
+      ]
+    }
+    let path = try temporaryFile("many.json", "[" + spans.joined(separator: ",\n") + "]")
+    let one = try TraceReader.read(paths: [path], options: ReadOptions(parallelFiles: 1))
+    let two = try TraceReader.read(paths: [path], options: ReadOptions(parallelFiles: 2))
+    #expect(one.traceCount == 300)
+    #expect(one.quality.sharedSpansSplit == 300)
+    #expect(one.quality.duplicateSpans == 300)
+    #expect(one.quality.orphanSpans == 600)  // the orphan, and each cycle cut once
+    #expect(described(one) == described(two))
+    #expect(one.quality.counts.map(\.value) == two.quality.counts.map(\.value))
+  }
+
   @Test func csvColumnsAndUnitsAreInferredAndStated() throws {
     // Milliseconds inferred from the magnitude; pod names become services.
     let path = try temporaryFile(

@@ -186,9 +186,11 @@ int64_t wsl_span_table_error_offset(const wsl_span_table *table);
  * Resolves parent references to row indices within each trace, splits Zipkin
  * shared client/server spans, drops duplicate ids, marks PRODUCER/CONSUMER
  * edges asynchronous and counts what it repaired. Call once after the last
- * parse and before reading the parent or edge columns.
+ * parse and before reading the parent or edge columns. Traces are linked on up
+ * to `threads` threads (the caller's among them); the result does not depend
+ * on the count.
  */
-void wsl_span_table_link(wsl_span_table *table);
+void wsl_span_table_link(wsl_span_table *table, int32_t threads);
 
 /** Counts. */
 int64_t wsl_span_table_span_count(const wsl_span_table *table);
