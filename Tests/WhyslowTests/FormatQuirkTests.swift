@@ -257,6 +257,50 @@ struct FormatQuirkTests {
     }
   }
 
+  @Test func realJaegerFilesReadTheSameCompactOrSpacedOut() throws {
+    // Every real Jaeger file's traces as a query API reply, written compactly with sorted keys
+    // (read from its bytes; tags then come as key, type, value) and spaced out (read by
+    // simdjson's iterator), must give the same spans, attributes and counts.
+    let files = try FileManager.default.subpathsOfDirectory(atPath: realDatasets.path).sorted()
+      .filter { $0.hasSuffix(".json") }.map { realDatasets.appendingPathComponent($0) }
+    var compared = 0
+    for file in files {
+      let data = try Data(contentsOf: file)
+      guard data.count < 2 << 20, String(decoding: data, as: UTF8.self).contains("\"spanID\""),
+        let document = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+      else { continue }
+      let reply: Any
+      if let object = document as? [String: Any], object["data"] != nil {
+        reply = object
+      } else if let object = document as? [String: Any], object["spans"] != nil {
+        reply = ["data": [object]]
+      } else if let traces = document as? [[String: Any]], traces.allSatisfy({ $0["spans"] != nil }) {
+        reply = ["data": traces]
+      } else {
+        continue
+      }
+      let written: JSONSerialization.WritingOptions = [.withoutEscapingSlashes, .fragmentsAllowed, .sortedKeys]
+      let compact = try JSONSerialization.data(withJSONObject: reply, options: written)
+      let spaced = try JSONSerialization.data(withJSONObject: reply, options: written.union(.prettyPrinted))
+      func read(_ bytes: Data, _ name: String) -> Result<SpanTable, IngestError> {
+        Result {
+          try TraceReader.read(paths: [try temporaryFile(name, String(decoding: bytes, as: UTF8.self))])
+        }.mapError { $0 as? IngestError ?? .cannotRead(path: "-", reason: "\($0)") }
+      }
+      switch (read(compact, "compact.json"), read(spaced, "spaced.json")) {
+      case (.success(let one), .success(let other)):
+        #expect(described(one) == described(other), "\(file.lastPathComponent)")
+        #expect(one.quality.counts.map(\.value) == other.quality.counts.map(\.value), "\(file.lastPathComponent)")
+        compared += 1
+      case (.failure(.malformed(_, _, let message)), .failure(.malformed(_, _, let other))):
+        #expect(message == other, "\(file.lastPathComponent)")
+      case (let one, let other):
+        Issue.record("\(file.lastPathComponent): \(one) against \(other)")
+      }
+    }
+    #expect(compared >= 40)
+  }
+
   @Test func linkingOnTwoThreadsGivesTheTableOneThreadGives() throws {
     // Enough traces for the linker to split them between two threads, each trace with a
     // shared client/server id, a duplicate, an orphan and a parent cycle to repair.
