@@ -71,11 +71,14 @@ struct SuspectExplanation {
     let poolDifferences = strata.differences(pool.map(\.values), weights: unit)
     // Each column's slope on its suspect's critical-path time, half the columns on each core.
     let criticalTimes = accounting.values
-    @Sendable func score(_ index: Int) -> Double {
-      abs(Self.slope(pool[index].values, criticalTimes.column(explained[pool[index].owner])) * poolDifferences[index])
+    let criticalColumns = explained.map { criticalTimes.column($0) }
+    let criticalMeans = criticalColumns.map { $0.reduce(0, +) / Double(n) }
+    @Sendable func scores(_ range: Range<Int>) -> [Double] {
+      Self.slopes(range.map { (pool[$0].values, criticalColumns[pool[$0].owner], criticalMeans[pool[$0].owner]) })
+        .enumerated().map { abs($1 * poolDifferences[range.lowerBound + $0]) }
     }
     let half = pool.count / 2
-    let (low, high) = concurrently({ (0..<half).map(score) }, { (half..<pool.count).map(score) })
+    let (low, high) = concurrently({ scores(0..<half) }, { scores(half..<pool.count) })
     let scores = low + high
     var queues = explained.indices.map { owner in
       pool.indices.filter { pool[$0].owner == owner && scores[$0].isFinite }
@@ -185,18 +188,44 @@ struct SuspectExplanation {
     return result
   }
 
-  /// The least-squares slope of `response` on `values` alone; NaN when `values` is constant.
-  private static func slope(_ values: [Double], _ response: ArraySlice<Double>) -> Double {
-    let n = Double(values.count)
-    let meanX = values.reduce(0, +) / n
-    let meanY = response.reduce(0, +) / n
-    var cross = 0.0
-    var squares = 0.0
-    for (x, y) in zip(values, response) {
-      cross += (x - meanX) * (y - meanY)
-      squares += (x - meanX) * (x - meanX)
+  /// The least-squares slope of each response on its values alone (NaN when the values are
+  /// constant), given the response's mean. Two columns at a time, their sums in one loop: each
+  /// sum is still taken in row order, so every slope is the one computed alone, while the
+  /// additions of the two overlap instead of each waiting for the one before.
+  private static func slopes(_ columns: [(values: [Double], response: ArraySlice<Double>, meanY: Double)]) -> [Double] {
+    var result: [Double] = []
+    result.reserveCapacity(columns.count)
+    var index = 0
+    while index < columns.count {
+      let first = columns[index]
+      let second = columns[min(index + 1, columns.count - 1)]  // the last column alone: paired with itself
+      first.values.withUnsafeBufferPointer { x1 in
+        second.values.withUnsafeBufferPointer { x2 in
+          first.response.withUnsafeBufferPointer { y1 in
+            second.response.withUnsafeBufferPointer { y2 in
+              let n = x1.count
+              var (sum1, sum2) = (0.0, 0.0)
+              for row in 0..<n {
+                sum1 += x1[row]
+                sum2 += x2[row]
+              }
+              let (meanX1, meanX2) = (sum1 / Double(n), sum2 / Double(n))
+              var (cross1, squares1, cross2, squares2) = (0.0, 0.0, 0.0, 0.0)
+              for row in 0..<n {
+                cross1 += (x1[row] - meanX1) * (y1[row] - first.meanY)
+                squares1 += (x1[row] - meanX1) * (x1[row] - meanX1)
+                cross2 += (x2[row] - meanX2) * (y2[row] - second.meanY)
+                squares2 += (x2[row] - meanX2) * (x2[row] - meanX2)
+              }
+              result.append(squares1 > 0 ? cross1 / squares1 : .nan)
+              if index + 1 < columns.count { result.append(squares2 > 0 ? cross2 / squares2 : .nan) }
+            }
+          }
+        }
+      }
+      index += 2
     }
-    return squares > 0 ? cross / squares : .nan
+    return result
   }
 
   /// A penalty just large enough to keep near-collinear columns solvable (10⁻⁸ of the mean
