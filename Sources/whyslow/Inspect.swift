@@ -31,9 +31,20 @@ struct Inspect: ParsableCommand {
   var json = false
 
   func run() throws {
-    let inputs = try paths.map { path in
-      (path: path, summary: BatchSummary(try TraceReader.read(paths: [path], options: input.readOptions)))
+    // Two paths at a time, a core each (each its files one at a time); a last one alone, on both.
+    var single = input.readOptions
+    single.parallelFiles = 1
+    let (one, both) = (single, input.readOptions)
+    @Sendable func described(_ path: String, _ options: ReadOptions) throws -> (path: String, summary: BatchSummary) {
+      (path, BatchSummary(try TraceReader.read(paths: [path], options: options)))
     }
+    var inputs: [(path: String, summary: BatchSummary)] = []
+    for start in stride(from: 0, to: paths.count - 1, by: 2) {
+      let (first, second) = (paths[start], paths[start + 1])
+      let pair = try concurrently({ try described(first, one) }, { try described(second, one) })
+      inputs += [pair.0, pair.1]
+    }
+    if paths.count % 2 == 1 { inputs.append(try described(paths[paths.count - 1], both)) }
     print(json ? InspectJSONReport().render(inputs) : InspectTextReport().render(inputs), terminator: "")
   }
 }
