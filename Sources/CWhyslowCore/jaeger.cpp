@@ -397,7 +397,9 @@ class JaegerReader {
   /// A "tags" array written compactly, as Jaeger writes it ([{"key":"…","type":"…","value":…},…],
   /// strings without escapes, scalar values), read from the input bytes at `at` (its '[')
   /// without simdjson's iterator; false as soon as it is written any other way. `at` steps past
-  /// the array.
+  /// the array. The three fields are matched as one fixed sequence of literals rather than by
+  /// `compact_object` (any order, names looked up): at a million tags a file that is a tenth of
+  /// the parse (0.121 against 0.134 s per 150 MB file); another order falls back, not wrong.
   bool compact_tags(const char *&at, Row &row, std::vector<Attribute> &attributes) const {
     if (*at++ != '[') return false;
     if (*at == ']') return ++at, true;
