@@ -46,14 +46,20 @@ struct InputOptions: ParsableArguments {
     return options
   }
 
+  /// `readOptions` with the files of a path read one at a time: for a reader that shares the
+  /// cores with another.
+  var readOptionsFileByFile: ReadOptions {
+    var options = readOptions
+    options.parallelFiles = 1
+    return options
+  }
+
   /// Reads the fast and the slow batch at once, a core each, each its files one at a time, and
   /// hands each table to `use` on its own core (the fast batch's error first when both fail).
   func readBothBatches<Batch>(
     fast: [String], slow: [String], _ use: @Sendable (SpanTable, _ isSlow: Bool) -> Batch
   ) throws -> (fast: Batch, slow: Batch) {
-    var single = readOptions
-    single.parallelFiles = 1
-    let options = single
+    let options = readOptionsFileByFile
     return try concurrently(
       { use(try TraceReader.read(paths: fast, options: options), false) },
       { use(try TraceReader.read(paths: slow, options: options), true) })

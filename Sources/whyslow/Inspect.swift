@@ -32,9 +32,7 @@ struct Inspect: ParsableCommand {
 
   func run() throws {
     // Two paths at a time, a core each (each its files one at a time); a last one alone, on both.
-    var single = input.readOptions
-    single.parallelFiles = 1
-    let (one, both) = (single, input.readOptions)
+    let (one, both) = (input.readOptionsFileByFile, input.readOptions)
     @Sendable func described(_ path: String, _ options: ReadOptions) throws -> (path: String, summary: BatchSummary) {
       (path, BatchSummary(try TraceReader.read(paths: [path], options: options)))
     }
