@@ -403,54 +403,52 @@ void wsl_span_table_link(wsl_span_table *table, int32_t threads) {
   //    keys of different traces never meet.
   std::vector<char> keep(count, 1);
   int64_t duplicates_before = quality.duplicate_spans;
-  {
-    RowsByTrace traces(*table);
-    over_traces(traces, threads, quality, [&](size_t first_trace, size_t end_trace, LinkCounts &counts) {
-      RowMap<int32_t> row_by_id;  // within the current trace
-      RowMap<whyslow::SpanKey> server_half_id;  // shared id key -> server's new span id
-      for (size_t trace = first_trace; trace < end_trace; ++trace) {
-        const int32_t *rows = traces.first(trace);
-        size_t size = traces.size(trace);
-        row_by_id.reset(2 * size);  // room for the server halves' new ids
-        server_half_id.reset(0);
-        for (const int32_t *at = rows; at < rows + size; ++at) {
-          auto row = static_cast<size_t>(*at);
-          RowKey key = row_key(table->trace_index[row], table->span_id[row]);
-          auto inserted = row_by_id.emplace(key, static_cast<int32_t>(row));
-          if (inserted.second) continue;
-          auto first = static_cast<size_t>(*inserted.first);
-          int8_t kinds[2] = {table->span_kind[first], table->span_kind[row]};
-          bool pair = ((kinds[0] == WSL_KIND_CLIENT && kinds[1] == WSL_KIND_SERVER) ||
-                       (kinds[0] == WSL_KIND_SERVER && kinds[1] == WSL_KIND_CLIENT)) &&
-                      server_half_id.find(key) == nullptr;
-          if (!pair) {
-            keep[row] = 0;
-            ++counts.duplicate_spans;
-            continue;
-          }
-          size_t server = kinds[0] == WSL_KIND_SERVER ? first : row;
-          size_t client = server == first ? row : first;
-          whyslow::SpanKey shared_id = table->span_id[client];
-          whyslow::SpanKey new_id{shared_id.value, static_cast<int8_t>(shared_id.space + 2)};
-          table->span_id[server] = new_id;
-          table->parent_span_id[server] = shared_id;
-          table->edge_kind[server] = WSL_EDGE_CHILD_OF;
-          *inserted.first = static_cast<int32_t>(client);
-          row_by_id.assign(row_key(table->trace_index[server], new_id), static_cast<int32_t>(server));
-          server_half_id.assign(key, new_id);
-          ++counts.shared_spans_split;
+  RowsByTrace traces(*table);
+  over_traces(traces, threads, quality, [&](size_t first_trace, size_t end_trace, LinkCounts &counts) {
+    RowMap<int32_t> row_by_id;  // within the current trace
+    RowMap<whyslow::SpanKey> server_half_id;  // shared id key -> server's new span id
+    for (size_t trace = first_trace; trace < end_trace; ++trace) {
+      const int32_t *rows = traces.first(trace);
+      size_t size = traces.size(trace);
+      row_by_id.reset(2 * size);  // room for the server halves' new ids
+      server_half_id.reset(0);
+      for (const int32_t *at = rows; at < rows + size; ++at) {
+        auto row = static_cast<size_t>(*at);
+        RowKey key = row_key(table->trace_index[row], table->span_id[row]);
+        auto inserted = row_by_id.emplace(key, static_cast<int32_t>(row));
+        if (inserted.second) continue;
+        auto first = static_cast<size_t>(*inserted.first);
+        int8_t kinds[2] = {table->span_kind[first], table->span_kind[row]};
+        bool pair = ((kinds[0] == WSL_KIND_CLIENT && kinds[1] == WSL_KIND_SERVER) ||
+                     (kinds[0] == WSL_KIND_SERVER && kinds[1] == WSL_KIND_CLIENT)) &&
+                    server_half_id.find(key) == nullptr;
+        if (!pair) {
+          keep[row] = 0;
+          ++counts.duplicate_spans;
+          continue;
         }
-        if (server_half_id.empty()) continue;
-        // Children of a shared span were made by its server half.
-        for (const int32_t *at = rows; at < rows + size; ++at) {
-          auto row = static_cast<size_t>(*at);
-          if (!keep[row] || !table->parent_span_id[row].present()) continue;
-          const whyslow::SpanKey *server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
-          if (server != nullptr && !(*server == table->span_id[row])) table->parent_span_id[row] = *server;
-        }
+        size_t server = kinds[0] == WSL_KIND_SERVER ? first : row;
+        size_t client = server == first ? row : first;
+        whyslow::SpanKey shared_id = table->span_id[client];
+        whyslow::SpanKey new_id{shared_id.value, static_cast<int8_t>(shared_id.space + 2)};
+        table->span_id[server] = new_id;
+        table->parent_span_id[server] = shared_id;
+        table->edge_kind[server] = WSL_EDGE_CHILD_OF;
+        *inserted.first = static_cast<int32_t>(client);
+        row_by_id.assign(row_key(table->trace_index[server], new_id), static_cast<int32_t>(server));
+        server_half_id.assign(key, new_id);
+        ++counts.shared_spans_split;
       }
-    });
-  }
+      if (server_half_id.empty()) continue;
+      // Children of a shared span were made by its server half.
+      for (const int32_t *at = rows; at < rows + size; ++at) {
+        auto row = static_cast<size_t>(*at);
+        if (!keep[row] || !table->parent_span_id[row].present()) continue;
+        const whyslow::SpanKey *server = server_half_id.find(row_key(table->trace_index[row], table->parent_span_id[row]));
+        if (server != nullptr && !(*server == table->span_id[row])) table->parent_span_id[row] = *server;
+      }
+    }
+  });
   if (quality.duplicate_spans > duplicates_before) {
     keep_rows(table->trace_index, keep);
     keep_rows(table->span_id, keep);
@@ -479,6 +477,7 @@ void wsl_span_table_link(wsl_span_table *table, int32_t threads) {
     keep_rows(table->attribute_type, keep_attribute);
     keep_rows(table->attribute_time, keep_attribute);
     count = table->span_count();
+    traces = RowsByTrace(*table);  // rows renumbered
   }
 
   // 2. Parents, orphans, asynchronous edges, clock skew, roots per trace; trace by trace, the
@@ -487,7 +486,6 @@ void wsl_span_table_link(wsl_span_table *table, int32_t threads) {
   //    tree ends (walks start at the trace's rows in order, and never leave the trace).
   table->parent_index.assign(count, -1);
   std::vector<int8_t> state(count, 0);  // 0 unvisited, 1 on the current walk, 2 done
-  RowsByTrace traces(*table);
   over_traces(traces, threads, quality, [&](size_t first_trace, size_t end_trace, LinkCounts &counts) {
     RowMap<int32_t> row_by_id;
     std::vector<int32_t> walk;
