@@ -75,11 +75,14 @@ extern "C" int wsl_map_file(int descriptor, const char *path, size_t length, wsl
   size_t file_pages = round_up(length, page);
   size_t total = round_up(length + kPadding, page);
   // Reserve the whole range as zero pages, then lay the file over its start: the padding after
-  // the last byte is the file page's zero tail or the anonymous page after it.
+  // the last byte is the file page's zero tail or the anonymous page after it. Pages are
+  // faulted in as the reader reaches them (a fault maps its neighbours too): MAP_POPULATE would
+  // hold the address space's lock while it maps the whole file, so a second file mapped at once,
+  // and every allocation that maps memory, would wait for it.
   void *base = mmap(nullptr, total, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) return errno;
   if (file_pages > 0 &&
-      mmap(base, file_pages, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, descriptor, 0) == MAP_FAILED) {
+      mmap(base, file_pages, PROT_READ, MAP_PRIVATE | MAP_FIXED, descriptor, 0) == MAP_FAILED) {
     int error = errno;
     munmap(base, total);
     return error;
