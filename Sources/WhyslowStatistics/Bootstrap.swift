@@ -15,17 +15,19 @@ import WhyslowIngest
 /// Reference: Efron & Tibshirani (1993); Hu & Kalbfleisch (2000).
 struct BootstrapDraws {
   /// Per candidate suspect, its growth in each replicate.
-  private(set) var growth: [[Double]]
-  /// Per explanatory column, its contribution in each replicate with a solvable system.
-  private(set) var contributions: [[Double]]
+  let growth: [[Double]]
+  /// Per explanatory column, its contribution in each replicate with a solvable system
+  /// (`explain`).
+  private(set) var contributions: [[Double]] = []
+  /// Each replicate's weight of every trace.
+  private let replicates: [[Double]]
+  /// Replicates per batched `dgemm`: all of them while the weight matrix stays within 32 MB
+  /// (fewer, larger products: one per cell), at least 25.
+  private let chunk: Int
 
-  init(
-    _ strata: Strata, _ accounting: CriticalPathAccounting, _ explanation: SuspectExplanation,
-    options: AnalysisOptions
-  ) throws {
-    growth = [[Double]](repeating: [], count: accounting.candidates.count)
-    contributions = [[Double]](repeating: [], count: explanation.columns.count)
-    let replicates: [[Double]]
+  /// Draws the replicates and each candidate's growth in every one of them: nothing here
+  /// needs the explanation, so it can run beside it.
+  init(_ strata: Strata, _ accounting: CriticalPathAccounting, options: AnalysisOptions) {
     switch options.resampling {
     case .poisson:  // each replicate's weights depend on the replicate alone: drawn on every core
       let drawn = ConcurrentSlots<[Double]>(count: options.bootstrapReplicates)
@@ -37,35 +39,51 @@ struct BootstrapDraws {
       var random = SeededRandom(seed: options.seed)
       replicates = (0..<options.bootstrapReplicates).map { _ in strata.bootstrapWeights(&random) }
     }
+    let rows = accounting.values.rows
+    chunk = max(25, min(replicates.count, (1 << 22) / max(rows, 1)))
+    let block = strata.cellOrdered(accounting.values)
+    var growth = [[Double]](repeating: [], count: accounting.candidates.count)
+    for sets in Self.chunks(of: replicates, chunk) {
+      for draws in strata.differences(block, weightSets: sets) {
+        for (candidate, value) in draws.enumerated() { growth[candidate].append(value) }
+      }
+    }
+    self.growth = growth
+  }
+
+  /// Each explanatory column's contribution βⱼdⱼ in every replicate: the design refitted
+  /// exactly up to `AnalysisOptions.exactBootstrapLimit` traces, linearized above that.
+  mutating func explain(_ explanation: SuspectExplanation, _ strata: Strata, options: AnalysisOptions) {
+    contributions = [[Double]](repeating: [], count: explanation.columns.count)
+    guard explanation.fit != nil, !explanation.columns.isEmpty else { return }
     let x = explanation.designWithIntercept
     let features = Matrix(
       rows: x.rows, columns: explanation.columns.count,
       values: Array(explanation.design.values.prefix(x.rows * explanation.columns.count)))
-    let blocks = [strata.cellOrdered(features), strata.cellOrdered(accounting.values)]
+    let block = strata.cellOrdered(features)
     let linearized =
       x.rows > options.exactBootstrapLimit
       ? explanation.fit.map { Linearized(fit: $0, owner: explanation.owner) }
       : nil
-    // Replicates per batched dgemm: all of them while the weight matrix stays within 32 MB
-    // (fewer, larger products: one per cell and block), at least 25.
-    let chunk = max(25, min(replicates.count, (1 << 22) / max(x.rows, 1)))
-    for first in stride(from: 0, to: replicates.count, by: chunk) {
-      let sets = Array(replicates[first..<min(first + chunk, replicates.count)])
-      let batched = strata.differences(blocks, weightSets: sets)
-      for draws in batched[1] {
-        for (candidate, value) in draws.enumerated() { growth[candidate].append(value) }
-      }
-      guard explanation.fit != nil, !explanation.columns.isEmpty else { continue }
-      let betas =
-        linearized?.coefficients(sets)
-        ?? Self.refits(x, explanation.responses, sets, penalty: explanation.penalty)
+    for sets in Self.chunks(of: replicates, chunk) {
+      // The linearized steps beside the differences; exact refits take every core themselves.
+      let (differences, betas) =
+        if let linearized {
+          sideBySide({ strata.differences(block, weightSets: sets) }, { linearized.coefficients(sets) })
+        } else {
+          (strata.differences(block, weightSets: sets), Self.refits(x, explanation.responses, sets, penalty: explanation.penalty))
+        }
       for (set, beta) in betas.enumerated() {
         guard let beta else { continue }
-        for (column, d) in batched[0][set].enumerated() {
+        for (column, d) in differences[set].enumerated() {
           contributions[column].append(beta[column + 1, explanation.owner[column]] * d)
         }
       }
     }
+  }
+
+  private static func chunks(of replicates: [[Double]], _ size: Int) -> [[[Double]]] {
+    stride(from: 0, to: replicates.count, by: size).map { Array(replicates[$0..<min($0 + size, replicates.count)]) }
   }
 
   /// The exact least-squares coefficients of each replicate (nil where its system is

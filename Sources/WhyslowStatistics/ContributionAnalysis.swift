@@ -40,13 +40,19 @@ public enum ContributionAnalysis {
     let within = strata.differences(Matrix(rows: n, columns: 1, values: y), weights: unit)[0]
 
     let accounting = CriticalPathAccounting(matrix, strata)
-    // Stages 3 and 4 side by side.
-    let (evidence, explanation) = try sideBySide(
-      { SuspectEvidence(matrix, strata, accounting) },
-      { try SuspectExplanation(matrix, strata, accounting, options: options) })
-    let draws = try BootstrapDraws(strata, accounting, explanation, options: options)
-    let attributeEffects = AttributeEffects.attributeEffects(
-      matrix, keys: Set(explanation.explained.map { accounting.candidates[$0].key }))
+    let explained = SuspectExplanation.explainedSuspects(accounting, options: options)
+    // The explanation (stage 4) beside what does not need it: the evidence (stage 3), the
+    // bootstrap's replicates and growth draws (stage 5), the attribute effects.
+    let ((evidence, growthDraws, attributeEffects), explanation) = try sideBySide(
+      {
+        (
+          SuspectEvidence(matrix, strata, accounting), BootstrapDraws(strata, accounting, options: options),
+          AttributeEffects.attributeEffects(matrix, keys: Set(explained.map { accounting.candidates[$0].key }))
+        )
+      },
+      { try SuspectExplanation(matrix, strata, accounting, explained: explained, options: options) })
+    var draws = growthDraws
+    draws.explain(explanation, strata, options: options)
     let level = options.falseDiscoveryRate
     let ranking = Verdict.ranked(
       Verdict.suspects(accounting, evidence, explanation, draws, gap: gap, level: level), gap: gap)

@@ -127,34 +127,30 @@ struct Strata {
     return CellOrdered(matrix: Matrix(rows: columns.rows, columns: columns.columns, values: values))
   }
 
-  /// `differences` of every column of each block for each set of weights (bootstrap
-  /// replicates): result[block][set][column]. Per cell, the weighted sums of all sets are one
-  /// BLAS `dgemm` over that cell's rows.
-  func differences(_ blocks: [CellOrdered], weightSets: [[Double]]) -> [[[Double]]] {
+  /// `differences` of every column of `block` for each set of weights (bootstrap
+  /// replicates): result[set][column]. Per cell, the weighted sums of all sets are one BLAS
+  /// `dgemm` over that cell's rows.
+  func differences(_ block: CellOrdered, weightSets: [[Double]]) -> [[Double]] {
     let (rowCount, sets) = (cellOrder.count, weightSets.count)
     var weights = [Double](repeating: 0, count: rowCount * sets)  // rows in cell order × sets
+    var totals = [[Double]](repeating: [], count: sets)  // per set, each cell's weight (summed as cellTotals sums)
     weights.withUnsafeMutableBufferPointer { weights in
       for (set, drawn) in weightSets.enumerated() {
         for (position, row) in cellOrder.enumerated() { weights[set * rowCount + position] = drawn[row] }
+        totals[set] = cellRanges.map { range in weights[(set * rowCount + range.lowerBound)..<(set * rowCount + range.upperBound)].reduce(0, +) }
       }
     }
     let ordered = Matrix(rows: rowCount, columns: sets, values: weights)
-    let totals = weightSets.map(cellTotals)
-    @Sendable func differences(_ block: CellOrdered) -> [[Double]] {
-      // Per cell a columns × sets product, all cells in one array: (cell, set, column).
-      let columns = block.matrix.columns
-      var sums: [Double] = []
-      sums.reserveCapacity(cellRanges.count * columns * sets)
-      for range in cellRanges { sums += block.matrix.transposeTimes(ordered, rows: range).values }
-      return sums.withUnsafeBufferPointer { sums in
-        totals.enumerated().map { set, cellTotals in
-          combine(columns: columns, totals: cellTotals) { column, cell in sums[(cell * sets + set) * columns + column] }
-        }
+    // Per cell a columns × sets product, all cells in one array: (cell, set, column).
+    let columns = block.matrix.columns
+    var sums: [Double] = []
+    sums.reserveCapacity(cellRanges.count * columns * sets)
+    for range in cellRanges { sums += block.matrix.transposeTimes(ordered, rows: range).values }
+    return sums.withUnsafeBufferPointer { sums in
+      totals.enumerated().map { set, cellTotals in
+        combine(columns: columns, totals: cellTotals) { column, cell in sums[(cell * sets + set) * columns + column] }
       }
     }
-    guard blocks.count == 2 else { return blocks.map(differences) }
-    let (first, second) = sideBySide({ differences(blocks[0]) }, { differences(blocks[1]) })
-    return [first, second]
   }
 
   private func cellTotals(_ weights: [Double]) -> [Double] {

@@ -47,8 +47,18 @@ struct SuspectExplanation {
   let slowMeans: [Double]
   let exampleSlowTraceIDs: [String]
 
+  /// The candidates to explain: those that grew, largest growth first, up to
+  /// `AnalysisOptions.explainedSuspects`.
+  static func explainedSuspects(_ accounting: CriticalPathAccounting, options: AnalysisOptions) -> [Int] {
+    Array(
+      accounting.growth.indices.filter { accounting.growth[$0] > 0 }
+        .sorted { (accounting.growth[$0], accounting.candidates[$1].key) > (accounting.growth[$1], accounting.candidates[$0].key) }
+        .prefix(options.explainedSuspects))
+  }
+
+  /// Explains the growth of `explained` (`explainedSuspects`).
   init(
-    _ matrix: FeatureMatrix, _ strata: Strata, _ accounting: CriticalPathAccounting,
+    _ matrix: FeatureMatrix, _ strata: Strata, _ accounting: CriticalPathAccounting, explained: [Int],
     options: AnalysisOptions
   ) throws {
     let n = matrix.traceCount
@@ -60,10 +70,6 @@ struct SuspectExplanation {
       throw StatisticsError.tooFewTraces(
         fast: fast, slow: slow, needed: (indicatorColumns.count + 2 + Self.minimumResidualDegrees + 1) / 2 + 1)
     }
-    let explained = Array(
-      accounting.growth.indices.filter { accounting.growth[$0] > 0 }
-        .sorted { (accounting.growth[$0], accounting.candidates[$1].key) > (accounting.growth[$1], accounting.candidates[$0].key) }
-        .prefix(options.explainedSuspects))
     self.explained = explained
 
     // Every explained suspect's own columns, pooled for one batch of differences.
