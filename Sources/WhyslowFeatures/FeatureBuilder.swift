@@ -400,6 +400,8 @@ private struct AttributeAccumulator {
   /// Per batch and value id, its name id (-1 until named); per name id, scratch counts.
   var valueName: [[Int32]] = []
   var frequency: [Int] = []
+  /// Per row, a bit per kept value of the attribute at hand (all zero between attributes).
+  var rowMask: [UInt64] = []
 
   /// The values an attribute took on one span key: (row, value id, number) per occurrence.
   struct AttributeValues {
@@ -580,17 +582,39 @@ private struct AttributeAccumulator {
       dropped.append(
         (label, "\(counted.count - limit) of \(counted.count) values beyond the \(limit) most frequent"))
     }
-    // The rows of each kept value, in one pass (a scratch maps name id -> kept position + 1).
+    // The rows of each kept value, ascending and distinct (a scratch maps name id -> kept
+    // position + 1): each row's mask holds a bit per kept value, 64 values a pass, and the
+    // marked rows are read in row order.
     for (position, value) in kept.enumerated() { frequency[Int(value.id)] = position + 1 }
+    if rowMask.isEmpty { rowMask = [UInt64](repeating: 0, count: rows) }
     var rowsOf = [[Int32]](repeating: [], count: kept.count)
-    for (occurrence, id) in zip(values.occurrences, named) where id >= 0 && frequency[Int(id)] > 0 {
-      rowsOf[frequency[Int(id)] - 1].append(occurrence.row)
+    for first in stride(from: 0, to: kept.count, by: 64) {
+      var marked: [Int32] = []
+      for (occurrence, id) in zip(values.occurrences, named) where id >= 0 {
+        let bit = frequency[Int(id)] - 1 - first
+        guard bit >= 0 && bit < 64 else { continue }
+        let row = Int(occurrence.row)
+        if rowMask[row] == 0 { marked.append(occurrence.row) }
+        rowMask[row] |= 1 << UInt64(bit)
+      }
+      if marked.count * 16 > rows {
+        marked = (0..<Int32(rows)).filter { rowMask[Int($0)] != 0 }
+      } else {
+        marked.sort()
+      }
+      for row in marked {
+        var mask = rowMask[Int(row)]
+        rowMask[Int(row)] = 0
+        while mask != 0 {
+          rowsOf[first + mask.trailingZeroBitCount].append(row)
+          mask &= mask - 1
+        }
+      }
     }
     for value in kept { frequency[Int(value.id)] = 0 }
     // A value on a handful of traces (or on all but a handful) cannot be estimated: no column.
     let support = max(1, min(Self.minimumSupport, rows / 10))
-    let columns = zip(kept, rowsOf).compactMap { value, rows -> SparseColumns.Column? in
-      let present = Array(Set(rows)).sorted()
+    let columns = zip(kept, rowsOf).compactMap { value, present -> SparseColumns.Column? in
       guard present.count >= support, self.rows - present.count >= support else {
         dropped.append((label + "=" + value.name, "on \(present.count) of \(self.rows) traces: too few to compare"))
         return nil
