@@ -174,13 +174,19 @@ public struct TraceSummaries: Sendable {
     var ignored = [Int8](repeating: -1, count: table.strings.count)  // per key string: unknown, no, yes
     var result = Occurrences()
     result.row.reserveCapacity(attributes.count)
+    result.key.reserveCapacity(attributes.count)
+    result.name.reserveCapacity(attributes.count)
+    result.value.reserveCapacity(attributes.count)
+    result.number.reserveCapacity(attributes.count)
+    result.type.reserveCapacity(attributes.count)
+    let (rowOfTrace, traceIndex, key) = (batch.rowOfTrace, table.traceIndex, batch.key)
     for item in 0..<attributes.count where attributes.type[item] != .event {
       let name = Int(attributes.key[item])
       if ignored[name] < 0 { ignored[name] = NameRegistry.ignoredKeys.contains(table.strings[name]) ? 1 : 0 }
       guard ignored[name] == 0 else { continue }
       let span = Int(attributes.span[item])
-      result.row.append(batch.rowOfTrace[Int(table.traceIndex[span])])
-      result.key.append(batch.key[span])
+      result.row.append(rowOfTrace[Int(traceIndex[span])])
+      result.key.append(key[span])
       result.name.append(attributes.key[item])
       result.value.append(attributes.text[item])
       result.number.append(attributes.number[item])
