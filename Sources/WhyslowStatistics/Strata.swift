@@ -211,10 +211,15 @@ struct Strata {
   /// Reference: Hanley & MacGibbon (2006); Chamandy et al. (2012), "Estimating uncertainty
   /// for massive data streams".
   func poissonWeights(replicate: Int, seed: UInt64) -> [Double] {
-    traceHashes.map { hash in
-      let u = SeededRandom.uniform(keyedBy: hash ^ (seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(replicate) &* 0xD1B5_4A32_D192_ED03))
+    let (cdf, salt) = (Self.poissonCDF, (seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(replicate) &* 0xD1B5_4A32_D192_ED03))
+    return traceHashes.map { hash in
+      let u = SeededRandom.uniform(keyedBy: hash ^ salt)
+      // The count of k with u ≥ P(K ≤ k) (at most 19): the first eight compared without a
+      // branch (a draw's value is a coin the branch predictor cannot learn), the rest, needed
+      // once in 100,000 draws, one by one.
       var draws = 0
-      while draws < Self.poissonCDF.count - 1 && u >= Self.poissonCDF[draws] { draws += 1 }
+      for k in 0..<8 { draws += u >= cdf[k] ? 1 : 0 }
+      while draws < cdf.count - 1 && u >= cdf[draws] { draws += 1 }
       return Double(draws)
     }
   }
