@@ -91,19 +91,26 @@ struct BatchSpans {
     }
     // Pairs are looked up in a hash table: a services × operations array would grow with the
     // product of two counts that hostile input controls.
+    // Each operation's last (service, key) goes first: an operation is nearly always one
+    // service's, so most spans find their key without hashing.
     var keyOfPair: [Int64: Int32] = [:]
+    var lastOfOperation = [(service: Int32, key: Int32)](repeating: (-1, -1), count: operations.count)
     let operationNames = operations.map { keys.operationName(table.strings[Int($0)]) }
     var baseKey = [Int32](repeating: 0, count: table.spanCount)
     for span in 0..<table.spanCount {
-      let operation = operationIndex[Int(table.operation[span])]
-      let pair = Int64(serviceIndex[Int(table.service[span])]) << 32 | Int64(operation)
-      if let known = keyOfPair[pair] {
-        baseKey[span] = known
+      let operation = Int(operationIndex[Int(table.operation[span])])
+      let service = serviceIndex[Int(table.service[span])]
+      if lastOfOperation[operation].service == service {
+        baseKey[span] = lastOfOperation[operation].key
         continue
       }
-      let id = keys.id(
-        of: SpanKey(service: keys.bounded(table.strings[Int(table.service[span])]), operation: operationNames[Int(operation)]))
+      let pair = Int64(service) << 32 | Int64(operation)
+      let id =
+        keyOfPair[pair]
+        ?? keys.id(
+          of: SpanKey(service: keys.bounded(table.strings[Int(table.service[span])]), operation: operationNames[operation]))
       keyOfPair[pair] = id
+      lastOfOperation[operation] = (service, id)
       baseKey[span] = id
     }
     self.baseKey = baseKey
