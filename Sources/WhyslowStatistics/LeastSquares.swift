@@ -53,19 +53,114 @@ public enum LeastSquares {
         }
         return (leverages, factor.timesInverse(x))
       })
+    return LeastSquaresFit(
+      coefficients: coefficients, standardErrors: hc3Errors(designTimesInverse, residuals, leverages),
+      leverages: leverages, residuals: residuals, designTimesInverse: designTimesInverse)
+  }
+
+  /// The fit of `fit(design:responses:penalty:)` whose design is `features` followed by one
+  /// indicator column per group but group 0 (`groups[i]`, in 0..<`groupCount`, is row i's:
+  /// fixed effects), without building those columns: with B the intercept and indicators and
+  /// F the features, block elimination leaves the p × p Schur complement S = FᵀMF + λI, with
+  /// M = I − B(BᵀB + Λ)⁻¹Bᵀ and BᵀB + Λ an arrowhead matrix of group counts, so the cost grows
+  /// with the features, not with the groups. β = S⁻¹FᵀMY, residuals M(Y − Fβ), leverages
+  /// bᵢᵀ(BᵀB + Λ)⁻¹bᵢ + ‖(MF)ᵢU⁻¹‖² (S = UᵀU), X A⁻¹ on the features MF S⁻¹: the same numbers
+  /// as the full design gives, to rounding. Coefficients, errors and X A⁻¹ cover the intercept
+  /// and the features (rows 0…p); the indicators' own are not formed.
+  public static func fit(
+    features: Matrix, groups: [Int], groupCount: Int, responses: Matrix, penalty: Double = 0
+  ) throws -> LeastSquaresFit {
+    let (n, e) = (features.rows, groupCount)
+    precondition(responses.rows == n && groups.count == n && e >= 1)
+    let features = Matrix(rows: n, columns: features.columns, values: Array(features.values.prefix(n * features.columns)))
+    var counts = [Double](repeating: 0, count: e)
+    for group in groups { counts[group] += 1 }
+    var blockNormal = Matrix(zeros: e, e)  // BᵀB + Λ: the intercept's row and column, then each indicator's count
+    blockNormal[0, 0] = Double(n)
+    for group in 1..<e {
+      (blockNormal[0, group], blockNormal[group, 0]) = (counts[group], counts[group])
+      blockNormal[group, group] = counts[group] + penalty
+    }
+    let blockFactor = try CholeskyFactor(blockNormal)
+    /// G = (BᵀB + Λ)⁻¹BᵀV and MV = V − BG, for the columns of V.
+    func eliminated(_ v: Matrix) throws -> (mv: Matrix, g: Matrix) {
+      var sums = Matrix(zeros: e, v.columns)  // BᵀV: column sums, then each indicator's
+      for column in 0..<v.columns {
+        let base = column * n
+        for row in 0..<n {
+          sums.values[column * e] += v.values[base + row]
+          if groups[row] > 0 { sums.values[column * e + groups[row]] += v.values[base + row] }
+        }
+      }
+      let g = try blockFactor.solve(sums)
+      var mv = v
+      for column in 0..<v.columns {
+        let base = column * n
+        for row in 0..<n {
+          mv.values[base + row] -= g.values[column * e] + (groups[row] > 0 ? g.values[column * e + groups[row]] : 0)
+        }
+      }
+      return (mv, g)
+    }
+    let (mf, gf) = try eliminated(features)
+    let (my, gy) = try eliminated(responses)
+    var reduced = features.transposeTimes(mf)
+    for column in 0..<features.columns { reduced[column, column] += penalty }
+    let factor = try CholeskyFactor(reduced)
+    let beta = try factor.solve(features.transposeTimes(my))
+    let ((intercept, residuals), (leverages, designTimesInverse)) = try sideBySide(
+      {
+        let fitted = mf.times(beta)
+        var residuals = my
+        for index in residuals.values.indices { residuals.values[index] -= fitted.values[index] }
+        let blockFitted = gf.times(beta)
+        let intercept = (0..<responses.columns).map { gy[0, $0] - blockFitted[0, $0] }
+        return (intercept, residuals)
+      },
+      {
+        let inverse = try blockFactor.solve(identity(e))
+        let whitened = factor.whiten(mf)
+        var leverages = groups.map { group in
+          inverse[0, 0] + (group > 0 ? 2 * inverse[0, group] + inverse[group, group] : 0)
+        }
+        for column in 0..<whitened.columns {
+          let base = column * n
+          for row in 0..<n { leverages[row] += whitened.values[base + row] * whitened.values[base + row] }
+        }
+        // The intercept's column of X A⁻¹ is B(BᵀB + Λ)⁻¹e₀ − MF S⁻¹ Fᵀ B(BᵀB + Λ)⁻¹e₀.
+        let spread = factor.timesInverse(mf)
+        let interceptSpread = groups.map { group in inverse[0, 0] + (group > 0 ? inverse[group, 0] : 0) }
+        let correction = spread.times(features.transposeTimes(interceptSpread))
+        return (leverages, Matrix(rows: n, columns: features.columns + 1, values: zip(interceptSpread, correction).map { $0 - $1 } + spread.values))
+      })
+    let coefficients = Matrix(rows: features.columns + 1, columns: responses.columns, values: (0..<responses.columns).flatMap { response in
+      [intercept[response]] + beta.column(response)
+    })
+    return LeastSquaresFit(
+      coefficients: coefficients, standardErrors: hc3Errors(designTimesInverse, residuals, leverages),
+      leverages: leverages, residuals: residuals, designTimesInverse: designTimesInverse)
+  }
+
+  /// HC3 standard errors: per coefficient j and response s, (Σᵢ Qᵢⱼ² eᵢₛ²/(1 − hᵢ)²)^½ with
+  /// Q = X A⁻¹, one `dgemm` for all.
+  private static func hc3Errors(_ designTimesInverse: Matrix, _ residuals: Matrix, _ leverages: [Double]) -> Matrix {
     var influence = designTimesInverse
     for index in influence.values.indices { influence.values[index] *= influence.values[index] }
     var scaled = residuals
-    for response in 0..<responses.columns {
-      for row in 0..<n {
+    for response in 0..<residuals.columns {
+      for row in 0..<residuals.rows {
         let value = residuals[row, response] / max(1 - leverages[row], 1e-12)
         scaled[row, response] = value * value
       }
     }
     var errors = influence.transposeTimes(scaled)
     for index in errors.values.indices { errors.values[index] = max(errors.values[index], 0).squareRoot() }
-    return LeastSquaresFit(
-      coefficients: coefficients, standardErrors: errors, leverages: leverages, residuals: residuals,
-      designTimesInverse: designTimesInverse)
+    return errors
+  }
+
+  private static func identity(_ order: Int) -> Matrix {
+    var result = Matrix(zeros: order, order)
+    for index in 0..<order { result[index, index] = 1 }
+    return result
   }
 }

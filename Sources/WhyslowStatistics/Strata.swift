@@ -197,6 +197,11 @@ struct Strata {
       })
   }
 
+  /// Each row's endpoint (0 is the one `indicatorColumns` gives no column) and how many
+  /// there are: the fixed effects a fit can absorb instead of carrying their columns.
+  var endpointOfRow: [Int] { cellOf.map { $0 / 2 } }
+  var endpointCount: Int { endpoints.count }
+
   /// One 0/1 column per endpoint but the first: endpoint fixed effects for the regressions.
   func indicatorColumns() -> [[Double]] {
     endpoints.indices.dropFirst().map { endpoint in

@@ -111,7 +111,14 @@ struct SuspectExplanation {
     self.responses = responses
     let penalty = Self.stabilizingPenalty(design)
     self.penalty = penalty
-    let fit = explained.isEmpty ? nil : try LeastSquares.fit(design: design, responses: responses, penalty: penalty)
+    // The endpoint indicators absorbed rather than carried: the same fit at a cost that grows
+    // with the features, not with the endpoints.
+    let fit =
+      explained.isEmpty
+      ? nil
+      : try LeastSquares.fit(
+        features: Matrix(prefixOf: design.values, rows: n, columns: chosen.count), groups: strata.endpointOfRow,
+        groupCount: strata.endpointCount, responses: responses, penalty: penalty)
     self.fit = fit
     var contributions: [Double] = []
     var pValues: [Double] = []
