@@ -48,7 +48,6 @@ extension FeatureMatrix {
     // summaries in order and gives its columns key by key in schema order.
     let order = registry.keys.indices.sorted { registry.keys[$0] < registry.keys[$1] }
     let (keys, keyIDs) = (registry.keys, keyOf)
-    let summariesPerBatch = [false, true].map { slow in summaries.filter { $0.isSlow == slow }.count }
     let (dense, attributeOccurrences) = concurrently(
       {
         var accumulator = DenseAccumulator(keys: keys.count, rows: rows.count, options: options)
@@ -56,10 +55,8 @@ extension FeatureMatrix {
         return accumulator.columns(keys: keys, order: order)
       },
       {
-        var accumulator = AttributeAccumulator(
-          keys: keys.count, rows: rows.count, summariesPerBatch: summariesPerBatch, options: options)
-        for (index, summary) in summaries.enumerated() { accumulator.add(summary, keys: keyIDs[index], rows: rows.rowOf[index]) }
-        return accumulator
+        AttributeAccumulator(
+          summaries, keyOf: keyIDs, rowOf: rows.rowOf, keyCount: keys.count, rows: rows.count, options: options)
       })
     let attributes = attributeOccurrences.columns(keys: keys, order: order)  // again on both cores
     // Left out: per key, its network gaps', then its attributes'; then the constant fixed columns.
@@ -384,15 +381,16 @@ private struct AttributeAccumulator {
   let options: FeatureOptions
   /// Attribute keys interned across summaries.
   var names = NameRegistry()
-  /// Attribute occurrences per (span key, attribute key), by `slotIndex`.
+  /// The (span key, attribute key) slots, in the order first met.
   var attributeSlots: [AttributeValues] = []
-  /// Slot of (span key, attribute name id): slotOf[span key][name id], -1 if none.
-  var slotOf: [[Int32]]
+  /// Every occurrence, slot after slot (`AttributeValues.occurrences`), each slot's in summary
+  /// and span order. The value is an id of its batch's value strings (`batch` says which):
+  /// names are looked up only for attributes that can become columns.
+  var occurrences: [(row: Int32, value: Int32, batch: Int8, number: Double)] = []
   /// Attribute values per batch (fast, slow): the strings value ids name. A batch of one
   /// summary uses that summary's own string ids (no hashing of id-like values).
   var valueStrings: [[String]] = [[], []]
   var valueIDs: [[String: Int32]] = [[:], [:]]
-  var summariesPerBatch: [Int]
   /// Scratch for counting an attribute's distinct values: per value id, the stamp of the
   /// attribute that last saw it.
   var valueStamp: [[Int32]] = []
@@ -403,13 +401,11 @@ private struct AttributeAccumulator {
   /// Per row, a bit per kept value of the attribute at hand (all zero between attributes).
   var rowMask: [UInt64] = []
 
-  /// The values an attribute took on one span key: (row, value id, number) per occurrence.
+  /// The values an attribute took on one span key: its range of `occurrences`.
   struct AttributeValues {
     let key: Int32
     let name: Int32
-    /// Value ids of the batch's value strings (`batch` says which): names are looked up
-    /// only for attributes that can become columns.
-    var occurrences: [(row: Int32, value: Int32, batch: Int8, number: Double)] = []
+    var occurrences: Range<Int> = 0..<0
     var allNumeric = true
     var anyDouble = false
   }
@@ -420,54 +416,87 @@ private struct AttributeAccumulator {
     var dropped: [[(name: String, reason: String)]] = []
   }
 
-  init(keys: Int, rows: Int, summariesPerBatch: [Int], options: FeatureOptions) {
+  /// The attribute occurrences of `summaries`: `keyOf[s]` maps summary s's key ids to the
+  /// matrix's (`keyCount` of them), `rowOf[s]` its rows. One pass gives each occurrence its
+  /// slot (counted per slot), the next lays the occurrences out slot after slot.
+  init(
+    _ summaries: [TraceSummaries], keyOf: [[Int32]], rowOf: [[Int32]], keyCount: Int, rows: Int,
+    options: FeatureOptions
+  ) {
     self.rows = rows
     self.options = options
-    self.summariesPerBatch = summariesPerBatch
-    slotOf = [[Int32]](repeating: [], count: keys)
-  }
-
-  /// Adds one summary's attribute occurrences: `keys` maps its key ids to the matrix's, `rowOf` its rows.
-  mutating func add(_ summary: TraceSummaries, keys: [Int32], rows rowOf: [Int32]) {
-    let batch = summary.isSlow ? 1 : 0
-    let ownStrings = summariesPerBatch[batch] == 1
-    if ownStrings { valueStrings[batch] = summary.strings }
-    var nameOf = [Int32](repeating: -1, count: summary.strings.count)  // summary string -> name id
-    var valueOf = [Int32](repeating: -1, count: ownStrings ? 0 : summary.strings.count)
-    let attributes = summary.attributes
-    for item in attributes.row.indices {
-      let string = Int(attributes.name[item])
-      if nameOf[string] < 0 { nameOf[string] = names.id(summary.strings[string]) }
-      let name = Int(nameOf[string])
-      let spanKey = Int(keys[Int(attributes.key[item])])
-      if slotOf[spanKey].count <= name { slotOf[spanKey] += Array(repeating: -1, count: name + 1 - slotOf[spanKey].count) }
-      if slotOf[spanKey][name] < 0 {
-        attributeSlots.append(AttributeValues(key: Int32(spanKey), name: Int32(name)))
-        slotOf[spanKey][name] = Int32(attributeSlots.count - 1)
-      }
-      let slot = Int(slotOf[spanKey][name])
-      var value = attributes.value[item]
-      if !ownStrings && value >= 0 {
-        if valueOf[Int(value)] < 0 {
-          let text = summary.strings[Int(value)]
-          valueOf[Int(value)] = valueIDs[batch][text] ?? {
-            valueStrings[batch].append(text)
-            valueIDs[batch][text] = Int32(valueStrings[batch].count - 1)
-            return Int32(valueStrings[batch].count - 1)
-          }()
+    let summariesPerBatch = [false, true].map { slow in summaries.filter { $0.isSlow == slow }.count }
+    var slotOf = [[Int32]](repeating: [], count: keyCount)  // slotOf[span key][name id], -1 if none
+    var slotCounts: [Int] = []
+    var slotOfItem: [[Int32]] = []
+    var valueOfItem: [[Int32]] = []  // per summary, its values as ids of its batch's strings
+    for (index, summary) in summaries.enumerated() {
+      let batch = summary.isSlow ? 1 : 0
+      let ownStrings = summariesPerBatch[batch] == 1
+      if ownStrings { valueStrings[batch] = summary.strings }
+      var nameOf = [Int32](repeating: -1, count: summary.strings.count)  // summary string -> name id
+      var valueOf = [Int32](repeating: -1, count: ownStrings ? 0 : summary.strings.count)
+      let (attributes, keys) = (summary.attributes, keyOf[index])
+      var slots = [Int32](repeating: 0, count: attributes.row.count)
+      var values = attributes.value
+      for item in attributes.row.indices {
+        let string = Int(attributes.name[item])
+        if nameOf[string] < 0 { nameOf[string] = names.id(summary.strings[string]) }
+        let name = Int(nameOf[string])
+        let spanKey = Int(keys[Int(attributes.key[item])])
+        if slotOf[spanKey].count <= name { slotOf[spanKey] += Array(repeating: -1, count: name + 1 - slotOf[spanKey].count) }
+        if slotOf[spanKey][name] < 0 {
+          attributeSlots.append(AttributeValues(key: Int32(spanKey), name: Int32(name)))
+          slotCounts.append(0)
+          slotOf[spanKey][name] = Int32(attributeSlots.count - 1)
         }
-        value = valueOf[Int(value)]
+        let slot = Int(slotOf[spanKey][name])
+        slots[item] = Int32(slot)
+        slotCounts[slot] += 1
+        let value = values[item]
+        if !ownStrings && value >= 0 {
+          if valueOf[Int(value)] < 0 {
+            let text = summary.strings[Int(value)]
+            if let known = valueIDs[batch][text] {
+              valueOf[Int(value)] = known
+            } else {
+              valueStrings[batch].append(text)
+              valueIDs[batch][text] = Int32(valueStrings[batch].count - 1)
+              valueOf[Int(value)] = Int32(valueStrings[batch].count - 1)
+            }
+          }
+          values[item] = valueOf[Int(value)]
+        }
+        let type = attributes.type[item]
+        if type != .int && type != .double { attributeSlots[slot].allNumeric = false }
+        if type == .double { attributeSlots[slot].anyDouble = true }
       }
-      let type = attributes.type[item]
-      attributeSlots[slot].occurrences.append(
-        (rowOf[Int(attributes.row[item])], value, Int8(batch), attributes.number[item]))
-      if type != .int && type != .double { attributeSlots[slot].allNumeric = false }
-      if type == .double { attributeSlots[slot].anyDouble = true }
+      slotOfItem.append(slots)
+      valueOfItem.append(values)
     }
+    var next: [Int] = []  // per slot, where its next occurrence goes
+    var total = 0
+    for slot in attributeSlots.indices {
+      attributeSlots[slot].occurrences = total..<(total + slotCounts[slot])
+      next.append(total)
+      total += slotCounts[slot]
+    }
+    var occurrences = [(row: Int32, value: Int32, batch: Int8, number: Double)](repeating: (0, 0, 0, 0), count: total)
+    occurrences.withUnsafeMutableBufferPointer { occurrences in
+      for (index, summary) in summaries.enumerated() {
+        let (attributes, rows, slots, values) = (summary.attributes, rowOf[index], slotOfItem[index], valueOfItem[index])
+        let batch: Int8 = summary.isSlow ? 1 : 0
+        for item in attributes.row.indices {
+          let slot = Int(slots[item])
+          occurrences[next[slot]] = (rows[Int(attributes.row[item])], values[item], batch, attributes.number[item])
+          next[slot] += 1
+        }
+      }
+    }
+    self.occurrences = occurrences
   }
 
-  /// The columns of `keys` taken in `order` (schema order): per key its attributes by name.
-  /// The columns of `keys` taken in `order`, the keys at even positions on one core and at odd
+  /// The columns of `keys` taken in `order` (schema order), the keys at even positions on one core and at odd
   /// positions on the other (each with its own scratch); per key its attributes by name.
   func columns(keys: [SpanKey], order: [Int]) -> Columns {
     let attributesByKey = Dictionary(grouping: attributeSlots.indices, by: { attributeSlots[$0].key })
@@ -510,12 +539,13 @@ private struct AttributeAccumulator {
     _ key: SpanKey, _ name: String, _ values: AttributeValues
   ) -> (columns: [SparseColumns.Column], dropped: [(name: String, reason: String)]) {
     let limit = max(1, options.maxAttributeValues)
+    let occurrences = self.occurrences[values.occurrences]
     // Distinct values per batch by marking each table string id with this attribute's stamp.
     if valueStamp.isEmpty { valueStamp = valueStrings.map { [Int32](repeating: -1, count: $0.count) } }
     stamp += 1
     var distinctPerBatch = [Int](repeating: 0, count: valueStrings.count)
     var occurrencesPerBatch = [Int](repeating: 0, count: valueStrings.count)
-    for occurrence in values.occurrences {
+    for occurrence in occurrences {
       let batch = Int(occurrence.batch)
       occurrencesPerBatch[batch] += 1
       if occurrence.value < 0 {
@@ -533,7 +563,7 @@ private struct AttributeAccumulator {
     if values.allNumeric {
       func moreNumbersThanLimit() -> Bool {
         var seen = Set<UInt64>()
-        for occurrence in values.occurrences where seen.insert(occurrence.number.bitPattern).inserted {
+        for occurrence in occurrences where seen.insert(occurrence.number.bitPattern).inserted {
           if seen.count > limit { return true }
         }
         return false
@@ -541,7 +571,7 @@ private struct AttributeAccumulator {
       if values.anyDouble || moreNumbersThanLimit() {
         var sum = [Double](repeating: 0, count: rows)
         var seen = [Double](repeating: 0, count: rows)
-        for occurrence in values.occurrences where occurrence.number.isFinite {
+        for occurrence in occurrences where occurrence.number.isFinite {
           sum[Int(occurrence.row)] += occurrence.number
           seen[Int(occurrence.row)] += 1
         }
@@ -557,15 +587,15 @@ private struct AttributeAccumulator {
       let distinct = distinctPerBatch.max() ?? 0
       return (
         [],
-        [(label, "\(distinct) distinct values in \(values.occurrences.count) spans: looks like an id")]
+        [(label, "\(distinct) distinct values in \(occurrences.count) spans: looks like an id")]
       )
     }
     // Values named across both batches (a batch's value ids mean nothing in the other): each
     // (batch, value id) is named once for all attributes, then counted in a scratch by name id.
     if valueName.isEmpty { valueName = valueStrings.map { [Int32](repeating: -1, count: $0.count) } }
-    var named = [Int32](repeating: -1, count: values.occurrences.count)  // -1: an unrecorded value
+    var named = [Int32](repeating: -1, count: occurrences.count)  // -1: an unrecorded value
     var distinct: [Int32] = []
-    for (index, occurrence) in values.occurrences.enumerated() where occurrence.value >= 0 {
+    for (index, occurrence) in occurrences.enumerated() where occurrence.value >= 0 {
       let (batch, value) = (Int(occurrence.batch), Int(occurrence.value))
       if valueName[batch][value] < 0 { valueName[batch][value] = names.id(valueStrings[batch][value]) }
       let id = valueName[batch][value]
@@ -590,7 +620,7 @@ private struct AttributeAccumulator {
     var rowsOf = [[Int32]](repeating: [], count: kept.count)
     for first in stride(from: 0, to: kept.count, by: 64) {
       var marked: [Int32] = []
-      for (occurrence, id) in zip(values.occurrences, named) where id >= 0 {
+      for (occurrence, id) in zip(occurrences, named) where id >= 0 {
         let bit = frequency[Int(id)] - 1 - first
         guard bit >= 0 && bit < 64 else { continue }
         let row = Int(occurrence.row)
