@@ -92,9 +92,10 @@ public enum ContributionAnalysis {
   /// Per endpoint both batches have, most slow traces first: the trace of median latency in
   /// each batch.
   private static func typicalTraces(_ matrix: FeatureMatrix, _ strata: Strata) -> [(endpoint: SpanKey, fast: String, slow: String)] {
-    strata.mix().compactMap { entry in
+    let rowsOf = Dictionary(grouping: matrix.traceIDs.indices, by: { matrix.entryPoints[$0] })
+    return strata.mix().compactMap { entry in
       func median(slow: Bool) -> String? {
-        let rows = matrix.traceIDs.indices.filter { matrix.isSlow[$0] == slow && matrix.entryPoints[$0] == entry.endpoint }
+        let rows = (rowsOf[entry.endpoint] ?? []).filter { matrix.isSlow[$0] == slow }
           .sorted { (matrix.latencyMillis[$0], matrix.traceIDs[$0]) < (matrix.latencyMillis[$1], matrix.traceIDs[$1]) }
         return rows.isEmpty ? nil : matrix.traceIDs[rows[rows.count / 2]]
       }
