@@ -19,7 +19,7 @@ mkdir -p "$out"
 scale=${BENCH_SCALE:-1}
 unset OPENBLAS_NUM_THREADS  # whyslow picks its BLAS threads from the problem size, as for a user who sets none
 
-swift build -c release --product whyslow > "$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
+swift build ${SWIFT_RELEASE:--c release --static-swift-stdlib} --product whyslow > "$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
 (cd Benchmarks && swift build -c release --product whyslow-throughput > "../$out/build-bench.log" 2>&1) \
   || { cat "$out/build-bench.log"; exit 1; }
 whyslow=.build/release/whyslow

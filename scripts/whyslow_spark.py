@@ -190,7 +190,7 @@ def main():
                                args.fast + args.slow)
     binary = os.path.abspath(args.whyslow)
     if not os.access(binary, os.X_OK):
-        sys.exit(f"whyslow_spark.py: {binary}: not an executable whyslow (build it: swift build -c release)")
+        sys.exit(f"whyslow_spark.py: {binary}: not an executable whyslow (build it: make build)")
 
     if "PYSPARK_SUBMIT_ARGS" not in os.environ and "PYSPARK_GATEWAY_PORT" not in os.environ:  # not spark-submit
         os.environ["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {args.driver_memory} pyspark-shell"
