@@ -19,15 +19,15 @@ struct BootstrapDraws {
   /// Per explanatory column, its contribution in each replicate with a solvable system
   /// (`explain`).
   private(set) var contributions: [[Double]] = []
-  /// Each replicate's weight of every trace.
-  private let replicates: [[Double]]
-  /// Replicates per batched `dgemm`: all of them while the weight matrix stays within 32 MB
-  /// (fewer, larger products: one per cell), at least 25.
-  private let chunk: Int
+  /// The replicates' weights of every trace, raw (for the refits) and folded (for the
+  /// differences), a chunk of replicates each: all of them while a chunk's weights stay within
+  /// 32 MB (fewer, larger products), at least 25.
+  private let chunks: [(replicates: [[Double]], folded: Strata.FoldedWeights)]
 
   /// Draws the replicates and each candidate's growth in every one of them: nothing here
   /// needs the explanation, so it can run beside it.
   init(_ strata: Strata, _ accounting: CriticalPathAccounting, options: AnalysisOptions) {
+    let replicates: [[Double]]
     switch options.resampling {
     case .poisson:  // each replicate's weights depend on the replicate alone: drawn on every core
       let drawn = ConcurrentSlots<[Double]>(count: options.bootstrapReplicates)
@@ -39,12 +39,14 @@ struct BootstrapDraws {
       var random = SeededRandom(seed: options.seed)
       replicates = (0..<options.bootstrapReplicates).map { _ in strata.bootstrapWeights(&random) }
     }
-    let rows = accounting.values.rows
-    chunk = max(25, min(replicates.count, (1 << 22) / max(rows, 1)))
-    let block = strata.cellOrdered(accounting.values)
+    let size = max(25, min(replicates.count, (1 << 22) / max(accounting.values.rows, 1)))
+    chunks = stride(from: 0, to: replicates.count, by: size).map { first in
+      let sets = Array(replicates[first..<min(first + size, replicates.count)])
+      return (sets, strata.folded(sets))
+    }
     var growth = [[Double]](repeating: [], count: accounting.candidates.count)
-    for sets in Self.chunks(of: replicates, chunk) {
-      for draws in strata.differences(block, weightSets: sets) {
+    for chunk in chunks {
+      for draws in strata.differences(accounting.values, chunk.folded) {
         for (candidate, value) in draws.enumerated() { growth[candidate].append(value) }
       }
     }
@@ -57,21 +59,18 @@ struct BootstrapDraws {
     contributions = [[Double]](repeating: [], count: explanation.columns.count)
     guard explanation.fit != nil, !explanation.columns.isEmpty else { return }
     let x = explanation.designWithIntercept
-    let features = Matrix(
-      rows: x.rows, columns: explanation.columns.count,
-      values: Array(explanation.design.values.prefix(x.rows * explanation.columns.count)))
-    let block = strata.cellOrdered(features)
+    let features = Matrix(prefixOf: explanation.design.values, rows: x.rows, columns: explanation.columns.count)
     let linearized =
       x.rows > options.exactBootstrapLimit
       ? explanation.fit.map { Linearized(fit: $0, owner: explanation.owner) }
       : nil
-    for sets in Self.chunks(of: replicates, chunk) {
+    for (sets, folded) in chunks {
       // The linearized steps beside the differences; exact refits take every core themselves.
       let (differences, betas) =
         if let linearized {
-          sideBySide({ strata.differences(block, weightSets: sets) }, { linearized.coefficients(sets) })
+          sideBySide({ strata.differences(features, folded) }, { linearized.coefficients(sets) })
         } else {
-          (strata.differences(block, weightSets: sets), Self.refits(x, explanation.responses, sets, penalty: explanation.penalty))
+          (strata.differences(features, folded), Self.refits(x, explanation.responses, sets, penalty: explanation.penalty))
         }
       for (set, beta) in betas.enumerated() {
         guard let beta else { continue }
@@ -80,10 +79,6 @@ struct BootstrapDraws {
         }
       }
     }
-  }
-
-  private static func chunks(of replicates: [[Double]], _ size: Int) -> [[[Double]]] {
-    stride(from: 0, to: replicates.count, by: size).map { Array(replicates[$0..<min($0 + size, replicates.count)]) }
   }
 
   /// The exact least-squares coefficients of each replicate (nil where its system is

@@ -13,9 +13,6 @@ struct Strata {
   private let cellOf: [Int]
   /// Rows of each cell.
   private let rows: [[Int]]
-  /// All rows, cell after cell, and each cell's range in that order.
-  private let cellOrder: [Int]
-  private let cellRanges: [Range<Int>]
   /// Whether each endpoint has traces in both batches.
   private let comparable: [Bool]
   private let endpoints: [SpanKey]
@@ -32,12 +29,6 @@ struct Strata {
     var rows = [[Int]](repeating: [], count: 2 * keys.count)
     for (row, cell) in cellOf.enumerated() { rows[cell].append(row) }
     self.rows = rows
-    cellOrder = rows.flatMap { $0 }
-    var start = 0
-    cellRanges = rows.map { cell in
-      defer { start += cell.count }
-      return start..<(start + cell.count)
-    }
     comparable = keys.indices.map { !rows[2 * $0].isEmpty && !rows[2 * $0 + 1].isEmpty }
     endpoints = keys
     traceHashes = zip(matrix.traceIDs, matrix.isSlow).map { id, slow in
@@ -112,45 +103,40 @@ struct Strata {
     return combine(columns: columns.entries.count, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
   }
 
-  /// Columns whose rows are reordered so that each (endpoint, batch) cell is one block.
-  struct CellOrdered {
-    fileprivate let matrix: Matrix
+  /// Bootstrap weight sets folded with the combination `differences` applies: entry (row, set)
+  /// is the row's weight in the set times ±wₑ / (its cell's total weight in the set), + for a
+  /// slow cell, − for a fast one, 0 outside the endpoints compared in that set. Each set's
+  /// difference of a column is then the column's dot product with the set's column.
+  struct FoldedWeights {
+    fileprivate let matrix: Matrix  // rows × sets
   }
 
-  /// `columns` with its rows in cell order, for `differences(_:weightSets:)`.
-  func cellOrdered(_ columns: Matrix) -> CellOrdered {
-    var values = [Double](repeating: 0, count: columns.rows * columns.columns)
-    for column in 0..<columns.columns {
-      let base = column * columns.rows
-      for (position, row) in cellOrder.enumerated() { values[base + position] = columns.values[base + row] }
+  /// `weightSets` (bootstrap replicates) folded for `differences(_:_:)`.
+  func folded(_ weightSets: [[Double]]) -> FoldedWeights {
+    let rowCount = cellOf.count
+    var folded = [Double](repeating: 0, count: rowCount * weightSets.count)
+    folded.withUnsafeMutableBufferPointer { folded in
+      for (set, weights) in weightSets.enumerated() {
+        let totals = cellTotals(weights)
+        var factor = [Double](repeating: 0, count: rows.count)  // per cell
+        let compared = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
+        let slowCount = Double(compared.reduce(0) { $0 + rows[2 * $1 + 1].count })
+        for endpoint in compared {
+          let share = Double(rows[2 * endpoint + 1].count) / slowCount
+          factor[2 * endpoint + 1] = share / totals[2 * endpoint + 1]
+          factor[2 * endpoint] = -share / totals[2 * endpoint]
+        }
+        for row in 0..<rowCount { folded[set * rowCount + row] = weights[row] * factor[cellOf[row]] }
+      }
     }
-    return CellOrdered(matrix: Matrix(rows: columns.rows, columns: columns.columns, values: values))
+    return FoldedWeights(matrix: Matrix(rows: rowCount, columns: weightSets.count, values: folded))
   }
 
-  /// `differences` of every column of `block` for each set of weights (bootstrap
-  /// replicates): result[set][column]. Per cell, the weighted sums of all sets are one BLAS
-  /// `dgemm` over that cell's rows.
-  func differences(_ block: CellOrdered, weightSets: [[Double]]) -> [[Double]] {
-    let (rowCount, sets) = (cellOrder.count, weightSets.count)
-    var weights = [Double](repeating: 0, count: rowCount * sets)  // rows in cell order × sets
-    var totals = [[Double]](repeating: [], count: sets)  // per set, each cell's weight (summed as cellTotals sums)
-    weights.withUnsafeMutableBufferPointer { weights in
-      for (set, drawn) in weightSets.enumerated() {
-        for (position, row) in cellOrder.enumerated() { weights[set * rowCount + position] = drawn[row] }
-        totals[set] = cellRanges.map { range in weights[(set * rowCount + range.lowerBound)..<(set * rowCount + range.upperBound)].reduce(0, +) }
-      }
-    }
-    let ordered = Matrix(rows: rowCount, columns: sets, values: weights)
-    // Per cell a columns × sets product, all cells in one array: (cell, set, column).
-    let columns = block.matrix.columns
-    var sums: [Double] = []
-    sums.reserveCapacity(cellRanges.count * columns * sets)
-    for range in cellRanges { sums += block.matrix.transposeTimes(ordered, rows: range).values }
-    return sums.withUnsafeBufferPointer { sums in
-      totals.enumerated().map { set, cellTotals in
-        combine(columns: columns, totals: cellTotals) { column, cell in sums[(cell * sets + set) * columns + column] }
-      }
-    }
+  /// `differences` of every column of `columns` for each folded set of weights (bootstrap
+  /// replicates): result[set][column], all of them one BLAS `dgemm` (columnsᵀ × folded).
+  func differences(_ columns: Matrix, _ weights: FoldedWeights) -> [[Double]] {
+    let product = columns.transposeTimes(weights.matrix)  // columns × sets
+    return (0..<weights.matrix.columns).map { set in Array(product.column(set)) }
   }
 
   private func cellTotals(_ weights: [Double]) -> [Double] {
