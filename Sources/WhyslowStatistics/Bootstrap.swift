@@ -7,8 +7,9 @@ import WhyslowIngest
 /// (Poisson weights keyed by trace, or each cell resampled to its size: `Resampling`),
 /// giving draws of every suspect's growth and every finding's contribution.
 ///
-/// A suspect's growth is linear in the weights: per batch of replicates, one `dgemm` per
-/// cell. Findings refit the shared explanatory design for every replicate: up to
+/// A suspect's growth is linear in the weights: with each replicate's weights folded with the
+/// combination of cells (`Strata.folded`), one `dgemm` per batch of replicates gives every
+/// suspect's growth in each, and one more every finding's difference. Findings refit the shared explanatory design for every replicate: up to
 /// `AnalysisOptions.exactBootstrapLimit` traces exactly (a weighted Gram matrix, a Cholesky
 /// factor and a multi-right-hand-side solve per replicate, replicates on every core); above,
 /// by the one-step linearization β + A⁻¹Xᵀdiag(eₛ)(w − 1), one `dgemm` for all findings.
