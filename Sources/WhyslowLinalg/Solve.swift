@@ -92,12 +92,15 @@ public struct CholeskyFactor: Sendable {
 
   /// X A⁻¹ = X U⁻¹ U⁻ᵀ (two BLAS `dtrsm`): row i is (A⁻¹xᵢ)ᵀ, the influence of row i on the
   /// coefficients of a fit with normal matrix A.
-  public func timesInverse(_ design: Matrix) -> Matrix {
-    var result = whiten(design)
-    guard design.rows > 0, design.columns > 0 else { return result }
+  public func timesInverse(_ design: Matrix) -> Matrix { timesInverse(whitened: whiten(design)) }
+
+  /// X A⁻¹ from X U⁻¹ (`whiten`'s result): one `dtrsm`, for a caller that has both.
+  public func timesInverse(whitened: Matrix) -> Matrix {
+    var result = whitened
+    guard whitened.rows > 0, whitened.columns > 0 else { return result }
     cblas_dtrsm(
-      CblasColMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit, Int32(design.rows),
-      Int32(design.columns), 1, upper.values, Int32(upper.rows), &result.values, Int32(design.rows))
+      CblasColMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit, Int32(whitened.rows),
+      Int32(whitened.columns), 1, upper.values, Int32(upper.rows), &result.values, Int32(whitened.rows))
     return result
   }
 

@@ -51,7 +51,7 @@ public enum LeastSquares {
           let base = column * n
           for row in 0..<n { leverages[row] += whitened.values[base + row] * whitened.values[base + row] }
         }
-        return (leverages, factor.timesInverse(x))
+        return (leverages, factor.timesInverse(whitened: whitened))
       })
     return LeastSquaresFit(
       coefficients: coefficients, standardErrors: hc3Errors(designTimesInverse, residuals, leverages),
@@ -82,22 +82,32 @@ public enum LeastSquares {
       blockNormal[group, group] = counts[group] + penalty
     }
     let blockFactor = try CholeskyFactor(blockNormal)
-    /// G = (BᵀB + Λ)⁻¹BᵀV and MV = V − BG, for the columns of V.
+    /// G = (BᵀB + Λ)⁻¹BᵀV and MV = V − BG, for the columns of V: each row's group sums and
+    /// its fitted block part looked up by group, without a branch.
     func eliminated(_ v: Matrix) throws -> (mv: Matrix, g: Matrix) {
       var sums = Matrix(zeros: e, v.columns)  // BᵀV: column sums, then each indicator's
+      var groupSums = [Double](repeating: 0, count: e)
       for column in 0..<v.columns {
-        let base = column * n
-        for row in 0..<n {
-          sums.values[column * e] += v.values[base + row]
-          if groups[row] > 0 { sums.values[column * e + groups[row]] += v.values[base + row] }
+        for group in 0..<e { groupSums[group] = 0 }
+        v.values.withUnsafeBufferPointer { values in
+          groups.withUnsafeBufferPointer { groups in
+            for row in 0..<n { groupSums[groups[row]] += values[column * n + row] }
+          }
         }
+        sums[0, column] = groupSums.reduce(0, +)
+        for group in 1..<max(e, 1) { sums[group, column] = groupSums[group] }
       }
       let g = try blockFactor.solve(sums)
-      var mv = v
+      var mv = Matrix(zeros: n, v.columns)
+      var fitted = [Double](repeating: 0, count: e)  // per group, the block's fitted value
       for column in 0..<v.columns {
-        let base = column * n
-        for row in 0..<n {
-          mv.values[base + row] -= g.values[column * e] + (groups[row] > 0 ? g.values[column * e + groups[row]] : 0)
+        for group in 0..<e { fitted[group] = g[0, column] + (group > 0 ? g[group, column] : 0) }
+        v.values.withUnsafeBufferPointer { values in
+          mv.values.withUnsafeMutableBufferPointer { mv in
+            groups.withUnsafeBufferPointer { groups in
+              for row in 0..<n { mv[column * n + row] = values[column * n + row] - fitted[groups[row]] }
+            }
+          }
         }
       }
       return (mv, g)
@@ -119,7 +129,7 @@ public enum LeastSquares {
       },
       {
         let inverse = try blockFactor.solve(identity(e))
-        let whitened = factor.whiten(mf)
+        let whitened = factor.whiten(mf)  // MF U⁻¹: its rows' norms, then X A⁻¹ from it
         var leverages = groups.map { group in
           inverse[0, 0] + (group > 0 ? 2 * inverse[0, group] + inverse[group, group] : 0)
         }
@@ -128,7 +138,7 @@ public enum LeastSquares {
           for row in 0..<n { leverages[row] += whitened.values[base + row] * whitened.values[base + row] }
         }
         // The intercept's column of X A⁻¹ is B(BᵀB + Λ)⁻¹e₀ − MF S⁻¹ Fᵀ B(BᵀB + Λ)⁻¹e₀.
-        let spread = factor.timesInverse(mf)
+        let spread = factor.timesInverse(whitened: whitened)
         let interceptSpread = groups.map { group in inverse[0, 0] + (group > 0 ? inverse[group, 0] : 0) }
         let correction = spread.times(features.transposeTimes(interceptSpread))
         return (leverages, Matrix(rows: n, columns: features.columns + 1, values: zip(interceptSpread, correction).map { $0 - $1 } + spread.values))
