@@ -104,9 +104,8 @@ struct Strata {
   }
 
   /// Bootstrap weight sets folded with the combination `differences` applies: entry (row, set)
-  /// is the row's weight in the set times ±wₑ / (its cell's total weight in the set), + for a
-  /// slow cell, − for a fast one, 0 outside the endpoints compared in that set. Each set's
-  /// difference of a column is then the column's dot product with the set's column.
+  /// is the row's weight in the set times its cell's factor in that set (`cellFactors`). Each
+  /// set's difference of a column is then the column's dot product with the set's column.
   struct FoldedWeights {
     fileprivate let matrix: Matrix  // rows × sets
   }
@@ -117,16 +116,8 @@ struct Strata {
     var folded = [Double](repeating: 0, count: rowCount * weightSets.count)
     folded.withUnsafeMutableBufferPointer { folded in
       for (set, weights) in weightSets.enumerated() {
-        let totals = cellTotals(weights)
-        var factor = [Double](repeating: 0, count: rows.count)  // per cell
-        let compared = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
-        let slowCount = Double(compared.reduce(0) { $0 + rows[2 * $1 + 1].count })
-        for endpoint in compared {
-          let share = Double(rows[2 * endpoint + 1].count) / slowCount
-          factor[2 * endpoint + 1] = share / totals[2 * endpoint + 1]
-          factor[2 * endpoint] = -share / totals[2 * endpoint]
-        }
-        for row in 0..<rowCount { folded[set * rowCount + row] = weights[row] * factor[cellOf[row]] }
+        let factors = cellFactors(cellTotals(weights))
+        for row in 0..<rowCount { folded[set * rowCount + row] = weights[row] * factors[cellOf[row]] }
       }
     }
     return FoldedWeights(matrix: Matrix(rows: rowCount, columns: weightSets.count, values: folded))
@@ -143,20 +134,28 @@ struct Strata {
     rows.map { cell in cell.reduce(0) { $0 + weights[$1] } }
   }
 
-  /// Σₑ wₑ (sum(slow cell)/total(slow cell) − sum(fast cell)/total(fast cell)) per column, over
-  /// comparable endpoints with weight in both cells; `sum(column, cell)` gives the (weighted)
-  /// sums, `totals` the cells' weights. wₑ is endpoint e's share of the slow traces compared,
-  /// by count: a bootstrap replicate redraws the traces within each cell, not the endpoint mix.
+  /// Σₑ wₑ (sum(slow cell)/total(slow cell) − sum(fast cell)/total(fast cell)) per column, as
+  /// Σ over cells of `cellFactors` × sum; `sum(column, cell)` gives the (weighted) sums.
   private func combine(columns: Int, totals: [Double], sum: (Int, Int) -> Double) -> [Double] {
+    let factors = cellFactors(totals)
+    let cells = factors.indices.filter { factors[$0] != 0 }
+    return (0..<columns).map { column in cells.reduce(0) { $0 + factors[$1] * sum(column, $1) } }
+  }
+
+  /// Each (endpoint, batch) cell's factor in the within-endpoint difference: +wₑ / total(slow
+  /// cell), −wₑ / total(fast cell), over comparable endpoints with weight in both cells (`totals`
+  /// the cells' weights), 0 elsewhere. wₑ is endpoint e's share of the slow traces compared, by
+  /// count: a bootstrap replicate redraws the traces within each cell, not the endpoint mix.
+  private func cellFactors(_ totals: [Double]) -> [Double] {
+    var factors = [Double](repeating: 0, count: rows.count)
     let compared = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
     let slowCount = Double(compared.reduce(0) { $0 + rows[2 * $1 + 1].count })
-    guard slowCount > 0 else { return [Double](repeating: 0, count: columns) }
-    return (0..<columns).map { column in
-      compared.reduce(0) { result, endpoint in
-        result + Double(rows[2 * endpoint + 1].count) / slowCount
-          * (sum(column, 2 * endpoint + 1) / totals[2 * endpoint + 1] - sum(column, 2 * endpoint) / totals[2 * endpoint])
-      }
+    for endpoint in compared {
+      let share = Double(rows[2 * endpoint + 1].count) / slowCount
+      factors[2 * endpoint + 1] = share / totals[2 * endpoint + 1]
+      factors[2 * endpoint] = -share / totals[2 * endpoint]
     }
+    return factors
   }
 
   /// var(d) = Σₑ wₑ² (s²ₑ,slow/nₑ,slow + s²ₑ,fast/nₑ,fast), sample variances.
