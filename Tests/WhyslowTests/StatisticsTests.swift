@@ -156,6 +156,15 @@ struct BootstrapTests {
     let same = try #require(linear.suspects.first?.explanation.first { $0.column == top.column })
     let width = top.contribution.high - top.contribution.low
     #expect(width > 0)
+    // Each interval holds its point estimate: the suspect's growth and the finding's
+    // contribution (draws folded wrongly, or combined without their cells' weights, miss it).
+    for analysis in [exact, linear] {
+      let suspect = try #require(analysis.suspects.first)
+      let finding = try #require(suspect.explanation.first { $0.column == top.column })
+      for estimate in [suspect.contribution, finding.contribution] {
+        #expect(estimate.low <= estimate.value && estimate.value <= estimate.high && estimate.high - estimate.low < estimate.value)
+      }
+    }
     #expect(abs(same.contribution.low - top.contribution.low) < 0.1 * width)
     #expect(abs(same.contribution.high - top.contribution.high) < 0.1 * width)
     // Point estimates and tests do not depend on the bootstrap.
