@@ -184,10 +184,6 @@ public struct SparseColumns: Sendable {
     return values
   }
 
-  /// The dense columns of `keys`, in schema order.
-  public func dense(for keys: Set<SpanKey>) -> [(column: FeatureColumn, values: [Double])] {
-    entries.indices.filter { keys.contains(entries[$0].column.key) }.map { (entries[$0].column, dense($0)) }
-  }
 
   /// The value of column `index` in `row` (0 where it has none).
   public func value(_ index: Int, row: Int) -> Double {
@@ -244,7 +240,7 @@ public struct FeatureMatrix: Sendable {
   public let droppedColumns: [(name: String, reason: String)]
   /// The network gaps of client keys to their callees, sparse; not in `columns`.
   public let networkGaps: SparseColumns
-  /// The attribute columns, built on demand (`SparseColumns.dense(for:)`); not in `columns`.
+  /// The attribute columns, sparse (`SparseColumns.dense(_:)` makes one dense); not in `columns`.
   public let attributes: SparseColumns
 
   /// Number of rows.

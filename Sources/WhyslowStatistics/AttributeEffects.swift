@@ -21,7 +21,8 @@ enum AttributeEffects {
       var varianceOfMean: Double { count > 1 ? (squares - sum * sum / count) / (count - 1) / count : .nan }
     }
     var rows: [(FeatureColumn, Double, Double, Double, Double, Double, Double)] = []
-    for (column, values) in matrix.attributes.dense(for: keys) {
+    for entry in matrix.attributes.entries where keys.contains(entry.column.key) {
+      let column = entry.column
       guard case .attribute = column.kind else { continue }
       let time = selfTime[column.key].map { matrix.column($0) }
       var slowHits = 0.0
@@ -30,7 +31,13 @@ enum AttributeEffects {
       var without = Moments()
       var slowWith = Moments()
       var fastWith = Moments()
-      for (row, value) in values.enumerated() {
+      var next = 0  // the entry of the next row that has one (rows ascending)
+      for row in 0..<matrix.traceCount {
+        var value = 0.0
+        if next < entry.rows.count && Int(entry.rows[next]) == row {
+          value = entry.values[next]
+          next += 1
+        }
         let present = value > 0
         if present { if matrix.isSlow[row] { slowHits += 1 } else { fastHits += 1 } }
         guard let time else { continue }

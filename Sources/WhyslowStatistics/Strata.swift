@@ -93,14 +93,19 @@ struct Strata {
 
   /// `differences` of sparse columns (their rows without an entry are 0).
   func differences(_ columns: SparseColumns, weights: [Double]) -> [Double] {
+    differences(columns.entries, weights: weights)
+  }
+
+  /// `differences` of sparse columns given one by one.
+  func differences(_ entries: [SparseColumns.Column], weights: [Double]) -> [Double] {
     let cells = rows.count
-    var sums = [Double](repeating: 0, count: cells * columns.entries.count)
-    for (index, entry) in columns.entries.enumerated() {
+    var sums = [Double](repeating: 0, count: cells * entries.count)
+    for (index, entry) in entries.enumerated() {
       for (row, value) in zip(entry.rows, entry.values) {
         sums[index * cells + cellOf[Int(row)]] += weights[Int(row)] * value
       }
     }
-    return combine(columns: columns.entries.count, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
+    return combine(columns: entries.count, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
   }
 
   /// Bootstrap weight sets folded with the combination `differences` applies: entry (row, set)

@@ -74,13 +74,13 @@ struct SuspectExplanation {
 
     // Every explained suspect's own columns, pooled for one batch of differences.
     let pool = Self.ownColumns(matrix, keys: explained.map { accounting.candidates[$0].key })
-    let poolDifferences = strata.differences(pool.map(\.values), weights: unit)
+    let poolDifferences = Self.differences(pool, strata)
     // Each column's slope on its suspect's critical-path time, half the columns on each core.
     let criticalTimes = accounting.values
     let criticalColumns = explained.map { criticalTimes.column($0) }
     let criticalMeans = criticalColumns.map { $0.reduce(0, +) / Double(n) }
     @Sendable func scores(_ range: Range<Int>) -> [Double] {
-      Self.slopes(range.map { (pool[$0].values, criticalColumns[pool[$0].owner], criticalMeans[pool[$0].owner]) })
+      Self.slopes(range.map { pool[$0] }, criticalColumns, criticalMeans)
         .enumerated().map { abs($1 * poolDifferences[range.lowerBound + $0]) }
     }
     let half = pool.count / 2
@@ -104,7 +104,7 @@ struct SuspectExplanation {
     self.owner = owner
     let design = Matrix(
       rows: n, columns: chosen.count + indicatorColumns.count,
-      values: chosen.flatMap { pool[$0].values } + indicatorColumns.flatMap { $0 })
+      values: chosen.flatMap { pool[$0].dense(rows: n) } + indicatorColumns.flatMap { $0 })
     self.design = design
     let responses = Matrix(
       rows: n, columns: explained.count, values: explained.flatMap { Array(accounting.values.column($0)) })
@@ -144,10 +144,46 @@ struct SuspectExplanation {
     Matrix(rows: design.rows, columns: design.columns + 1, values: [Double](repeating: 1, count: design.rows) + design.values)
   }
 
+  /// A candidate column of the pool: its feature, the position of its suspect in `explained`,
+  /// and its values, dense or (attribute columns) sparse: the pool is mostly attribute values
+  /// on a fraction of the traces, and only the columns chosen are made dense.
+  private struct PoolColumn {
+    let column: FeatureColumn
+    let owner: Int
+    let values: [Double]
+    let sparse: SparseColumns.Column?
+
+    init(_ column: FeatureColumn, _ owner: Int, values: [Double]) {
+      (self.column, self.owner, self.values, sparse) = (column, owner, values, nil)
+    }
+
+    init(_ entry: SparseColumns.Column, _ owner: Int) {
+      (column, self.owner, values, sparse) = (entry.column, owner, [], entry)
+    }
+
+    /// Every row's value (0 where a sparse column has none).
+    func dense(rows: Int) -> [Double] {
+      guard let sparse else { return values }
+      var values = [Double](repeating: 0, count: rows)
+      for (row, value) in zip(sparse.rows, sparse.values) { values[Int(row)] = value }
+      return values
+    }
+  }
+
+  /// The pool's stratified differences of means, in pool order.
+  private static func differences(_ pool: [PoolColumn], _ strata: Strata) -> [Double] {
+    let unit = [Double](repeating: 1, count: strata.endpointOfRow.count)
+    let dense = strata.differences(pool.filter { $0.sparse == nil }.map(\.values), weights: unit)
+    let sparse = strata.differences(pool.compactMap(\.sparse), weights: unit)
+    var (nextDense, nextSparse) = (0, 0)
+    return pool.map { column in
+      defer { if column.sparse == nil { nextDense += 1 } else { nextSparse += 1 } }
+      return column.sparse == nil ? dense[nextDense] : sparse[nextSparse]
+    }
+  }
+
   /// The own columns of each key (in `keys` order, `owner` its position).
-  private static func ownColumns(_ matrix: FeatureMatrix, keys: [SpanKey])
-    -> [(column: FeatureColumn, owner: Int, values: [Double])]
-  {
+  private static func ownColumns(_ matrix: FeatureMatrix, keys: [SpanKey]) -> [PoolColumn] {
     let position = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     var own = [[Int]](repeating: [], count: keys.count)
     var waits = [[Int]](repeating: [], count: keys.count)
@@ -175,7 +211,7 @@ struct SuspectExplanation {
     for (index, column) in matrix.networkGaps.columns.enumerated() {
       if let owner = position[column.key] { ownGaps[owner].append(index) }
     }
-    var result: [(column: FeatureColumn, owner: Int, values: [Double])] = []
+    var result: [PoolColumn] = []
     for owner in keys.indices {
       // Self-time net of the key's network gaps and of the idle waits before its children.
       let gaps = ownGaps[owner].map { matrix.networkGaps.dense($0) } + waits[owner].map { Array(matrix.column($0)) }
@@ -186,59 +222,96 @@ struct SuspectExplanation {
             for (row, value) in gap.enumerated() { values[row] -= value }
           }
         }
-        result.append((matrix.columns[index], owner, values))
+        result.append(PoolColumn(matrix.columns[index], owner, values: values))
       }
       for (index, values) in zip(ownGaps[owner], gaps) {
-        result.append((matrix.networkGaps.columns[index], owner, values))
+        result.append(PoolColumn(matrix.networkGaps.columns[index], owner, values: values))
       }
       for (index, values) in zip(waits[owner], gaps.suffix(waits[owner].count)) {
-        result.append((matrix.columns[index], owner, values))
+        result.append(PoolColumn(matrix.columns[index], owner, values: values))
       }
     }
-    for (column, values) in matrix.attributes.dense(for: Set(keys)) {
-      if let owner = position[column.key] { result.append((column, owner, values)) }
+    for entry in matrix.attributes.entries {
+      if let owner = position[entry.column.key] { result.append(PoolColumn(entry, owner)) }
     }
     return result
   }
 
-  /// The least-squares slope of each response on its values alone (NaN when the values are
-  /// constant), given the response's mean. Two columns at a time, their sums in one loop: each
+  /// The least-squares slope of each column's suspect's response on the column alone (NaN
+  /// when the column is constant). Dense columns two at a time, their sums in one loop: each
   /// sum is still taken in row order, so every slope is the one computed alone, while the
-  /// additions of the two overlap instead of each waiting for the one before.
-  private static func slopes(_ columns: [(values: [Double], response: ArraySlice<Double>, meanY: Double)]) -> [Double] {
-    var result: [Double] = []
-    result.reserveCapacity(columns.count)
+  /// additions of the two overlap instead of each waiting for the one before. A sparse column
+  /// walks its entries beside the rows: the same sums in the same order, without the zeros
+  /// written out.
+  private static func slopes(
+    _ columns: [PoolColumn], _ responses: [ArraySlice<Double>], _ means: [Double]
+  ) -> [Double] {
+    var result = [Double](repeating: .nan, count: columns.count)
+    let dense = columns.indices.filter { columns[$0].sparse == nil }
     var index = 0
-    while index < columns.count {
-      let first = columns[index]
-      let second = columns[min(index + 1, columns.count - 1)]  // the last column alone: paired with itself
-      first.values.withUnsafeBufferPointer { x1 in
-        second.values.withUnsafeBufferPointer { x2 in
-          first.response.withUnsafeBufferPointer { y1 in
-            second.response.withUnsafeBufferPointer { y2 in
-              let n = x1.count
-              var (sum1, sum2) = (0.0, 0.0)
-              for row in 0..<n {
-                sum1 += x1[row]
-                sum2 += x2[row]
-              }
-              let (meanX1, meanX2) = (sum1 / Double(n), sum2 / Double(n))
-              var (cross1, squares1, cross2, squares2) = (0.0, 0.0, 0.0, 0.0)
-              for row in 0..<n {
-                cross1 += (x1[row] - meanX1) * (y1[row] - first.meanY)
-                squares1 += (x1[row] - meanX1) * (x1[row] - meanX1)
-                cross2 += (x2[row] - meanX2) * (y2[row] - second.meanY)
-                squares2 += (x2[row] - meanX2) * (x2[row] - meanX2)
-              }
-              result.append(squares1 > 0 ? cross1 / squares1 : .nan)
-              if index + 1 < columns.count { result.append(squares2 > 0 ? cross2 / squares2 : .nan) }
+    while index < dense.count {
+      let (first, second) = (dense[index], dense[min(index + 1, dense.count - 1)])  // the last alone: paired with itself
+      let (one, two) = pairedSlopes(
+        (columns[first].values, responses[columns[first].owner], means[columns[first].owner]),
+        (columns[second].values, responses[columns[second].owner], means[columns[second].owner]))
+      result[first] = one
+      if index + 1 < dense.count { result[second] = two }
+      index += 2
+    }
+    for (position, column) in columns.enumerated() {
+      guard let sparse = column.sparse else { continue }
+      result[position] = sparseSlope(sparse, responses[column.owner], means[column.owner])
+    }
+    return result
+  }
+
+  private static func pairedSlopes(
+    _ first: (values: [Double], response: ArraySlice<Double>, meanY: Double),
+    _ second: (values: [Double], response: ArraySlice<Double>, meanY: Double)
+  ) -> (Double, Double) {
+    first.values.withUnsafeBufferPointer { x1 in
+      second.values.withUnsafeBufferPointer { x2 in
+        first.response.withUnsafeBufferPointer { y1 in
+          second.response.withUnsafeBufferPointer { y2 in
+            let n = x1.count
+            var (sum1, sum2) = (0.0, 0.0)
+            for row in 0..<n {
+              sum1 += x1[row]
+              sum2 += x2[row]
             }
+            let (meanX1, meanX2) = (sum1 / Double(n), sum2 / Double(n))
+            var (cross1, squares1, cross2, squares2) = (0.0, 0.0, 0.0, 0.0)
+            for row in 0..<n {
+              cross1 += (x1[row] - meanX1) * (y1[row] - first.meanY)
+              squares1 += (x1[row] - meanX1) * (x1[row] - meanX1)
+              cross2 += (x2[row] - meanX2) * (y2[row] - second.meanY)
+              squares2 += (x2[row] - meanX2) * (x2[row] - meanX2)
+            }
+            return (squares1 > 0 ? cross1 / squares1 : .nan, squares2 > 0 ? cross2 / squares2 : .nan)
           }
         }
       }
-      index += 2
     }
-    return result
+  }
+
+  private static func sparseSlope(_ column: SparseColumns.Column, _ response: ArraySlice<Double>, _ meanY: Double) -> Double {
+    response.withUnsafeBufferPointer { y in
+      let n = y.count
+      let sum = column.values.reduce(0, +)  // the zeros between add nothing
+      let meanX = sum / Double(n)
+      var (cross, squares) = (0.0, 0.0)
+      var next = 0  // the next entry
+      for row in 0..<n {
+        var x = 0.0
+        if next < column.rows.count && Int(column.rows[next]) == row {
+          x = column.values[next]
+          next += 1
+        }
+        cross += (x - meanX) * (y[row] - meanY)
+        squares += (x - meanX) * (x - meanX)
+      }
+      return squares > 0 ? cross / squares : .nan
+    }
   }
 
   /// A penalty just large enough to keep near-collinear columns solvable (10⁻⁸ of the mean

@@ -268,11 +268,12 @@ struct FeatureTests {
     #expect(matrix.droppedColumns.contains { $0.name == "db query attr:request.id" && $0.reason.contains("looks like an id") })
     // A key present in every trace once has a constant count: dropped and reported.
     #expect(matrix.droppedColumns.contains { $0.name == "db query count" && $0.reason == "never varies" })
-    let built = matrix.attributes.dense(for: [SpanKey(service: "db", operation: "query")])
-    let rows = try #require(built.first { $0.column.kind == .numericAttribute(key: "rows") })
-    #expect(rows.values == [0, 1.5, 3, 4.5, 6, 7.5])
-    let replica = try #require(built.first { $0.column.kind == .attribute(key: "db.instance", value: "replica-2") })
-    #expect(replica.values == [0, 1, 0, 1, 0, 1])  // traces t0…t5: replica-(index % 2 + 1)
+    let query = SpanKey(service: "db", operation: "query")
+    let columns = matrix.attributes.columns
+    let rows = try #require(columns.firstIndex { $0.key == query && $0.kind == .numericAttribute(key: "rows") })
+    #expect(matrix.attributes.dense(rows) == [0, 1.5, 3, 4.5, 6, 7.5])
+    let replica = try #require(columns.firstIndex { $0.key == query && $0.kind == .attribute(key: "db.instance", value: "replica-2") })
+    #expect(matrix.attributes.dense(replica) == [0, 1, 0, 1, 0, 1])  // traces t0…t5: replica-(index % 2 + 1)
   }
 }
 
