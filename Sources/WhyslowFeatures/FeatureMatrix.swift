@@ -162,6 +162,13 @@ public struct SparseColumns: Sendable {
     public let column: FeatureColumn
     public let rows: [Int32]
     public let values: [Double]
+
+    /// The column as a dense array of `count` rows (0 where it has no entry).
+    public func dense(rows count: Int) -> [Double] {
+      var dense = [Double](repeating: 0, count: count)
+      for (row, value) in zip(rows, values) { dense[Int(row)] = value }
+      return dense
+    }
   }
 
   /// Rows of the matrix the columns belong to.
@@ -178,11 +185,7 @@ public struct SparseColumns: Sendable {
   public var columns: [FeatureColumn] { entries.map(\.column) }
 
   /// The column at `index` as a dense array.
-  public func dense(_ index: Int) -> [Double] {
-    var values = [Double](repeating: 0, count: rows)
-    for (row, value) in zip(entries[index].rows, entries[index].values) { values[Int(row)] = value }
-    return values
-  }
+  public func dense(_ index: Int) -> [Double] { entries[index].dense(rows: rows) }
 
 
   /// The value of column `index` in `row` (0 where it has none).

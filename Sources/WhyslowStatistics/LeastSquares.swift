@@ -72,7 +72,9 @@ public enum LeastSquares {
   ) throws -> LeastSquaresFit {
     let (n, e) = (features.rows, groupCount)
     precondition(responses.rows == n && groups.count == n && e >= 1)
-    let features = Matrix(rows: n, columns: features.columns, values: Array(features.values.prefix(n * features.columns)))
+    let features =  // the matrix's own entries only, when it is the leading columns of a larger array
+      features.values.count == n * features.columns
+      ? features : Matrix(rows: n, columns: features.columns, values: Array(features.values.prefix(n * features.columns)))
     var counts = [Double](repeating: 0, count: e)
     for group in groups { counts[group] += 1 }
     var blockNormal = Matrix(zeros: e, e)  // BᵀB + Λ: the intercept's row and column, then each indicator's count
@@ -95,7 +97,7 @@ public enum LeastSquares {
           }
         }
         sums[0, column] = groupSums.reduce(0, +)
-        for group in 1..<max(e, 1) { sums[group, column] = groupSums[group] }
+        for group in 1..<e { sums[group, column] = groupSums[group] }
       }
       let g = try blockFactor.solve(sums)
       var mv = Matrix(zeros: n, v.columns)

@@ -74,7 +74,7 @@ struct SuspectExplanation {
 
     // Every explained suspect's own columns, pooled for one batch of differences.
     let pool = Self.ownColumns(matrix, keys: explained.map { accounting.candidates[$0].key })
-    let poolDifferences = Self.differences(pool, strata)
+    let poolDifferences = Self.differences(pool, strata, weights: unit)
     // Each column's slope on its suspect's critical-path time, half the columns on each core.
     let criticalTimes = accounting.values
     let criticalColumns = explained.map { criticalTimes.column($0) }
@@ -162,19 +162,13 @@ struct SuspectExplanation {
     }
 
     /// Every row's value (0 where a sparse column has none).
-    func dense(rows: Int) -> [Double] {
-      guard let sparse else { return values }
-      var values = [Double](repeating: 0, count: rows)
-      for (row, value) in zip(sparse.rows, sparse.values) { values[Int(row)] = value }
-      return values
-    }
+    func dense(rows: Int) -> [Double] { sparse?.dense(rows: rows) ?? values }
   }
 
   /// The pool's stratified differences of means, in pool order.
-  private static func differences(_ pool: [PoolColumn], _ strata: Strata) -> [Double] {
-    let unit = [Double](repeating: 1, count: strata.endpointOfRow.count)
-    let dense = strata.differences(pool.filter { $0.sparse == nil }.map(\.values), weights: unit)
-    let sparse = strata.differences(pool.compactMap(\.sparse), weights: unit)
+  private static func differences(_ pool: [PoolColumn], _ strata: Strata, weights: [Double]) -> [Double] {
+    let dense = strata.differences(pool.filter { $0.sparse == nil }.map(\.values), weights: weights)
+    let sparse = strata.differences(pool.compactMap(\.sparse), weights: weights)
     var (nextDense, nextSparse) = (0, 0)
     return pool.map { column in
       defer { if column.sparse == nil { nextDense += 1 } else { nextSparse += 1 } }
