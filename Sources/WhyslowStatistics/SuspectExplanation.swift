@@ -167,13 +167,15 @@ struct SuspectExplanation {
 
   /// The pool's stratified differences of means, in pool order.
   private static func differences(_ pool: [PoolColumn], _ strata: Strata, weights: [Double]) -> [Double] {
-    let dense = strata.differences(pool.filter { $0.sparse == nil }.map(\.values), weights: weights)
-    let sparse = strata.differences(pool.compactMap(\.sparse), weights: weights)
-    var (nextDense, nextSparse) = (0, 0)
-    return pool.map { column in
-      defer { if column.sparse == nil { nextDense += 1 } else { nextSparse += 1 } }
-      return column.sparse == nil ? dense[nextDense] : sparse[nextSparse]
+    let (dense, sparse) = (pool.indices.filter { pool[$0].sparse == nil }, pool.indices.filter { pool[$0].sparse != nil })
+    var result = [Double](repeating: 0, count: pool.count)
+    for (index, difference) in zip(dense, strata.differences(dense.map { pool[$0].values }, weights: weights)) {
+      result[index] = difference
     }
+    for (index, difference) in zip(sparse, strata.differences(sparse.compactMap { pool[$0].sparse }, weights: weights)) {
+      result[index] = difference
+    }
+    return result
   }
 
   /// The own columns of each key (in `keys` order, `owner` its position).
