@@ -76,6 +76,8 @@ public struct CaseOutcome: Sendable {
   public var bySelfTime: MethodOutcome
   /// Whether whyslow reported a significant suspect.
   public var significant: Bool
+  /// Whether the suspect that names the (first) cause is starred; nil when none names it.
+  public var culpritStarred: Bool?
   public var seconds: Double
   /// Why the case could not be analysed, if it could not.
   public var failure: String?
@@ -115,6 +117,8 @@ public enum Evaluation {
         slow: [folder.appendingPathComponent("slow").path], options: options
       ) { rows, keys in
         rankOfCauses(generated.truth.causes, suspects: rows, keys: keys)
+      } isCulprit: { row in
+        generated.truth.causes.first?.contains { row.matches($0) } ?? false
       }
     }
   }
@@ -136,6 +140,8 @@ public enum Evaluation {
           seen.append(service)
         }
         return seen.firstIndex(of: item.root_cause_service).map { $0 + 1 }
+      } isCulprit: { row in
+        row.service == item.root_cause_service
       }
     }
   }
@@ -144,7 +150,7 @@ public enum Evaluation {
   /// or a baseline's ranked keys (with no rows), to the rank of the truth.
   private static func evaluate(
     group: String, label: String, causeCount: Int, hasCause: Bool, fast: [String], slow: [String], options: AnalysisOptions,
-    rank: (_ rows: [RankedSuspect], _ keys: [SpanKey]) -> Int?
+    rank: (_ rows: [RankedSuspect], _ keys: [SpanKey]) -> Int?, isCulprit: (RankedSuspect) -> Bool
   ) -> CaseOutcome {
     let start = DispatchTime.now().uptimeNanoseconds
     do {
@@ -153,18 +159,21 @@ public enum Evaluation {
       let matrix = FeatureMatrix(fast: fastTable, slow: slowTable)
       let analysis = try ContributionAnalysis.analyze(matrix, options: options)
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      let rows = RankedSuspect.rows(ofCSV: CSVExporter().render(analysis))
+      // The CSV's suspect rows are the analysis's suspects, in order.
+      let culprit = rows.firstIndex(where: isCulprit).map { analysis.suspects[$0].isSignificant }
       return CaseOutcome(
         group: group, label: label, causeCount: causeCount, hasCause: hasCause,
-        whyslow: MethodOutcome(rank: rank(RankedSuspect.rows(ofCSV: CSVExporter().render(analysis)), [])),
+        whyslow: MethodOutcome(rank: rank(rows, [])),
         byDuration: MethodOutcome(rank: rank([], Baselines.byMeanSpanDuration(fastTable, slowTable))),
         bySelfTime: MethodOutcome(rank: rank([], Baselines.byMeanSelfTime(matrix))),
-        significant: analysis.hasSignificantSuspect, seconds: seconds, failure: nil)
+        significant: analysis.hasSignificantSuspect, culpritStarred: culprit, seconds: seconds, failure: nil)
     } catch {
       return CaseOutcome(
         group: group, label: label, causeCount: causeCount, hasCause: hasCause,
         whyslow: MethodOutcome(rank: nil),
         byDuration: MethodOutcome(rank: nil), bySelfTime: MethodOutcome(rank: nil),
-        significant: false, seconds: 0, failure: String(describing: error))
+        significant: false, culpritStarred: nil, seconds: 0, failure: String(describing: error))
     }
   }
 

@@ -68,10 +68,22 @@ public enum Generator {
         endpoints, plan.slowWeights ?? weights, injection, number: index, batch: 1, latency: &slowLatencies)
     }
     let mean = { (values: [Double]) in values.reduce(0, +) / Double(max(values.count, 1)) }
+    var expected: Double?
+    if options.scenario == .slowSpan && options.topology == .shop {
+      // Each endpoint's share of both batches times the calls of the slowed one it makes.
+      let chosen = simulator.chosenEndpoints
+      let perTrace = options.effectMillis * exp(options.noise * options.noise / 2)
+      expected = endpoints.indices.reduce(0.0) { total, endpoint in
+        let calls = endpoints[endpoint].root.all.filter { $0.id == "db" }.reduce(0) { $0 + $1.repeats }
+        let share = Double(chosen.filter { $0 == endpoint }.count) / Double(max(chosen.count, 1))
+        return total + share * Double(calls) * perTrace
+      }
+    }
     let truth = Truth(
       scenario: options.scenario, topology: options.topology.rawValue, causes: plan.causes,
       injectedMillis: options.scenario.hasCause ? options.effectMillis : 0,
-      realisedGapMillis: mean(slowLatencies) - mean(fastLatencies), seed: options.seed)
+      realisedGapMillis: mean(slowLatencies) - mean(fastLatencies), seed: options.seed,
+      expectedContributionMillis: expected)
     return GeneratedScenario(fast: fast, slow: slow, truth: truth)
   }
 }
@@ -84,6 +96,8 @@ private struct Simulator {
   private var injection = Injection()
   private var traceID = ""
   private var spanCounter = 0
+  /// The endpoint each trace entered at, in the order generated.
+  private(set) var chosenEndpoints: [Int] = []
 
   init(random: SeededRandom, sigma: Double) {
     self.random = random
@@ -101,6 +115,7 @@ private struct Simulator {
     var pick = random.uniform() * weights.reduce(0, +)
     let chosen = weights.indices.first { pick -= weights[$0]; return pick < 0 } ?? (weights.count - 1)
     let endpoint = endpoints[chosen]
+    chosenEndpoints.append(chosen)
     let start = 1_700_000_000_000.0 + Double(batch * 10_000_000 + number * 500)
     let end = run(endpoint.root, start: start, parentID: "")
     latency.append(end - start)

@@ -84,6 +84,13 @@ public struct Truth: Codable, Sendable {
   /// Mean slow latency minus mean fast latency as generated, ms.
   public var realisedGapMillis: Double
   public var seed: UInt64
+  /// The contribution the analysis estimates for the culprit, known in closed form, ms: the
+  /// change of the mean of its critical-path time, weighted as the analysis weights endpoints
+  /// (each endpoint's share of both batches' traces as generated). Given for slow-span on the
+  /// shop, whose slowed call (orders-db) always runs on the critical path: the injection
+  /// raises the median of its lognormal own time by E, so its mean by E·exp(σ²/2), in every
+  /// checkout trace. Nil for the other scenarios.
+  public var expectedContributionMillis: Double?
 }
 
 /// How a scenario lands on a topology: the injections of the slow batch and the truth.

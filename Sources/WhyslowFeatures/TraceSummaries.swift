@@ -139,15 +139,19 @@ public struct TraceSummaries: Sendable {
           cells.startOffsetMillis.append(.nan)
           cells.depth.append(0)
         }
-        cells.selfMillis[cell] += millis(metrics.selfNanos[position])
-        cells.criticalMillis[cell] += millis(metrics.criticalNanos[position])
+        // Sums in whole nanoseconds (exact in a Double below 2⁵³ ns, 104 days), made
+        // milliseconds at the end: the same bits in whatever order a trace's spans come.
+        cells.selfMillis[cell] += Double(metrics.selfNanos[position])
+        cells.criticalMillis[cell] += Double(metrics.criticalNanos[position])
         cells.count[cell] += 1
-        cells.waitMillis[cell] += millis(metrics.waitNanos[position])
+        cells.waitMillis[cell] += Double(metrics.waitNanos[position])
         if table.isError[span] { cells.errors[cell] += 1 }
         let offset = millis(metrics.startOffsetNanos[position])
-        if !(cells.startOffsetMillis[cell] <= offset) {  // the key's first span (NaN compares false)
+        let depth = Double(metrics.depth[position])
+        // The key's first span, the shallowest of those starting first (NaN compares false).
+        if !(cells.startOffsetMillis[cell] < offset || (cells.startOffsetMillis[cell] == offset && cells.depth[cell] <= depth)) {
           cells.startOffsetMillis[cell] = offset
-          cells.depth[cell] = Double(metrics.depth[position])
+          cells.depth[cell] = depth
         }
         let callee = Int(metrics.calleeRow[position])
         guard callee >= 0 else { continue }
@@ -161,9 +165,13 @@ public struct TraceSummaries: Sendable {
           gapOfPair[pair] = gaps.row.count - 1
           return gaps.row.count - 1
         }()
-        gaps.millis[entry] += millis(metrics.networkGapNanos[position])
+        gaps.millis[entry] += Double(metrics.networkGapNanos[position])
       }
     }
+    for sums in [\Cells.selfMillis, \Cells.criticalMillis, \Cells.waitMillis] as [WritableKeyPath<Cells, [Double]>] {
+      cells[keyPath: sums] = cells[keyPath: sums].map { $0 / 1_000_000 }
+    }
+    gaps.millis = gaps.millis.map { $0 / 1_000_000 }
     return (cells, gaps)
   }
 

@@ -5,19 +5,18 @@ import WhyslowLinalg
 /// Explains the slow−fast latency gap in milliseconds, with confidence. Data flows one way
 /// through six stages, each a type of its own:
 ///
-/// 1. `Strata`: Δ splits into a within-endpoint gap W = Σₑ wₑ(μₑ,slow − μₑ,fast), wₑ the slow
-///    batch's mix over endpoints both batches have, and the endpoint mix Δ − W.
+/// 1. `Strata`: Δ splits into a within-endpoint gap W = Σₑ wₑ(μₑ,slow − μₑ,fast), wₑ endpoint
+///    e's share of both batches' traces over endpoints both have, and the endpoint mix Δ − W.
 /// 2. `CriticalPathAccounting`: critical-path times partition each trace's latency, so the
 ///    stratified differences of their means over span keys (the suspects) sum to W exactly.
-/// 3. `SuspectEvidence`: a test of each suspect's growth where the effect lives, its share of
+/// 3. `SuspectEvidence`: a t test of each suspect's growth (Welch–Satterthwaite), its share of
 ///    the slow batch's latency variance, its means.
 /// 4. `SuspectExplanation`: each explained suspect's growth decomposed over its own features
 ///    (one shared design, all suspects as responses at once) plus a remainder.
-/// 5. `BootstrapDraws`: 95% intervals by a bootstrap over traces within each endpoint and batch.
-/// 6. `Verdict`: q-values (Benjamini–Hochberg), the one ranking (services by total, suspects
-///    under them), caveats.
+/// 5. `Verdict`: the tests against the minimum effect, q-values (Benjamini–Hochberg), the one
+///    ranking, caveats.
 /// References: Oaxaca (1973); Blinder (1973); MacKinnon & White (1985); Benjamini & Hochberg
-/// (1995); Efron & Tibshirani (1993); van Elteren (1960).
+/// (1995); Welch (1947); Satterthwaite (1946).
 public enum ContributionAnalysis {
   /// Fewest traces per batch for which a mean and a slope can be estimated at all.
   public static let minimumTracesPerBatch = 2
@@ -33,32 +32,33 @@ public enum ContributionAnalysis {
     }
     let strata = Strata(matrix)
     let y = matrix.latencyMillis
-    let unit = [Double](repeating: 1, count: n)
-    let fastLatency = strata.batchMean(y, weights: unit, slow: false)
-    let slowLatency = strata.batchMean(y, weights: unit, slow: true)
+    let fastLatency = strata.batchMean(y[...], slow: false)
+    let slowLatency = strata.batchMean(y[...], slow: true)
     let gap = slowLatency - fastLatency
-    let within = strata.differences(Matrix(rows: n, columns: 1, values: y), weights: unit)[0]
+    let within = strata.difference(y[...])
+    let gapEstimate = Estimate(Self.gapTest(y, isSlow: matrix.isSlow, gap: gap), minimumEffect: 0, qValue: .nan)
+    let minimumEffect = options.minimumEffect.millis(gap: gapEstimate.low > 0 ? gap : 0)
 
     let accounting = CriticalPathAccounting(matrix, strata)
     let explained = SuspectExplanation.explainedSuspects(accounting, options: options)
-    // The explanation (stage 4) beside what does not need it: the evidence (stage 3), the
-    // bootstrap's replicates and growth draws (stage 5), the attribute effects.
-    let ((evidence, growthDraws, attributeEffects), explanation) = try sideBySide(
+    // The explanation (stage 4) beside what does not need it: the evidence (stage 3) and the
+    // attribute effects.
+    let ((evidence, attributeEffects), explanation) = try sideBySide(
       {
         (
-          SuspectEvidence(matrix, strata, accounting), BootstrapDraws(strata, accounting, options: options),
+          SuspectEvidence(matrix, strata, accounting, minimumEffect: minimumEffect),
           AttributeEffects.attributeEffects(matrix, keys: Set(explained.map { accounting.candidates[$0].key }))
         )
       },
       { try SuspectExplanation(matrix, strata, accounting, explained: explained, options: options) })
-    var draws = growthDraws
-    draws.explain(explanation, strata, options: options)
     let level = options.falseDiscoveryRate
     let ranking = Verdict.ranked(
-      Verdict.suspects(accounting, evidence, explanation, draws, gap: gap, level: level), gap: gap)
+      Verdict.suspects(accounting, evidence, explanation, gap: gap, minimumEffect: minimumEffect, level: level),
+      gap: gap)
     return LatencyAnalysis(
       fastTraces: fastCount, slowTraces: slowCount, fastMeanLatencyMillis: fastLatency,
-      slowMeanLatencyMillis: slowLatency, withinEndpointGapMillis: within,
+      slowMeanLatencyMillis: slowLatency, gap: gapEstimate, minimumEffectMillis: minimumEffect,
+      withinEndpointGapMillis: within,
       endpointMix: strata.mix(), suspects: ranking.suspects, services: ranking.services,
       attributeEffects: attributeEffects,
       distributions: distributions(ranking.suspects, accounting, matrix),
@@ -66,6 +66,21 @@ public enum ContributionAnalysis {
       caveats: Verdict.caveats(
         gap: gap, suspects: ranking.suspects, level: level, smallerBatch: min(fastCount, slowCount),
         strata: strata, traces: n))
+  }
+
+  /// Welch's t test of the gap in mean latency, both batches whole (not stratified: the
+  /// question is whether slow requests are slower, whatever their endpoints).
+  static func gapTest(_ latency: [Double], isSlow: [Bool], gap: Double) -> TTest {
+    func moments(slow: Bool) -> (count: Double, variance: Double) {
+      let values = zip(latency, isSlow).filter { $0.1 == slow }.map(\.0)
+      let count = Double(values.count)
+      let mean = values.reduce(0, +) / count
+      return (count, values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (count - 1))
+    }
+    let (slow, fast) = (moments(slow: true), moments(slow: false))
+    let (a, b) = (slow.variance / slow.count, fast.variance / fast.count)
+    let degrees = (a + b) * (a + b) / (a * a / (slow.count - 1) + b * b / (fast.count - 1))
+    return TTest(estimate: gap, standardError: (a + b).squareRoot(), degreesOfFreedom: degrees)
   }
 
   /// Quantiles of the critical-path time of the first five suspects that grew.

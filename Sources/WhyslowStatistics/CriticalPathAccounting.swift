@@ -25,11 +25,10 @@ struct CriticalPathAccounting {
   let growth: [Double]
 
   init(_ matrix: FeatureMatrix, _ strata: Strata) {
-    let unit = [Double](repeating: 1, count: matrix.traceCount)
     let critical = matrix.columns.indices.filter { matrix.columns[$0].kind == .criticalTime }
     values = Matrix(rows: matrix.traceCount, columns: critical.count, values: matrix.columnMajor(critical))
-    growth = strata.differences(values, weights: unit)
-    let networkGrowth = strata.differences(matrix.networkGaps, weights: unit)
+    growth = strata.differences(values)
+    let networkGrowth = strata.differences(matrix.networkGaps)
     var largestGap: [SpanKey: (callee: String, growth: Double)] = [:]
     for (column, gapGrowth) in zip(matrix.networkGaps.columns, networkGrowth) {
       let key = column.key

@@ -10,8 +10,8 @@ public struct Finding: Sendable {
   public let coefficient: Double
   /// The coefficient's HC3 standard error.
   public let coefficientStandardError: Double
-  /// βⱼ · dⱼ, dⱼ the feature's within-endpoint difference of means, ms, with its bootstrap
-  /// interval and its delta-method test (q-value across all findings).
+  /// βⱼ · dⱼ, dⱼ the feature's within-endpoint difference of means, ms, with its delta-method
+  /// t test and interval (q-value across all findings).
   public let contribution: Estimate
   /// The contribution as a fraction of the whole gap.
   public let share: Double
@@ -37,7 +37,8 @@ public struct Suspect: Sendable {
   /// The service to page: the key's, or the callee's for a network suspect.
   public let service: String
   /// Its within-endpoint difference of mean critical-path time, ms (exact accounting: the
-  /// suspects sum to the within-endpoint gap), with interval and test (q across suspects).
+  /// suspects sum to the within-endpoint gap), with interval and test of "grew or shrank by
+  /// more than the minimum effect" (q across suspects).
   public let contribution: Estimate
   /// The contribution as a fraction of the whole gap.
   public let share: Double
@@ -51,7 +52,8 @@ public struct Suspect: Sendable {
   public let explanation: [Finding]
   /// contribution − Σ findings: what its own features do not account for, ms.
   public let remainderMillis: Double
-  /// Whether its growth is significant at the false discovery rate and positive.
+  /// Whether it grew by significantly more than the minimum effect, at the false discovery
+  /// rate: then its 95% interval lies wholly above the minimum effect.
   public let isSignificant: Bool
   /// The slow trace with the most critical-path time in this key.
   public let exampleSlowTraceID: String
@@ -108,6 +110,10 @@ public struct LatencyAnalysis: Sendable {
   public let slowTraces: Int
   public let fastMeanLatencyMillis: Double
   public let slowMeanLatencyMillis: Double
+  /// The gap Δ = mean(slow) − mean(fast) with its Welch t interval and two-sided test.
+  public let gap: Estimate
+  /// The minimum effect a suspect's growth is tested against, ms.
+  public let minimumEffectMillis: Double
   /// The part of the gap within entry points, weighted by the slow batch's mix.
   public let withinEndpointGapMillis: Double
   /// Entry points with their share of fast and slow traces, most slow traces first.
@@ -134,52 +140,53 @@ public struct LatencyAnalysis: Sendable {
   public var endpointMixMillis: Double { gapMillis - withinEndpointGapMillis }
   /// Whether any suspect is significant.
   public var hasSignificantSuspect: Bool { suspects.contains { $0.isSignificant } }
+  /// Whether the slow batch is significantly slower: Δ's 95% interval lies above 0.
+  public var isSignificantlySlower: Bool { gap.low > 0 }
+  /// What `--fail-on-suspect` fails on: the slow batch is significantly slower and a suspect
+  /// grew significantly by more than the minimum effect. Never for a faster batch or noise.
+  public var failsGate: Bool { isSignificantlySlower && hasSignificantSuspect }
+}
+
+/// The smallest growth worth acting on: a suspect is starred only when its growth is
+/// significantly larger than this (the test's null hypothesis is |growth| ≤ it).
+public enum MinimumEffect: Sendable, Equatable {
+  /// A fixed number of milliseconds.
+  case millis(Double)
+  /// A share of the gap Δ (of 0 when the slow batch is not slower).
+  case shareOfGap(Double)
+
+  /// The default, 5% of the gap: the share below which the ranking calls a suspect not
+  /// material (README, "Reading significance", for how it was chosen).
+  public static let standard = MinimumEffect.shareOfGap(0.05)
+
+  /// In milliseconds, for a gap of `gap` ms.
+  public func millis(gap: Double) -> Double {
+    switch self {
+    case .millis(let value): return value
+    case .shareOfGap(let share): return share * max(gap, 0)
+    }
+  }
 }
 
 /// How the analysis runs.
-/// How a bootstrap replicate redraws the traces.
-public enum Resampling: String, Sendable, CaseIterable {
-  /// Each trace weighs a Poisson(1) draw keyed by (seed, replicate, batch, trace id): the same
-  /// in one process and across shards (`whyslow merge`, Spark), whatever the order of traces.
-  case poisson
-  /// Each (endpoint, batch) cell drawn with replacement to its size: the classic stratified
-  /// bootstrap, whose draws depend on the order of the traces.
-  case multinomial
-}
-
 public struct AnalysisOptions: Sendable {
   /// Suspects and findings with a Benjamini–Hochberg q-value below this are significant.
   public var falseDiscoveryRate = 0.05
+  /// The growth a suspect must significantly exceed to be starred.
+  public var minimumEffect = MinimumEffect.standard
   /// The suspects with the largest growth whose growth is explained by their features.
   public var explainedSuspects = 20
   /// At most this many feature columns in the shared explanatory design.
   public var explanatoryColumns = 60
-  /// Bootstrap replicates for the intervals.
-  public var bootstrapReplicates = 200
-  /// Seed of the bootstrap (a fixed seed keeps the output byte-identical).
-  public var seed: UInt64 = 1
-  /// Up to this many traces each replicate refits exactly (a weighted Gram matrix and a
-  /// Cholesky solve); beyond it, the one-step linearization β_b = β + A⁻¹Xᵀdiag(e)(w_b − 1)
-  /// serves all replicates with one `dgemm` per suspect. Its error is O(1/n) while the
-  /// intervals' width is O(1/√n), so above 5,000 traces it changes no reported digit that
-  /// matters (`BootstrapTests` checks both agree to a tenth of the width at 3,000 traces).
-  /// Reference: Hu & Kalbfleisch (2000), Canadian J. Statistics 28(3).
-  public var exactBootstrapLimit = 5_000
-  /// How the bootstrap redraws traces.
-  public var resampling = Resampling.poisson
 
   public init(
-    falseDiscoveryRate: Double = 0.05, explainedSuspects: Int = 20, explanatoryColumns: Int = 60,
-    bootstrapReplicates: Int = 200, seed: UInt64 = 1, exactBootstrapLimit: Int = 5_000,
-    resampling: Resampling = .poisson
+    falseDiscoveryRate: Double = 0.05, minimumEffect: MinimumEffect = .standard, explainedSuspects: Int = 20,
+    explanatoryColumns: Int = 60
   ) {
-    self.resampling = resampling
     self.falseDiscoveryRate = falseDiscoveryRate
+    self.minimumEffect = minimumEffect
     self.explainedSuspects = explainedSuspects
     self.explanatoryColumns = explanatoryColumns
-    self.bootstrapReplicates = bootstrapReplicates
-    self.seed = seed
-    self.exactBootstrapLimit = exactBootstrapLimit
   }
 }
 

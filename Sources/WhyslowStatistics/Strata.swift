@@ -2,258 +2,214 @@ import Foundation
 import WhyslowFeatures
 import WhyslowLinalg
 
-/// Traces grouped by entry point and batch, for comparing like with like.
+/// Traces grouped into strata by entry point, for comparing like with like, and the
+/// stratified difference of means with its variance.
 ///
-/// An endpoint both batches have is a stratum, weighted by its share of the slow batch's
-/// traces in strata; traces of an endpoint only one batch has are left out of comparisons and
-/// show up in the endpoint mix.
+/// An endpoint with at least `minimumTracesPerCell` traces in each batch is a stratum of its
+/// own. The other endpoints that both batches have are pooled into one stratum, compared when
+/// it too holds that many traces in each batch; traces of endpoints only one batch has, or of a
+/// pool too small, are left out of comparisons and show up in the endpoint mix. A stratum is
+/// weighted by its share of both batches' traces in strata (wₛ), so swapping the batches only
+/// flips the sign of every difference and leaves every variance as it was.
+///
+/// Why a floor on cells: a variance estimated from one to four traces is mostly noise (0 for a
+/// lone trace, or for tied, rounded timings), and a lone trace that alone carries a value is
+/// invisible to the variance within the cells. On A/A splits of real fault-free minutes
+/// (`whyslow eval --null`), tests that trusted such cells starred noise in most splits.
 struct Strata {
+  /// Fewest traces in each batch for an endpoint, or the pool, to be compared.
+  static let minimumTracesPerCell = 5
+
   private let isSlow: [Bool]
-  /// Each row's cell: 2·(endpoint index) + (slow ? 1 : 0).
-  private let cellOf: [Int]
-  /// Rows of each cell.
-  private let rows: [[Int]]
-  /// Whether each endpoint has traces in both batches.
-  private let comparable: [Bool]
+  /// Each row's endpoint (an index into `endpoints`).
+  private let endpointOf: [Int]
   private let endpoints: [SpanKey]
-  /// Each row's trace, hashed with its batch (FNV-1a of the id's bytes): the Poisson weights' key.
-  private let traceHashes: [UInt64]
+  /// Each endpoint's traces in the fast and in the slow batch.
+  private let endpointCounts: [(fast: Int, slow: Int)]
+  /// Each row's cell: 2·stratum + (slow ? 1 : 0), or `excludedCell` when its endpoint is
+  /// compared in no stratum.
+  private let cellOf: [Int]
+  /// Rows of each cell (the excluded ones last), ascending, as the matrix orders them (by batch,
+  /// then trace id): sums run in an order that does not depend on how the traces were read.
+  private let rows: [[Int]]
+  /// Each stratum's weight wₛ.
+  private let weights: [Double]
+  /// The variance a timing rounded to the recorders' resolution r carries at least, r²/12 ms²
+  /// (Sheppard): the floor of every cell's variance, so timings that tie because they were
+  /// rounded never claim a spread of 0.
+  let roundingVariance: Double
 
   init(_ matrix: FeatureMatrix) {
     let keys = Array(Set(matrix.entryPoints)).sorted()
     let index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
-    isSlow = matrix.isSlow
-    cellOf = matrix.entryPoints.indices.map { row in
-      2 * (index[matrix.entryPoints[row]] ?? 0) + (matrix.isSlow[row] ? 1 : 0)
+    let endpointOf = matrix.entryPoints.map { index[$0] ?? 0 }
+    var counts = [(fast: Int, slow: Int)](repeating: (0, 0), count: keys.count)
+    for (endpoint, slow) in zip(endpointOf, matrix.isSlow) {
+      if slow { counts[endpoint].slow += 1 } else { counts[endpoint].fast += 1 }
     }
-    var rows = [[Int]](repeating: [], count: 2 * keys.count)
+    let minimum = Self.minimumTracesPerCell
+    let own = keys.indices.filter { min(counts[$0].fast, counts[$0].slow) >= minimum }
+    let pooled = keys.indices.filter { (1..<minimum).contains(min(counts[$0].fast, counts[$0].slow)) }
+    let pool = pooled.reduce((fast: 0, slow: 0)) { ($0.fast + counts[$1].fast, $0.slow + counts[$1].slow) }
+    var stratumOf = [Int?](repeating: nil, count: keys.count)
+    for (stratum, endpoint) in own.enumerated() { stratumOf[endpoint] = stratum }
+    var sizes = own.map { Double(counts[$0].fast + counts[$0].slow) }
+    if min(pool.fast, pool.slow) >= minimum {
+      for endpoint in pooled { stratumOf[endpoint] = own.count }
+      sizes.append(Double(pool.fast + pool.slow))
+    }
+    let total = sizes.reduce(0, +)
+    weights = sizes.map { $0 / total }
+    let excludedCell = 2 * sizes.count
+    cellOf = zip(endpointOf, matrix.isSlow).map { endpoint, slow in
+      stratumOf[endpoint].map { 2 * $0 + (slow ? 1 : 0) } ?? excludedCell
+    }
+    var rows = [[Int]](repeating: [], count: excludedCell + 1)
     for (row, cell) in cellOf.enumerated() { rows[cell].append(row) }
     self.rows = rows
-    comparable = keys.indices.map { !rows[2 * $0].isEmpty && !rows[2 * $0 + 1].isEmpty }
+    self.endpointOf = endpointOf
     endpoints = keys
-    traceHashes = zip(matrix.traceIDs, matrix.isSlow).map { id, slow in
-      id.utf8.reduce(slow ? 0xAF63_BD4C_8601_B7DF : 0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
-    }
+    endpointCounts = counts
+    isSlow = matrix.isSlow
+    let resolution = Self.resolutionMillis(matrix.latencyMillis)
+    roundingVariance = resolution * resolution / 12
   }
 
-  /// Traces left out of comparisons: their endpoint is in one batch only.
-  var excludedTraces: Int {
-    endpoints.indices.filter { !comparable[$0] }.reduce(0) { $0 + rows[2 * $1].count + rows[2 * $1 + 1].count }
+  /// The coarsest of 1 ms, 1 µs and 1 ns that every latency is a whole multiple of: the
+  /// resolution the traces were recorded at.
+  static func resolutionMillis(_ latencies: [Double]) -> Double {
+    let nanos = latencies.map { Int64(($0 * 1e6).rounded()) }
+    for unit: Int64 in [1_000_000, 1_000] where nanos.allSatisfy({ $0 % unit == 0 }) { return Double(unit) / 1e6 }
+    return 1e-6
   }
 
-  /// The weighted mean of `values` over one batch (all its traces).
-  func batchMean(_ values: [Double], weights: [Double], slow: Bool) -> Double {
-    var sum = 0.0
-    var total = 0.0
-    for row in values.indices where isSlow[row] == slow {
-      sum += weights[row] * values[row]
-      total += weights[row]
-    }
-    return total > 0 ? sum / total : .nan
+  private var strataCount: Int { weights.count }
+
+  /// Traces left out of comparisons: their endpoint is in one batch only, or too rare to pool.
+  var excludedTraces: Int { rows[2 * strataCount].count }
+
+  /// Endpoints compared in the pool of small endpoints, and their traces (0 when none).
+  var pooledEndpoints: (endpoints: Int, traces: Int) {
+    guard strataCount > 0 else { return (0, 0) }
+    let pool = strataCount - 1
+    let members = Set(rows[2 * pool].map { endpointOf[$0] } + rows[2 * pool + 1].map { endpointOf[$0] })
+    guard members.count > 1 else { return (0, 0) }
+    return (members.count, rows[2 * pool].count + rows[2 * pool + 1].count)
   }
 
-  /// For each column, Σₑ wₑ (mean over slow traces of e − mean over fast traces of e), wₑ the
-  /// slow batch's (weighted) share of endpoint e among endpoints both batches have. The
-  /// weighted sums per (endpoint, batch) cell take one pass over the column: each row adds to
-  /// its own cell only (a product with a rows × cells matrix of weights would be mostly zeros).
-  func differences(_ columns: Matrix, weights: [Double]) -> [Double] {
-    differences(count: columns.columns, weights: weights) { column, add in
-      columns.values.withUnsafeBufferPointer { values in
-        add(UnsafeBufferPointer(rebasing: values[(column * columns.rows)..<((column + 1) * columns.rows)]))
-      }
+  /// The largest |stratified difference| any split of each stratum's traces into cells of
+  /// its sizes could give `values`: per stratum, the mean of its nₛ,slow largest values minus
+  /// that of the nₛ,fast smallest (or the other way), summed with the weights. It depends on
+  /// the values each stratum holds, not on which trace is in which batch.
+  func largestPossibleDifference(_ values: ArraySlice<Double>) -> Double {
+    var (up, down) = (0.0, 0.0)
+    for (stratum, weight) in weights.enumerated() {
+      let (fast, slow) = (rows[2 * stratum], rows[2 * stratum + 1])
+      let sorted = (fast + slow).map { values[values.startIndex + $0] }.sorted(by: >)
+      func mean(_ part: ArraySlice<Double>) -> Double { part.reduce(0, +) / Double(part.count) }
+      up += weight * (mean(sorted.prefix(slow.count)) - mean(sorted.suffix(fast.count)))
+      down += weight * (mean(sorted.prefix(fast.count)) - mean(sorted.suffix(slow.count)))
     }
+    return max(up, down)
+  }
+
+  /// The mean of `values` over one batch (all its traces), summed in row order.
+  func batchMean(_ values: ArraySlice<Double>, slow: Bool) -> Double {
+    var (sum, count) = (0.0, 0.0)
+    for row in 0..<isSlow.count where isSlow[row] == slow {
+      sum += values[values.startIndex + row]
+      count += 1
+    }
+    return count > 0 ? sum / count : .nan
+  }
+
+  /// For each column, the stratified difference Σₛ wₛ (mean over slow traces of s − mean over
+  /// fast traces of s). The sums per cell take one pass over the column: each row adds to its
+  /// own cell only (a product with a rows × cells matrix would be mostly zeros).
+  func differences(_ columns: Matrix) -> [Double] {
+    (0..<columns.columns).map { difference(columns.column($0)) }
   }
 
   /// `differences` of columns held apart (each array one column of every row).
-  func differences(_ columns: [[Double]], weights: [Double]) -> [Double] {
-    differences(count: columns.count, weights: weights) { column, add in columns[column].withUnsafeBufferPointer(add) }
+  func differences(_ columns: [[Double]]) -> [Double] {
+    columns.map { difference($0[...]) }
   }
 
-  /// The sums per cell of `count` columns, column `c` handed to `add` by `column(c, add)`,
-  /// then combined.
-  private func differences(
-    count: Int, weights: [Double], column: (Int, (UnsafeBufferPointer<Double>) -> Void) -> Void
-  ) -> [Double] {
-    let cells = rows.count
-    var sums = [Double](repeating: 0, count: cells * count)
-    sums.withUnsafeMutableBufferPointer { sums in
-      weights.withUnsafeBufferPointer { weights in
-        cellOf.withUnsafeBufferPointer { cellOf in
-          for index in 0..<count {
-            let cellSums = sums.baseAddress! + index * cells
-            column(index) { values in
-              for row in 0..<cellOf.count { cellSums[cellOf[row]] += weights[row] * values[row] }
-            }
-          }
-        }
-      }
-    }
-    return combine(columns: count, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
+  /// The stratified difference of one column.
+  func difference(_ values: ArraySlice<Double>) -> Double {
+    var sums = [Double](repeating: 0, count: rows.count)
+    let base = values.startIndex
+    for (row, cell) in cellOf.enumerated() { sums[cell] += values[base + row] }
+    return combine(sums)
   }
 
   /// `differences` of sparse columns (their rows without an entry are 0).
-  func differences(_ columns: SparseColumns, weights: [Double]) -> [Double] {
-    differences(columns.entries, weights: weights)
+  func differences(_ columns: SparseColumns) -> [Double] {
+    differences(columns.entries)
   }
 
-  /// `differences` of sparse columns given one by one.
-  func differences(_ entries: [SparseColumns.Column], weights: [Double]) -> [Double] {
-    let cells = rows.count
-    var sums = [Double](repeating: 0, count: cells * entries.count)
-    for (index, entry) in entries.enumerated() {
-      for (row, value) in zip(entry.rows, entry.values) {
-        sums[index * cells + cellOf[Int(row)]] += weights[Int(row)] * value
+  /// `differences` of sparse columns given one by one (entries ascending by row).
+  func differences(_ entries: [SparseColumns.Column]) -> [Double] {
+    entries.map { entry in
+      var sums = [Double](repeating: 0, count: rows.count)
+      for (row, value) in zip(entry.rows, entry.values) { sums[cellOf[Int(row)]] += value }
+      return combine(sums)
+    }
+  }
+
+  /// Σₛ wₛ (sum(slow cell)/n(slow cell) − sum(fast cell)/n(fast cell)) from the cells' sums.
+  private func combine(_ sums: [Double]) -> Double {
+    var total = 0.0
+    for (stratum, weight) in weights.enumerated() {
+      let (fast, slow) = (2 * stratum, 2 * stratum + 1)
+      total += weight * sums[slow] / Double(rows[slow].count) - weight * sums[fast] / Double(rows[fast].count)
+    }
+    return total
+  }
+
+  /// The variance of the stratified difference of means of `values` and its Welch–
+  /// Satterthwaite degrees of freedom:
+  ///
+  ///     var(d) = Σₛ wₛ² (s²ₛ,slow/nₛ,slow + s²ₛ,fast/nₛ,fast),
+  ///     ν = var(d)² / Σ over cells (wₛ² s²/n)² / (n − 1),
+  ///
+  /// s² the cell's sample variance, at least `roundingVariance`. Each cell holds at least
+  /// `minimumTracesPerCell` traces. Sums run in row order within each cell, so swapping the
+  /// batches leaves both unchanged.
+  /// Reference: Welch (1947), Biometrika 34; Satterthwaite (1946), Biometrics Bulletin 2(6).
+  func varianceOfDifference(_ values: ArraySlice<Double>) -> (variance: Double, degreesOfFreedom: Double) {
+    let base = values.startIndex
+    var (variance, denominator) = (0.0, 0.0)
+    for (stratum, weight) in weights.enumerated() {
+      for cell in [rows[2 * stratum + 1], rows[2 * stratum]] {
+        let count = Double(cell.count)
+        let mean = cell.reduce(0) { $0 + values[base + $1] } / count
+        let squares = cell.reduce(0) { $0 + (values[base + $1] - mean) * (values[base + $1] - mean) }
+        let component = weight * weight * max(squares / (count - 1), roundingVariance) / count
+        variance += component
+        denominator += component * component / (count - 1)
       }
     }
-    return combine(columns: entries.count, totals: cellTotals(weights)) { sums[$0 * cells + $1] }
-  }
-
-  /// Bootstrap weight sets folded with the combination `differences` applies: entry (row, set)
-  /// is the row's weight in the set times its cell's factor in that set (`cellFactors`). Each
-  /// set's difference of a column is then the column's dot product with the set's column.
-  struct FoldedWeights {
-    fileprivate let matrix: Matrix  // rows × sets
-  }
-
-  /// `weightSets` (bootstrap replicates) folded for `differences(_:_:)`.
-  func folded(_ weightSets: [[Double]]) -> FoldedWeights {
-    let rowCount = cellOf.count
-    var folded = [Double](repeating: 0, count: rowCount * weightSets.count)
-    folded.withUnsafeMutableBufferPointer { folded in
-      for (set, weights) in weightSets.enumerated() {
-        let factors = cellFactors(cellTotals(weights))
-        for row in 0..<rowCount { folded[set * rowCount + row] = weights[row] * factors[cellOf[row]] }
-      }
-    }
-    return FoldedWeights(matrix: Matrix(rows: rowCount, columns: weightSets.count, values: folded))
-  }
-
-  /// `differences` of every column of `columns` for each folded set of weights (bootstrap
-  /// replicates): result[set][column], all of them one BLAS `dgemm` (columnsᵀ × folded).
-  func differences(_ columns: Matrix, _ weights: FoldedWeights) -> [[Double]] {
-    let product = columns.transposeTimes(weights.matrix)  // columns × sets
-    return (0..<weights.matrix.columns).map { set in Array(product.column(set)) }
-  }
-
-  private func cellTotals(_ weights: [Double]) -> [Double] {
-    rows.map { cell in cell.reduce(0) { $0 + weights[$1] } }
-  }
-
-  /// Σₑ wₑ (sum(slow cell)/total(slow cell) − sum(fast cell)/total(fast cell)) per column, as
-  /// Σ over cells of `cellFactors` × sum; `sum(column, cell)` gives the (weighted) sums.
-  private func combine(columns: Int, totals: [Double], sum: (Int, Int) -> Double) -> [Double] {
-    let factors = cellFactors(totals)
-    let cells = factors.indices.filter { factors[$0] != 0 }
-    return (0..<columns).map { column in cells.reduce(0) { $0 + factors[$1] * sum(column, $1) } }
-  }
-
-  /// Each (endpoint, batch) cell's factor in the within-endpoint difference: +wₑ / total(slow
-  /// cell), −wₑ / total(fast cell), over comparable endpoints with weight in both cells (`totals`
-  /// the cells' weights), 0 elsewhere. wₑ is endpoint e's share of the slow traces compared, by
-  /// count: a bootstrap replicate redraws the traces within each cell, not the endpoint mix.
-  private func cellFactors(_ totals: [Double]) -> [Double] {
-    var factors = [Double](repeating: 0, count: rows.count)
-    let compared = endpoints.indices.filter { comparable[$0] && totals[2 * $0 + 1] > 0 && totals[2 * $0] > 0 }
-    let slowCount = Double(compared.reduce(0) { $0 + rows[2 * $1 + 1].count })
-    for endpoint in compared {
-      let share = Double(rows[2 * endpoint + 1].count) / slowCount
-      factors[2 * endpoint + 1] = share / totals[2 * endpoint + 1]
-      factors[2 * endpoint] = -share / totals[2 * endpoint]
-    }
-    return factors
-  }
-
-  /// var(d) = Σₑ wₑ² (s²ₑ,slow/nₑ,slow + s²ₑ,fast/nₑ,fast), sample variances.
-  func varianceOfDifference(_ values: [Double]) -> Double {
-    let slowTotal = Double(endpoints.indices.filter { comparable[$0] }.reduce(0) { $0 + rows[2 * $1 + 1].count })
-    guard slowTotal > 0 else { return 0 }
-    return endpoints.indices.filter { comparable[$0] }.reduce(0) { sum, endpoint in
-      let weight = Double(rows[2 * endpoint + 1].count) / slowTotal
-      return sum + weight * weight
-        * (varianceOfMean(values, rows[2 * endpoint + 1]) + varianceOfMean(values, rows[2 * endpoint]))
-    }
-  }
-
-  /// The van Elteren rank test (`vanElterenPValue`) that `value(row)` tends to differ between
-  /// slow and fast traces, over the rows where `present` holds (all rows when nil), one stratum
-  /// per comparable endpoint. Rank-based, so a few huge latencies do not swamp it.
-  func rankTestPValue(present: [Bool]?, _ value: (Int) -> Double) -> Double {
-    vanElterenPValue(
-      endpoints.indices.filter { comparable[$0] }.map { endpoint in
-        (
-          fast: rows[2 * endpoint].filter { present?[$0] ?? true }.map(value),
-          slow: rows[2 * endpoint + 1].filter { present?[$0] ?? true }.map(value)
-        )
-      })
+    return (variance, denominator > 0 ? variance * variance / denominator : .nan)
   }
 
   /// Each row's endpoint (0 is the one `indicatorColumns` gives no column) and how many
   /// there are: the fixed effects a fit can absorb instead of carrying their columns.
-  var endpointOfRow: [Int] { cellOf.map { $0 / 2 } }
+  var endpointOfRow: [Int] { endpointOf }
   var endpointCount: Int { endpoints.count }
 
   /// One 0/1 column per endpoint but the first: endpoint fixed effects for the regressions.
   func indicatorColumns() -> [[Double]] {
-    endpoints.indices.dropFirst().map { endpoint in
-      cellOf.map { $0 / 2 == endpoint ? 1 : 0 }
-    }
-  }
-
-  /// Poisson bootstrap weights of one replicate: each trace's weight a Poisson(1) draw from a
-  /// hash of the seed, the replicate and the trace (its batch and id), so a trace weighs the
-  /// same whatever other traces there are and in whatever order or shard they come: the
-  /// replicate's sums are sums over traces (mergeable).
-  /// Reference: Hanley & MacGibbon (2006); Chamandy et al. (2012), "Estimating uncertainty
-  /// for massive data streams".
-  func poissonWeights(replicate: Int, seed: UInt64) -> [Double] {
-    let (cdf, salt) = (Self.poissonCDF, (seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(replicate) &* 0xD1B5_4A32_D192_ED03))
-    return traceHashes.map { hash in
-      let u = SeededRandom.uniform(keyedBy: hash ^ salt)
-      // The count of k with u ≥ P(K ≤ k) (at most 19): the first eight compared without a
-      // branch (a draw's value is a coin the branch predictor cannot learn), the rest, needed
-      // once in 100,000 draws, one by one.
-      var draws = 0
-      for k in 0..<8 { draws += u >= cdf[k] ? 1 : 0 }
-      while draws < cdf.count - 1 && u >= cdf[draws] { draws += 1 }
-      return Double(draws)
-    }
-  }
-
-  /// P(K ≤ k) for K ~ Poisson(1), k = 0…19 (beyond: probability below 10⁻¹⁸).
-  private static let poissonCDF: [Double] = {
-    var term = exp(-1.0)
-    var sum = 0.0
-    return (0..<20).map { k in
-      if k > 0 { term /= Double(k) }
-      sum += term
-      return sum
-    }
-  }()
-
-  /// Multinomial bootstrap weights: each (endpoint, batch) cell resampled with replacement to
-  /// its size (`Resampling.multinomial`).
-  func bootstrapWeights(_ random: inout SeededRandom) -> [Double] {
-    var weights = [Double](repeating: 0, count: cellOf.count)
-    for cell in rows where !cell.isEmpty {
-      for _ in cell.indices { weights[cell[Int(random.next() % UInt64(cell.count))]] += 1 }
-    }
-    return weights
+    endpoints.indices.dropFirst().map { endpoint in endpointOf.map { $0 == endpoint ? 1 : 0 } }
   }
 
   /// Each endpoint's share of the fast and of the slow batch, most slow traces first.
   func mix() -> [(endpoint: SpanKey, fastShare: Double, slowShare: Double)] {
-    let fastTotal = Double(isSlow.filter { !$0 }.count)
     let slowTotal = Double(isSlow.filter { $0 }.count)
+    let fastTotal = Double(isSlow.count) - slowTotal
     return endpoints.indices.map {
-      (endpoints[$0], Double(rows[2 * $0].count) / fastTotal, Double(rows[2 * $0 + 1].count) / slowTotal)
+      (endpoints[$0], Double(endpointCounts[$0].fast) / fastTotal, Double(endpointCounts[$0].slow) / slowTotal)
     }
     .sorted { ($0.slowShare, $1.endpoint) > ($1.slowShare, $0.endpoint) }
-  }
-
-  private func varianceOfMean(_ values: [Double], _ cell: [Int]) -> Double {
-    guard cell.count > 1 else { return 0 }
-    let mean = cell.reduce(0) { $0 + values[$1] } / Double(cell.count)
-    let squares = cell.reduce(0) { $0 + (values[$1] - mean) * (values[$1] - mean) }
-    return squares / Double(cell.count - 1) / Double(cell.count)
   }
 }

@@ -1,46 +1,48 @@
 import WhyslowFeatures
 import WhyslowLinalg
 
-/// Stage 3, how sure and how much: for each suspect a test of its growth where the effect
-/// lives, its share of the slow batch's latency variance, its means and an example trace.
+/// Stage 3, how sure and how much: for each suspect a t test of its growth, its share of the
+/// slow batch's latency variance, its means and an example trace.
 ///
-/// The test combines two looks by Bonferroni, p = min(1, 2·min(p_all, p_present)):
-/// - p_all: the stratified difference of means over all traces over its standard error,
-///   √Σₑ wₑ²(s²ₑ,slow/nₑ,slow + s²ₑ,fast/nₑ,fast) (normal);
-/// - p_present: the van Elteren rank test over the traces that contain the key. Most traces
-///   never call most keys, so over all traces the zeros of the others drown a large effect
-///   on the few that do, and heavy tails inflate the variance of means; ranks among the
-///   traces that call the key see it.
-/// Each look is a valid test, so the combination keeps the false-alarm rate; the
-/// Benjamini–Hochberg step across suspects follows in the verdict.
+/// The test: the growth d (the stratified difference of mean critical-path time) over its
+/// standard error, √Σₑ wₑ²vₑ (`Strata.varianceOfDifference`: Welch variances where an
+/// endpoint's cells are large enough, pooled over the endpoint where they are not, never below
+/// the timings' rounding), against Student's t with Welch–Satterthwaite degrees of freedom.
+/// The same t gives the 95% interval, so the test and the interval tell one story. It is
+/// measured on real A/A splits (`whyslow eval --null`): tests that trusted one-trace cells, a
+/// normal reference and a rank test over rounded, tied timings starred noise in most splits.
 ///
 /// Variance: critical-path times sum to each trace's latency L, so over the slow batch
 /// Var(L) = Σₖ Cov(CPₖ, L); a suspect's share is Cov(CPₖ, L)/Var(L), one BLAS `dgemv`.
+///
+///
+/// Independent filtering: a suspect is tested only if some split of the traces it was measured
+/// on could make its growth or shrinkage exceed the minimum effect δ
+/// (`Strata.largestPossibleDifference` > δ); the others cannot be starred, and they are left
+/// out of the Benjamini–Hochberg family (q = 1). The bound does not depend on which trace is
+/// in which batch, so the filter keeps the false discovery rate while the tests that can matter
+/// stop paying for the hundreds that cannot.
+/// Reference: Bourgon, Gentleman & Huber (2010), PNAS 107(21).
 struct SuspectEvidence {
-  let pValues: [Double]
+  let tests: [TTest]
+  /// Whether each suspect's mean over both batches lets it pass the minimum effect.
+  let canExceed: [Bool]
   let varianceShares: [Double]
   let fastMeans: [Double]
   let slowMeans: [Double]
   let exampleSlowTraceIDs: [String]
 
-  init(_ matrix: FeatureMatrix, _ strata: Strata, _ accounting: CriticalPathAccounting) {
+  init(_ matrix: FeatureMatrix, _ strata: Strata, _ accounting: CriticalPathAccounting, minimumEffect: Double) {
     let n = matrix.traceCount
     let values = accounting.values
-    let countColumn = Dictionary(
-      matrix.columns.indices.filter { matrix.columns[$0].kind == .count }.map { (matrix.columns[$0].key, $0) },
-      uniquingKeysWith: { first, _ in first })
-    pValues = accounting.candidates.indices.map { candidate in
+    canExceed = accounting.candidates.indices.map { candidate in
       let column = values.column(candidate)
-      let base = column.startIndex
-      let allTraces = twoSidedPValue(
-        accounting.growth[candidate], standardError: strata.varianceOfDifference(Array(column)).squareRoot())
-      // A key without a count column has the same count in every trace: it is in all of them.
-      let present = countColumn[accounting.candidates[candidate].key].map { count in
-        matrix.column(count).map { $0 > 0 }
-      }
-      let presentTraces = strata.rankTestPValue(present: present) { column[base + $0] }
-      let looks = [allTraces, presentTraces].filter { !$0.isNaN }
-      return looks.min().map { min(1, Double(looks.count) * $0) } ?? .nan
+      return column.contains { $0 != 0 } && strata.largestPossibleDifference(column) > minimumEffect
+    }
+    tests = accounting.candidates.indices.map { candidate in
+      let (variance, degrees) = strata.varianceOfDifference(values.column(candidate))
+      return TTest(
+        estimate: accounting.growth[candidate], standardError: variance.squareRoot(), degreesOfFreedom: degrees)
     }
 
     let slowRows = (0..<n).filter { matrix.isSlow[$0] }

@@ -17,7 +17,8 @@ import WhyslowLinalg
 /// (`LeastSquares`). Other suspects' features are controls in each fit; only a suspect's own
 /// features are its findings. The contribution of feature j is βⱼdⱼ (Oaxaca–Blinder), dⱼ its
 /// stratified difference of means, tested by the delta method,
-/// se² = dⱼ²se(βⱼ)² + βⱼ²var(dⱼ).
+/// se² = dⱼ²se(βⱼ)² + βⱼ²var(dⱼ), against Student's t with the fewer of the fit's residual
+/// degrees of freedom and dⱼ's Welch–Satterthwaite ones; the same t gives its 95% interval.
 ///
 /// With more own features than the traces support, the columns are taken round-robin over
 /// suspects (largest growth first), each suspect's by |simple slope × dⱼ|, up to
@@ -40,9 +41,8 @@ struct SuspectExplanation {
   /// The small ridge that keeps near-collinear columns solvable.
   let penalty: Double
   let fit: LeastSquaresFit?
-  /// Per feature column: βⱼdⱼ, its p-value, and the feature's batch means.
-  let contributions: [Double]
-  let pValues: [Double]
+  /// Per feature column: βⱼdⱼ with its test, and the feature's batch means.
+  let tests: [TTest]
   let fastMeans: [Double]
   let slowMeans: [Double]
   let exampleSlowTraceIDs: [String]
@@ -62,7 +62,6 @@ struct SuspectExplanation {
     options: AnalysisOptions
   ) throws {
     let n = matrix.traceCount
-    let unit = [Double](repeating: 1, count: n)
     let indicatorColumns = strata.indicatorColumns()
     let testable = n - indicatorColumns.count - 1 - Self.minimumResidualDegrees
     guard testable > 0 else {
@@ -74,7 +73,7 @@ struct SuspectExplanation {
 
     // Every explained suspect's own columns, pooled for one batch of differences.
     let pool = Self.ownColumns(matrix, keys: explained.map { accounting.candidates[$0].key })
-    let poolDifferences = Self.differences(pool, strata, weights: unit)
+    let poolDifferences = Self.differences(pool, strata)
     // Each column's slope on its suspect's critical-path time, half the columns on each core.
     let criticalTimes = accounting.values
     let criticalColumns = explained.map { criticalTimes.column($0) }
@@ -120,22 +119,19 @@ struct SuspectExplanation {
         features: Matrix(prefixOf: design.values, rows: n, columns: chosen.count), groups: strata.endpointOfRow,
         groupCount: strata.endpointCount, responses: responses, penalty: penalty)
     self.fit = fit
-    var contributions: [Double] = []
-    var pValues: [Double] = []
-    for (index, response) in owner.enumerated() {
+    let residualDegrees = Double(n - strata.endpointCount - chosen.count)  // intercept, indicators, features
+    tests = owner.enumerated().map { index, response in
       let beta = fit?.coefficients[index + 1, response] ?? .nan
       let betaError = fit?.standardErrors[index + 1, response] ?? .nan
       let d = differences[index]
-      let varianceOfD = strata.varianceOfDifference(Array(design.column(index)))
-      contributions.append(beta * d)
-      pValues.append(
-        twoSidedPValue(beta * d, standardError: (d * d * betaError * betaError + beta * beta * varianceOfD).squareRoot()))
+      let (varianceOfD, degreesOfD) = strata.varianceOfDifference(design.column(index))
+      return TTest(
+        estimate: beta * d, standardError: (d * d * betaError * betaError + beta * beta * varianceOfD).squareRoot(),
+        degreesOfFreedom: min(residualDegrees, degreesOfD))
     }
-    self.contributions = contributions
-    self.pValues = pValues
     let slowRows = (0..<n).filter { matrix.isSlow[$0] }
-    fastMeans = chosen.indices.map { strata.batchMean(Array(design.column($0)), weights: unit, slow: false) }
-    slowMeans = chosen.indices.map { strata.batchMean(Array(design.column($0)), weights: unit, slow: true) }
+    fastMeans = chosen.indices.map { strata.batchMean(design.column($0), slow: false) }
+    slowMeans = chosen.indices.map { strata.batchMean(design.column($0), slow: true) }
     exampleSlowTraceIDs = chosen.indices.map { matrix.exampleSlowTrace(of: design.column($0), slowRows: slowRows) }
   }
 
@@ -166,13 +162,13 @@ struct SuspectExplanation {
   }
 
   /// The pool's stratified differences of means, in pool order.
-  private static func differences(_ pool: [PoolColumn], _ strata: Strata, weights: [Double]) -> [Double] {
+  private static func differences(_ pool: [PoolColumn], _ strata: Strata) -> [Double] {
     let (dense, sparse) = (pool.indices.filter { pool[$0].sparse == nil }, pool.indices.filter { pool[$0].sparse != nil })
     var result = [Double](repeating: 0, count: pool.count)
-    for (index, difference) in zip(dense, strata.differences(dense.map { pool[$0].values }, weights: weights)) {
+    for (index, difference) in zip(dense, strata.differences(dense.map { pool[$0].values })) {
       result[index] = difference
     }
-    for (index, difference) in zip(sparse, strata.differences(sparse.compactMap { pool[$0].sparse }, weights: weights)) {
+    for (index, difference) in zip(sparse, strata.differences(sparse.compactMap { pool[$0].sparse })) {
       result[index] = difference
     }
     return result

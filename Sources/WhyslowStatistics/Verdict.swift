@@ -14,38 +14,34 @@ import WhyslowFeatures
 enum Verdict {
   static func suspects(
     _ accounting: CriticalPathAccounting, _ evidence: SuspectEvidence,
-    _ explanation: SuspectExplanation, _ draws: BootstrapDraws, gap: Double, level: Double
+    _ explanation: SuspectExplanation, gap: Double, minimumEffect: Double, level: Double
   ) -> [Suspect] {
-    let suspectQ = benjaminiHochberg(evidence.pValues)
-    let findingQ = benjaminiHochberg(explanation.pValues)
+    let suspectP = evidence.tests.map { $0.pValue(minimumEffect: minimumEffect) }
+    let suspectQ = benjaminiHochberg(suspectP.indices.map { evidence.canExceed[$0] ? suspectP[$0] : .nan })
+      .map { $0.isNaN ? 1 : $0 }
+    let findingQ = benjaminiHochberg(explanation.tests.map { $0.pValue() })
     var findings = [[Finding]](repeating: [], count: accounting.candidates.count)
     for (column, owner) in explanation.owner.enumerated() {
       let response = explanation.explained[owner]
-      let interval = percentileInterval(draws.contributions[column])
-      let value = explanation.contributions[column]
+      let test = explanation.tests[column]
       findings[response].append(
         Finding(
           column: explanation.columns[column],
           coefficient: explanation.fit?.coefficients[column + 1, owner] ?? .nan,
           coefficientStandardError: explanation.fit?.standardErrors[column + 1, owner] ?? .nan,
-          contribution: Estimate(
-            value: value, low: interval.low, high: interval.high, pValue: explanation.pValues[column],
-            qValue: findingQ[column]),
-          share: value / gap, fastMean: explanation.fastMeans[column], slowMean: explanation.slowMeans[column],
+          contribution: Estimate(test, minimumEffect: 0, qValue: findingQ[column]),
+          share: test.estimate / gap, fastMean: explanation.fastMeans[column], slowMean: explanation.slowMeans[column],
           exampleSlowTraceID: explanation.exampleSlowTraceIDs[column]))
     }
     return accounting.candidates.enumerated().map { index, candidate in
       let growth = accounting.growth[index]
-      let interval = percentileInterval(draws.growth[index])
       let explaining = findings[index].sorted {
         ($0.contribution.value, $1.column.kind.name, $1.column.peerService, $1.column.key)
           > ($1.contribution.value, $0.column.kind.name, $0.column.peerService, $0.column.key)
       }
       return Suspect(
         name: candidate.name, key: candidate.key, callee: candidate.callee, service: candidate.service,
-        contribution: Estimate(
-          value: growth, low: interval.low, high: interval.high, pValue: evidence.pValues[index],
-          qValue: suspectQ[index]),
+        contribution: Estimate(evidence.tests[index], minimumEffect: minimumEffect, qValue: suspectQ[index]),
         share: growth / gap, varianceShare: evidence.varianceShares[index],
         fastMean: evidence.fastMeans[index], slowMean: evidence.slowMeans[index],
         explanation: explaining,

@@ -40,30 +40,28 @@ struct AnalysisArguments: ParsableArguments {
   @Flag(help: "Show suspects that are not significant too.")
   var all = false
 
-  @Option(help: "Bootstrap replicates for the 95% intervals.")
-  var bootstrap = 200
-
-  @Option(help: "Seed of the bootstrap; the same inputs and seed give byte-identical output.")
-  var seed: UInt64 = 1
-
   @Option(
     help: ArgumentHelp(
-      "How bootstrap replicates redraw traces: poisson (each trace weighs a Poisson(1) draw keyed by its id, "
-        + "the same on one machine and in shards) or multinomial (each endpoint and batch resampled to its size).",
-      valueName: "poisson|multinomial"))
-  var resampling: Resampling = .poisson
+      "The smallest growth worth a star: a suspect is significant only when its growth is significantly larger. "
+        + "Milliseconds (2ms) or a share of the gap (5%). Default 5% (of the gap, when the slow batch is "
+        + "significantly slower; else 0).",
+      valueName: "ms|share%"))
+  var minEffect: MinimumEffect = .standard
 
-  @Flag(help: "Exit with status 3 when a significant suspect is found (for CI gates).")
+  @Flag(
+    help: """
+      Exit with status 3 when the slow batch is significantly slower and a suspect grew significantly \
+      by more than the minimum effect (a CI gate: never for a faster batch, never for noise).
+      """)
   var failOnSuspect = false
 
   func validate() throws {
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }
     guard fdr > 0, fdr < 1 else { throw ValidationError("--fdr must be between 0 and 1") }
-    guard bootstrap >= 20 else { throw ValidationError("--bootstrap needs at least 20 replicates for a 95% interval") }
   }
 
   var options: AnalysisOptions {
-    AnalysisOptions(falseDiscoveryRate: fdr, bootstrapReplicates: bootstrap, seed: seed, resampling: resampling)
+    AnalysisOptions(falseDiscoveryRate: fdr, minimumEffect: minEffect)
   }
 
   /// OpenBLAS threads for an analysis of `traces` traces, unless the user set
@@ -93,7 +91,7 @@ struct AnalysisArguments: ParsableArguments {
   }
 
   /// Prints what was read and the ranking, writes the requested documents, and exits with
-  /// status 3 under --fail-on-suspect when a suspect is significant.
+  /// status 3 under --fail-on-suspect when the gate fails (`LatencyAnalysis.failsGate`).
   func report(
     _ analysis: LatencyAnalysis, matrix: FeatureMatrix, reading: [String], context: ReportContext,
     to outputs: OutputFiles
@@ -116,8 +114,27 @@ struct AnalysisArguments: ParsableArguments {
         }
       printError("wrote \(what) to \(output.path == "-" ? "standard output" : output.path)")
     }
-    if failOnSuspect && analysis.hasSignificantSuspect { throw ExitCode(3) }
+    if failOnSuspect && analysis.failsGate { throw ExitCode(3) }
   }
 }
 
-extension Resampling: ExpressibleByArgument {}
+extension MinimumEffect: ExpressibleByArgument {
+  /// `2ms` or `2` (milliseconds), `5%` (a share of the gap); never negative.
+  public init?(argument: String) {
+    let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+    if text.hasSuffix("%"), let percent = Double(text.dropLast()), percent.isFinite, percent >= 0 {
+      self = .shareOfGap(percent / 100)
+    } else if let millis = Double(text.hasSuffix("ms") ? String(text.dropLast(2)) : text), millis.isFinite, millis >= 0 {
+      self = .millis(millis)
+    } else {
+      return nil
+    }
+  }
+
+  public var defaultValueDescription: String {
+    switch self {
+    case .millis(let value): return "\(value)ms"
+    case .shareOfGap(let share): return "\(share * 100)%"
+    }
+  }
+}
