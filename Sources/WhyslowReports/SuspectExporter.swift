@@ -71,16 +71,33 @@ package func alignedColumns(_ rows: [[String]], leftAligned: Set<Int>) -> String
   }.joined(separator: "\n") + "\n"
 }
 
-/// The answer in one sentence: the first suspect of the ranking, its milliseconds, its share
-/// of the gap and its interval ("best guess:" first when nothing is significant).
+/// The answer in one sentence: when the slow batch is not significantly slower, that there is
+/// nothing to explain; else the first suspect of the ranking, its milliseconds, its share of the
+/// gap and its interval ("best guess" first when nothing is significant). A share above 100%
+/// says why (other span keys shrank).
 package func verdictSentence(_ analysis: LatencyAnalysis) -> String {
+  let gap = analysis.gap
+  let gapInterval = gap.low.isNaN ? "" : ", 95% interval [\(decimal(gap.low, 1)), \(decimal(gap.high, 1))] ms"
+  guard analysis.isSignificantlySlower else {
+    let which = gap.high < 0 ? "faster" : "not significantly slower"
+    return "the slow batch is \(which) (gap \(decimal(analysis.gapMillis, 1)) ms\(gapInterval)): nothing to explain"
+  }
   guard let top = analysis.suspects.first, top.contribution.value > 0 else {
     return "no span's critical-path time grew: nothing explains the \(decimal(analysis.gapMillis, 1)) ms gap"
   }
   let interval =
     top.contribution.low.isNaN
     ? "" : "; 95% interval [\(decimal(top.contribution.low, 1)), \(decimal(top.contribution.high, 1))] ms"
-  return (analysis.hasSignificantSuspect ? "" : "best guess (nothing significant): ")
-    + "\(top.name) explains \(decimal(top.contribution.value, 1)) ms (\(decimal(top.share * 100, 0))%) "
-    + "of the \(decimal(analysis.gapMillis, 1)) ms gap\(interval)"
+  let share: String
+  if top.share <= 1 {
+    share = "(\(decimal(top.share * 100, 0))%) of the \(decimal(analysis.gapMillis, 1)) ms gap"
+  } else {
+    let shrunk = -analysis.suspects.reduce(0) { $0 + min($1.contribution.value, 0) }
+    share = "of the \(decimal(analysis.gapMillis, 1)) ms gap, more than all of it (other span keys shrank by "
+      + "\(decimal(shrunk, 1)) ms, the endpoint mix moved \(decimal(analysis.endpointMixMillis, 1)) ms)"
+  }
+  let guess =
+    analysis.hasSignificantSuspect
+    ? "" : "best guess (nothing significant at q < \(decimal(analysis.falseDiscoveryRate, 2))): "
+  return guess + "\(top.name) explains \(decimal(top.contribution.value, 1)) ms \(share)\(interval)"
 }

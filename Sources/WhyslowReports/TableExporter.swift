@@ -27,8 +27,8 @@ public struct TableExporter: SuspectExporter {
     var out = """
       fast: \(analysis.fastTraces) traces, mean \(decimal(analysis.fastMeanLatencyMillis, 1)) ms
       slow: \(analysis.slowTraces) traces, mean \(decimal(analysis.slowMeanLatencyMillis, 1)) ms
-      gap:  \(decimal(analysis.gapMillis, 1)) ms = \(decimal(analysis.withinEndpointGapMillis, 1)) ms \
-      within endpoints + \(decimal(analysis.endpointMixMillis, 1)) ms endpoint mix
+      gap:  \(decimal(analysis.gapMillis, 1)) ms\(gapInterval(analysis)) = \(decimal(analysis.withinEndpointGapMillis, 1)) \
+      ms within endpoints + \(decimal(analysis.endpointMixMillis, 1)) ms endpoint mix
 
       """
     if analysis.endpointMix.count > 1 {
@@ -48,8 +48,8 @@ public struct TableExporter: SuspectExporter {
     guard !shown.isEmpty else { return out + "\nno suspects: no span's critical-path time grew\n" }
     out +=
       analysis.hasSignificantSuspect
-      ? "\nsuspects by service (* significant: q < \(level)):\n"
-      : "\nbest guesses by service (none significant at q < \(level)):\n"
+      ? "\nsuspects by service (* significant: grew by more than \(decimal(analysis.minimumEffectMillis, 1)) ms, q < \(level)):\n"
+      : "\nbest guesses by service (none grew significantly by more than \(decimal(analysis.minimumEffectMillis, 1)) ms at q < \(level)):\n"
     let header = ["rank", "on critical path", "95% interval", "share", "variance", "q", "", "suspect (explained by)"]
     let rows = shown.map { rank, suspect -> [String] in
       let parts = suspect.explanation.filter { abs($0.contribution.value) >= 0.1 * abs(suspect.contribution.value) }
@@ -74,6 +74,12 @@ public struct TableExporter: SuspectExporter {
     }
     let services = analysis.services.prefix(5).map { "\($0.service) \(decimal($0.contributionMillis, 1)) ms" }
     if !services.isEmpty { out += "by service: " + services.joined(separator: ", ") + "\n" }
+    let serviceShares = analysis.services.reduce(0) { $0 + $1.share }
+    if serviceShares > 1.005 && analysis.gapMillis > 0 {
+      out +=
+        "(the services' growth adds up to \(decimal(serviceShares * 100, 0))% of the gap: other span keys shrank, "
+        + "and the endpoint mix moved \(decimal(analysis.endpointMixMillis, 1)) ms)\n"
+    }
     let attributes = analysis.attributeEffects.filter { showAll || $0.matters(at: analysis.falseDiscoveryRate) }
       .prefix(limit)
     if !attributes.isEmpty {
@@ -111,6 +117,11 @@ public struct TableExporter: SuspectExporter {
     case .networkGap: return "network_gap to \(column.peerService)"
     default: return column.key == suspect.key ? column.kind.name : "\(column.kind.name) of \(column.key)"
     }
+  }
+
+  /// " [low, high]" of the gap's 95% interval, or nothing when it has none.
+  private func gapInterval(_ analysis: LatencyAnalysis) -> String {
+    analysis.gap.low.isNaN ? "" : " [\(decimal(analysis.gap.low, 1)), \(decimal(analysis.gap.high, 1))]"
   }
 
   private func qText(_ q: Double) -> String {

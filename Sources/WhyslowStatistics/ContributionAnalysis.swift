@@ -64,7 +64,7 @@ public enum ContributionAnalysis {
       distributions: distributions(ranking.suspects, accounting, matrix),
       typicalTraces: typicalTraces(matrix, strata), falseDiscoveryRate: level,
       caveats: Verdict.caveats(
-        gap: gap, suspects: ranking.suspects, level: level, smallerBatch: min(fastCount, slowCount),
+        gap: gapEstimate, suspects: ranking.suspects, level: level, smallerBatch: min(fastCount, slowCount),
         strata: strata, traces: n))
   }
 

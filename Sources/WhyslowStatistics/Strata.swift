@@ -180,15 +180,20 @@ struct Strata {
   func varianceOfDifference(_ values: ArraySlice<Double>) -> (variance: Double, degreesOfFreedom: Double) {
     let base = values.startIndex
     var (variance, denominator) = (0.0, 0.0)
+    /// A cell's part of the variance and of the degrees of freedom's denominator.
+    func component(_ cell: [Int], weight: Double) -> (variance: Double, denominator: Double) {
+      let count = Double(cell.count)
+      let mean = cell.reduce(0) { $0 + values[base + $1] } / count
+      let squares = cell.reduce(0) { $0 + (values[base + $1] - mean) * (values[base + $1] - mean) }
+      let part = weight * weight * max(squares / (count - 1), roundingVariance) / count
+      return (part, part * part / (count - 1))
+    }
     for (stratum, weight) in weights.enumerated() {
-      for cell in [rows[2 * stratum + 1], rows[2 * stratum]] {
-        let count = Double(cell.count)
-        let mean = cell.reduce(0) { $0 + values[base + $1] } / count
-        let squares = cell.reduce(0) { $0 + (values[base + $1] - mean) * (values[base + $1] - mean) }
-        let component = weight * weight * max(squares / (count - 1), roundingVariance) / count
-        variance += component
-        denominator += component * component / (count - 1)
-      }
+      let slow = component(rows[2 * stratum + 1], weight: weight)
+      let fast = component(rows[2 * stratum], weight: weight)
+      // A stratum's two cells added to each other first: a + b is b + a, bit for bit.
+      variance += slow.variance + fast.variance
+      denominator += slow.denominator + fast.denominator
     }
     return (variance, denominator > 0 ? variance * variance / denominator : .nan)
   }
@@ -213,3 +218,4 @@ struct Strata {
     .sorted { ($0.slowShare, $1.endpoint) > ($1.slowShare, $0.endpoint) }
   }
 }
+

@@ -95,11 +95,19 @@ enum Verdict {
 
   /// What limits the answer, in plain words.
   static func caveats(
-    gap: Double, suspects: [Suspect], level: Double, smallerBatch: Int, strata: Strata, traces: Int
+    gap: Estimate, suspects: [Suspect], level: Double, smallerBatch: Int, strata: Strata, traces: Int
   ) -> [String] {
     var caveats: [String] = []
-    if gap <= 0 {
-      caveats.append("the slow batch is not slower on average (gap \(format(gap)) ms)")
+    if !(gap.low > 0) {
+      caveats.append(
+        "the slow batch is not significantly slower (gap \(format(gap.value)) ms, 95% interval "
+          + "[\(format(gap.low)), \(format(gap.high))]): the suspects below are changes, not causes of a slowdown")
+    }
+    let pooled = strata.pooledEndpoints
+    if pooled.endpoints > 1 {
+      caveats.append(
+        "\(pooled.endpoints) endpoints with fewer than \(Strata.minimumTracesPerCell) traces in a batch are compared "
+          + "together as one (\(pooled.traces) traces)")
     }
     if !suspects.contains(where: \.isSignificant) {
       caveats.append(
@@ -125,8 +133,8 @@ enum Verdict {
           + "compared like with like; analyze batches of the same endpoints")
     } else if strata.excludedTraces > 0 {
       caveats.append(
-        "\(strata.excludedTraces) traces enter at endpoints only one batch has; they count in the "
-          + "endpoint mix, not in the comparison")
+        "\(strata.excludedTraces) traces enter at endpoints only one batch has, or too rare to compare; they "
+          + "count in the endpoint mix, not in the comparison")
     }
     return caveats
   }

@@ -56,36 +56,3 @@ struct InferenceTests {
     #expect(benjaminiHochberg([0.01, .nan, 0.02]).map { $0.isNaN } == [false, true, false])
   }
 }
-
-/// scipy reference written by scripts/reference_rank_test.py.
-struct RankTestReference: Decodable {
-  struct Stratum: Decodable {
-    let fast: [Double]
-    let slow: [Double]
-  }
-  struct OneStratum: Decodable {
-    let fast: [Double]
-    let slow: [Double]
-    let p_value: Double
-  }
-  struct TwoStrata: Decodable {
-    let strata: [Stratum]
-    let p_value: Double
-  }
-  let one_stratum: OneStratum
-  let two_strata: TwoStrata
-}
-
-struct RankTestTests {
-  /// Tolerance 1e-9 relative: the same closed-form statistic, summed in another order.
-  @Test func vanElterenMatchesScipyWithTiesAndStrata() throws {
-    let reference = try JSONDecoder().decode(
-      RankTestReference.self, from: Data(contentsOf: fixture("rank_test_reference.json")))
-    let one = reference.one_stratum
-    #expect(close(vanElterenPValue([(fast: one.fast, slow: one.slow)]), one.p_value, relative: 1e-9))
-    let two = reference.two_strata
-    #expect(close(vanElterenPValue(two.strata.map { (fast: $0.fast, slow: $0.slow) }), two.p_value, relative: 1e-9))
-    // A stratum with an empty side is no evidence.
-    #expect(vanElterenPValue([(fast: [], slow: [1, 2])]).isNaN)
-  }
-}
