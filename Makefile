@@ -7,7 +7,7 @@ SWIFT ?= swift
 RELEASE = -c release --static-swift-stdlib
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test fuzz bench spark-test compare-resampling deps build clean
+.PHONY: demo test fuzz bench spark-test eval-significance deps build clean
 
 ## demo: build a release whyslow, analyze Datasets/demo, write ./suspects.csv
 demo: deps
@@ -32,10 +32,13 @@ spark-test: deps
 	$(SWIFT) build $(RELEASE) --product whyslow
 	python3 Tests/Spark/test_spark.py --traces $(SPARK_TRACES)
 
-## compare-resampling: Poisson against multinomial bootstrap intervals (control and slow-span cases, the demo)
-compare-resampling: deps
+## eval-significance: A/A splits of real fault-free minutes and interval coverage on generated cases
+NEZHA ?= ../shared/datasets/real/nezha
+eval-significance: deps
 	$(SWIFT) build $(RELEASE) --product whyslow
-	python3 scripts/compare_resampling.py
+	.build/release/whyslow eval --null $(NEZHA)/construct_data/2023-01-30/trace/11_39_trace.csv \
+	  --null $(NEZHA)/construct_data/2022-08-23/trace/17_00_trace.csv
+	.build/release/whyslow eval --coverage 600
 
 ## bench: the performance figures on real-shaped data beside simdjson and pipeline.py
 bench: deps

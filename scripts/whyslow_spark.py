@@ -19,7 +19,7 @@ see README, "Beyond one machine"). Options other than the ones below are passed 
 options (--key, --keep-operation-names, --endpoint-by, --max-attribute-values, --max-span-keys,
 --max-path-depth, --max-name-length) to `partial`, input options (--format, --columns,
 --max-input-bytes, --max-spans-per-trace, --max-distinct-values) to `spans`, the rest
-(--top, --fdr, --all, --bootstrap, --seed, --resampling, --trace-url, --fail-on-suspect) to `merge`.
+(--top, --fdr, --min-effect, --all, --trace-url, --fail-on-suspect) to `merge`.
 """
 
 import argparse
@@ -38,7 +38,7 @@ FEATURE_OPTIONS = {"--key": 1, "--keep-operation-names": 0, "--endpoint-by": 1, 
                    "--max-span-keys": 1, "--max-path-depth": 1, "--max-name-length": 1}
 INPUT_OPTIONS = {"--format": 1, "--columns": 1, "--max-input-bytes": 1, "--max-spans-per-trace": 1,
                  "--max-distinct-values": 1}
-MERGE_OPTIONS = {"--top": 1, "--fdr": 1, "--all": 0, "--bootstrap": 1, "--seed": 1, "--resampling": 1,
+MERGE_OPTIONS = {"--top": 1, "--fdr": 1, "--min-effect": 1, "--all": 0,
                  "--trace-url": 1, "--fail-on-suspect": 0}
 
 

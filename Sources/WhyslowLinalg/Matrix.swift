@@ -50,32 +50,6 @@ public struct Matrix: Sendable, Equatable {
     return transposeTimes(ones).map { $0 / Double(rows) }
   }
 
-  /// (DX_S)ᵀ(DX_S): the Gram matrix of the rows `selected`, row i multiplied by `scale[i]`
-  /// (BLAS `dsyrk`). The scaled rows are written into `scratch`, which grows as needed and is
-  /// meant to be reused across calls (one per bootstrap replicate).
-  public func gram(ofRows selected: [Int], scaledBy scale: [Double], scratch: inout [Double]) -> Matrix {
-    precondition(selected.count == scale.count)
-    let count = selected.count
-    if scratch.count < count * columns { scratch = [Double](repeating: 0, count: count * columns) }
-    var result = Matrix(zeros: columns, columns)
-    guard count > 0, columns > 0 else { return result }
-    scratch.withUnsafeMutableBufferPointer { out in
-      values.withUnsafeBufferPointer { input in
-        for column in 0..<columns {
-          let from = column * rows
-          let to = column * count
-          for (index, row) in selected.enumerated() { out[to + index] = input[from + row] * scale[index] }
-        }
-      }
-    }
-    let n = blasInt(columns)
-    cblas_dsyrk(
-      CblasColMajor, CblasUpper, CblasTrans, n, blasInt(count), 1, scratch, blasInt(count), 0,
-      &result.values, n)
-    result.mirrorUpperTriangle()
-    return result
-  }
-
   /// The smallest and largest entry of each column.
   public func columnRanges() -> [(min: Double, max: Double)] {
     (0..<columns).map { column in

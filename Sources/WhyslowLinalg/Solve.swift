@@ -137,20 +137,6 @@ public struct SymmetricEigen: Sendable {
 }
 
 extension Matrix {
-  /// The matrix with row i multiplied by `weights[i]` (an elementwise pass: BLAS has no
-  /// row-scaling kernel).
-  public func scalingRows(by weights: [Double]) -> Matrix {
-    precondition(weights.count == rows)
-    var result = self
-    for column in 0..<columns {
-      let base = column * rows
-      for row in 0..<rows { result.values[base + row] *= weights[row] }
-    }
-    return result
-  }
-}
-
-extension Matrix {
   /// AB (BLAS `dgemm`).
   public func times(_ other: Matrix) -> Matrix { product(other, transposed: false) }
 

@@ -42,7 +42,7 @@ public struct HTMLExporter: SuspectExporter {
     body += "\(millis(analysis.endpointMixMillis)) endpoint mix</p>\n"
     for caveat in analysis.caveats { body += "<p class=\"caution\">caution: \(escape(caveat))</p>\n" }
     body += "</header>\n"
-    body += section("Where the gap goes", waterfall(analysis), note: "Bars add the endpoint mix and each suspect's growth on the critical path to the fast mean; whiskers are 95% bootstrap intervals.")
+    body += section("Where the gap goes", waterfall(analysis), note: "Bars add the endpoint mix and each suspect's growth on the critical path to the fast mean; whiskers are 95% intervals (Welch t).")
     body += section("Services", serviceBars(analysis), note: "Summed growth of each service's suspects (a network suspect counts for its callee), in the order the ranking pages them.")
     body += distributionsSection(analysis)
     body += timelinesSection(analysis)

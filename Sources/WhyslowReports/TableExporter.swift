@@ -62,7 +62,7 @@ public struct TableExporter: SuspectExporter {
         String(rank), millis(suspect.contribution.value),
         suspect.contribution.low.isNaN
           ? "" : "[\(decimal(suspect.contribution.low, 1)), \(decimal(suspect.contribution.high, 1))]",
-        percent(suspect.share), percent(suspect.varianceShare),
+        analysis.isSignificantlySlower ? percent(suspect.share) : "–", percent(suspect.varianceShare),
         qText(suspect.contribution.qValue), suspect.isSignificant ? "*" : "",
         "[\(suspect.service)] \(suspect.name)\(reasons)",
       ]
@@ -75,7 +75,7 @@ public struct TableExporter: SuspectExporter {
     let services = analysis.services.prefix(5).map { "\($0.service) \(decimal($0.contributionMillis, 1)) ms" }
     if !services.isEmpty { out += "by service: " + services.joined(separator: ", ") + "\n" }
     let serviceShares = analysis.services.reduce(0) { $0 + $1.share }
-    if serviceShares > 1.005 && analysis.gapMillis > 0 {
+    if serviceShares > 1.005 && analysis.isSignificantlySlower {
       out +=
         "(the services' growth adds up to \(decimal(serviceShares * 100, 0))% of the gap: other span keys shrank, "
         + "and the endpoint mix moved \(decimal(analysis.endpointMixMillis, 1)) ms)\n"

@@ -12,7 +12,7 @@ public struct LeastSquaresFit: Sendable {
   /// Rows × responses: yᵢ − xᵢᵀβ.
   public let residuals: Matrix
   /// Rows × (design columns + 1): X(XᵀX + λD)⁻¹, whose row i is each coefficient's
-  /// influence per unit of row i's residual (the linearized bootstrap reuses it).
+  /// influence per unit of row i's residual (the HC3 errors are built from it).
   public let designTimesInverse: Matrix
 }
 

@@ -36,10 +36,6 @@ struct SuspectExplanation {
   let owner: [Int]
   /// Rows × (feature columns, then endpoint indicators); no intercept column.
   let design: Matrix
-  /// Rows × explained: their critical-path times.
-  let responses: Matrix
-  /// The small ridge that keeps near-collinear columns solvable.
-  let penalty: Double
   let fit: LeastSquaresFit?
   /// Per feature column: βⱼdⱼ with its test, and the feature's batch means.
   let tests: [TTest]
@@ -107,9 +103,7 @@ struct SuspectExplanation {
     self.design = design
     let responses = Matrix(
       rows: n, columns: explained.count, values: explained.flatMap { Array(accounting.values.column($0)) })
-    self.responses = responses
     let penalty = Self.stabilizingPenalty(design)
-    self.penalty = penalty
     // The endpoint indicators absorbed rather than carried: the same fit at a cost that grows
     // with the features, not with the endpoints.
     let fit =
@@ -133,11 +127,6 @@ struct SuspectExplanation {
     fastMeans = chosen.indices.map { strata.batchMean(design.column($0), slow: false) }
     slowMeans = chosen.indices.map { strata.batchMean(design.column($0), slow: true) }
     exampleSlowTraceIDs = chosen.indices.map { matrix.exampleSlowTrace(of: design.column($0), slowRows: slowRows) }
-  }
-
-  /// The design with its intercept column first, as the fit and the bootstrap use it.
-  var designWithIntercept: Matrix {
-    Matrix(rows: design.rows, columns: design.columns + 1, values: [Double](repeating: 1, count: design.rows) + design.values)
   }
 
   /// A candidate column of the pool: its feature, the position of its suspect in `explained`,

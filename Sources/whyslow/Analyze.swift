@@ -19,7 +19,8 @@ struct Analyze: ParsableCommand {
       network to a callee when a client grew by its network gap. Each suspect's growth is \
       explained by its own features (self-time, count, waits before its children, network \
       gaps, errors, attributes) by least squares on one shared design (LAPACK), with HC3 \
-      errors, a remainder, 95% bootstrap intervals and Benjamini–Hochberg q-values. The \
+      errors, a remainder, 95% Welch t intervals and Benjamini–Hochberg q-values against a \
+      minimum effect (--min-effect). The \
       ranking groups suspects under their service, services by their total, the way teams \
       are paged; the table, --csv, --json and --html all show that one ranking.
 
@@ -31,7 +32,8 @@ struct Analyze: ParsableCommand {
       suspect_service, variance_share (see README, "Output schema").
 
       Exit codes: 0 success; 1 bad input or runtime error (the message names the file and \
-      place); 3 a significant suspect with --fail-on-suspect; 64 usage error; 74 an input \
+      place); 3 with --fail-on-suspect when the slow batch is significantly slower and a \
+      suspect grew significantly by more than the minimum effect; 64 usage error; 74 an input \
       file shrank while it was read (log rotation).
 
       Examples:

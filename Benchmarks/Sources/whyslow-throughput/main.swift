@@ -123,7 +123,7 @@ print(
     Int(spans), fastTable.traceCount + slowTable.traceCount, columns, building, spans / building / 1e6))
 
 // The analysis at scale: 100,000 traces × 1,000 feature columns (125 span keys × 8 features),
-// two entry points; 200 bootstrap replicates over the top 50 features. Then the Gram step's
+// two entry points; the explanation over the top 50 features. Then the Gram step's
 // rate beside a bare OpenBLAS dsyrk of the same shape, on the threads OpenBLAS is set to.
 if CommandLine.arguments.contains("--analysis") {
   let traces = 100_000
