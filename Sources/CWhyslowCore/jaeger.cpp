@@ -18,7 +18,6 @@
 namespace whyslow {
 namespace {
 
-size_t past_value(const char *bytes, size_t length, size_t at);
 
 /// A span waiting for its trace's "processes" map, which may come after "spans"; its
 /// attributes are [attribute_begin, attribute_end) of the trace's attribute buffer.
@@ -772,6 +771,8 @@ size_t past_container(const char *bytes, size_t length, size_t at) {
   return std::string::npos;
 }
 
+}  // namespace
+
 /// The index just past the JSON value starting at `at`, or npos when it is cut short.
 size_t past_value(const char *bytes, size_t length, size_t at) {
   if (at >= length) return std::string::npos;
@@ -785,6 +786,8 @@ size_t past_space(const char *bytes, size_t length, size_t at) {
   while (at < length && std::isspace(static_cast<unsigned char>(bytes[at]))) ++at;
   return at;
 }
+
+namespace {
 
 /// Hands `read_trace` the offset of each trace of a {"data":[trace,...]} document (the query API's
 /// and the UI's download) as a scan that skips strings and counts nesting finds it; it reads the
@@ -835,12 +838,21 @@ bool for_each_data_element(const char *bytes, size_t length, ReadTrace read_trac
       return false;
     }
   }
-  return saw_data && at < length;
+  // Anything after the reply is another document: the whole-document reader refuses it.
+  return saw_data && at < length && past_space(bytes, length, at + 1) == length;
 }
 
 }  // namespace
 
 void read_jaeger(wsl_span_table &table, const char *bytes, size_t length) {
+  if (is_json_lines(bytes, length)) {  // a reply, a trace or an array of traces a line
+    for_each_line(bytes, length, [&](const char *line, size_t line_length, int64_t line_offset) {
+      with_document(line, line_length, line_offset, [&](simdjson::ondemand::document &document, const char *base) {
+        JaegerReader(table, base, base + line_length).read_document(document);
+      });
+    });
+    return;
+  }
   // A reply of many traces, held in padded memory, is parsed trace by trace in place: simdjson's
   // buffers then grow with the largest trace, not with the file.
   if (readable_end() != nullptr && bytes + length + simdjson::SIMDJSON_PADDING <= readable_end() && table.empty()) {

@@ -220,6 +220,30 @@ void read_event(value entry, std::string_view name_field, std::string_view time_
   if (timed && !event.key.empty()) out.push_back(event);
 }
 
+/// The index just past the JSON value starting at `at` (a SIMD scan that skips strings and
+/// counts nesting), or npos when it is cut short.
+size_t past_value(const char *bytes, size_t length, size_t at);
+/// The index of the first byte at or after `at` that is not white space.
+size_t past_space(const char *bytes, size_t length, size_t at);
+
+/// True when the first non-empty line is a whole JSON object and more content follows: JSON
+/// Lines (the OpenTelemetry Collector's file exporter, `jq -c '.data[]'` of a Jaeger reply).
+bool is_json_lines(const char *bytes, size_t length);
+
+/// Calls `read_line(line, length, offset)` for every non-blank line of `bytes`.
+template <typename ReadLine>
+void for_each_line(const char *bytes, size_t length, ReadLine read_line) {
+  const char *end = bytes + length;
+  for (const char *line = bytes; line < end;) {
+    const char *newline = static_cast<const char *>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
+    const char *line_end = newline == nullptr ? end : newline;
+    bool blank = true;
+    for (const char *c = line; c < line_end && blank; ++c) blank = *c == ' ' || *c == '\t' || *c == '\r';
+    if (!blank) read_line(line, static_cast<size_t>(line_end - line), static_cast<int64_t>(line - bytes));
+    line = line_end + 1;
+  }
+}
+
 /// Runs `read` over one JSON document held in `bytes`; turns simdjson errors into a ParseError
 /// at the position the parser had reached.
 template <typename Read>
@@ -236,6 +260,14 @@ void with_document(const char *bytes, size_t length, int64_t base_offset, Read r
   simdjson::ondemand::document document = thread_parser().iterate(json);
   try {
     read(document, json.data());
+    // Another document after this one is never dropped in silence.
+    size_t end = past_value(json.data(), length, past_space(json.data(), length, 0));
+    if (end != std::string::npos && past_space(json.data(), length, end) < length) {
+      throw ParseError{WSL_ERROR_JSON,
+                       "content after the end of the JSON document: give one document per file, or JSON Lines "
+                       "(one document per line)",
+                       base_offset + static_cast<int64_t>(past_space(json.data(), length, end))};
+    }
   } catch (const simdjson::simdjson_error &error) {
     auto location = document.current_location();
     int64_t offset = location.error() ? -1 : offset_of(json.data(), location.value_unsafe());

@@ -221,18 +221,6 @@ class OtlpReader {
   std::vector<Attribute> scratch_;
 };
 
-/// True when the first non-empty line is a whole JSON object and more content follows.
-bool is_json_lines(const char *bytes, size_t length) {
-  const char *end = bytes + length;
-  const char *line = bytes;
-  while (line < end && (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')) ++line;
-  const char *newline = static_cast<const char *>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
-  if (newline == nullptr) return false;
-  const char *last = newline;
-  while (last > line && (last[-1] == ' ' || last[-1] == '\r' || last[-1] == '\t')) --last;
-  return line < last && *line == '{' && last[-1] == '}';
-}
-
 }  // namespace
 
 void read_otlp(wsl_span_table &table, const char *bytes, size_t length) {
@@ -242,21 +230,11 @@ void read_otlp(wsl_span_table &table, const char *bytes, size_t length) {
     });
     return;
   }
-  const char *end = bytes + length;
-  for (const char *line = bytes; line < end;) {
-    const char *newline = static_cast<const char *>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
-    const char *line_end = newline == nullptr ? end : newline;
-    bool blank = true;
-    for (const char *c = line; c < line_end && blank; ++c) blank = *c == ' ' || *c == '\t' || *c == '\r';
-    if (!blank) {
-      int64_t line_offset = static_cast<int64_t>(line - bytes);
-      with_document(line, static_cast<size_t>(line_end - line), line_offset,
-                    [&](simdjson::ondemand::document &document, const char *base) {
-                      OtlpReader(table, base, line_offset).read_document(document);
-                    });
-    }
-    line = line_end + 1;
-  }
+  for_each_line(bytes, length, [&](const char *line, size_t line_length, int64_t line_offset) {
+    with_document(line, line_length, line_offset, [&](simdjson::ondemand::document &document, const char *base) {
+      OtlpReader(table, base, line_offset).read_document(document);
+    });
+  });
 }
 
 }  // namespace whyslow

@@ -71,6 +71,17 @@ bool looks_base64(std::string_view id) { return (id.size() == 24 || id.size() ==
 
 }  // namespace
 
+bool is_json_lines(const char *bytes, size_t length) {
+  const char *end = bytes + length;
+  const char *line = bytes;
+  while (line < end && (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')) ++line;
+  const char *newline = static_cast<const char *>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
+  if (newline == nullptr) return false;
+  const char *last = newline;
+  while (last > line && (last[-1] == ' ' || last[-1] == '\r' || last[-1] == '\t')) --last;
+  return line < last && *line == '{' && last[-1] == '}';
+}
+
 std::string normalized_trace_id(std::string_view id) {
   static const char digits[] = "0123456789abcdef";
   std::string bytes;

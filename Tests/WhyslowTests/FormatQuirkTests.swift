@@ -90,6 +90,29 @@ struct FormatQuirkTests {
     }
   }
 
+  /// Trailing documents are never dropped in silence: Jaeger traces one per line (what
+  /// `jq -c '.data[]'` writes from a query-API reply) are all read, two replies on two lines
+  /// are both read, and two replies written back to back are refused at the second one.
+  @Test func trailingDocumentsAreNeverDroppedInSilence() throws {
+    let reply = try String(contentsOf: packageRoot.appendingPathComponent("Datasets/demo/slow/traces-1.json"), encoding: .utf8)
+    let whole = try TraceReader.read(paths: [try temporaryFile("reply.json", reply)])
+    #expect(whole.traceCount == 30)
+    let object = try #require(JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any])
+    let traces = try #require(object["data"] as? [Any])
+    let lines = try traces.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+    let perLine = try TraceReader.read(paths: [try temporaryFile("traces.jsonl", lines.joined(separator: "\n") + "\n")])
+    #expect(perLine.traceCount == whole.traceCount && perLine.spanCount == whole.spanCount)
+    let compact = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    let twoLines = try TraceReader.read(paths: [try temporaryFile("two.jsonl", compact + "\n" + compact + "\n")])
+    #expect(twoLines.traceCount == whole.traceCount && twoLines.quality.duplicateSpans == whole.spanCount)
+    let path = try temporaryFile("concatenated.json", compact + compact)
+    #expect(throws: IngestError.malformed(
+      path: path, place: "1:\(compact.utf8.count + 1)",
+      message: "content after the end of the JSON document: give one document per file, or JSON Lines (one document per line)")) {
+      try TraceReader.read(paths: [path])
+    }
+  }
+
   @Test func jaegerSpanArrayWithEmbeddedProcessesAndTypedTags() throws {
     let path = try temporaryFile(
       "spans.json",
