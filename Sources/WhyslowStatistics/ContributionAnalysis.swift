@@ -36,7 +36,8 @@ public enum ContributionAnalysis {
     let slowLatency = strata.batchMean(y[...], slow: true)
     let gap = slowLatency - fastLatency
     let within = strata.difference(y[...])
-    let gapEstimate = Estimate(Self.gapTest(y, isSlow: matrix.isSlow, gap: gap), minimumEffect: 0, qValue: .nan)
+    let gapTest = Self.gapTest(y, isSlow: matrix.isSlow, gap: gap)
+    let gapEstimate = Estimate(gapTest, pValue: gapTest.pValue(), qValue: .nan)
     let minimumEffect = options.minimumEffect.millis(gap: gapEstimate.low > 0 ? gap : 0)
 
     let accounting = CriticalPathAccounting(matrix, strata)

@@ -22,12 +22,11 @@ public struct Estimate: Sendable, Equatable {
     self.qValue = qValue
   }
 
-  /// `test` with its q-value.
-  init(_ test: TTest, minimumEffect: Double, qValue: Double) {
+  /// `test` with its interval, and its p-value (`TTest.pValue`, computed once by the caller
+  /// for the q-values) and q-value.
+  init(_ test: TTest, pValue: Double, qValue: Double) {
     let interval = test.interval95
-    self.init(
-      value: test.estimate, low: interval.low, high: interval.high, pValue: test.pValue(minimumEffect: minimumEffect),
-      qValue: qValue)
+    self.init(value: test.estimate, low: interval.low, high: interval.high, pValue: pValue, qValue: qValue)
   }
 
   /// p-values below this are reported as this bound: no test here is accurate beyond it (the
@@ -70,8 +69,9 @@ func twoSidedPValue(_ estimate: Double, standardError: Double) -> Double {
 /// Satterthwaite gives fractions).
 ///
 /// The tail comes from the regularized incomplete beta function, P(|T| ≥ t) = I_{ν/(ν+t²)}(ν/2,
-/// 1/2), by its continued fraction (modified Lentz), accurate to about 1e-14 relative and far
-/// into the tail (no 1 − CDF cancellation); ν above 1e7 uses the normal. Checked against scipy
+/// 1/2), by its continued fraction (modified Lentz): 1e-12 relative up to 1,000 degrees of
+/// freedom, far into the tail (no 1 − CDF cancellation), 1e-8 beyond (lgamma(ν/2 + 1/2) −
+/// lgamma(ν/2) loses digits as ν grows); ν above 1e7 uses the normal. Checked against scipy
 /// (Tests/WhyslowTests/Fixtures/t_reference.json, scripts/reference_t.py).
 /// Reference: Abramowitz & Stegun 26.7.1 and 26.5.8; Press et al., Numerical Recipes §6.4.
 public struct StudentT: Sendable {

@@ -19,7 +19,8 @@ enum Verdict {
     let suspectP = evidence.tests.map { $0.pValue(minimumEffect: minimumEffect) }
     let suspectQ = benjaminiHochberg(suspectP.indices.map { evidence.canExceed[$0] ? suspectP[$0] : .nan })
       .map { $0.isNaN ? 1 : $0 }
-    let findingQ = benjaminiHochberg(explanation.tests.map { $0.pValue() })
+    let findingP = explanation.tests.map { $0.pValue() }
+    let findingQ = benjaminiHochberg(findingP)
     var findings = [[Finding]](repeating: [], count: accounting.candidates.count)
     for (column, owner) in explanation.owner.enumerated() {
       let response = explanation.explained[owner]
@@ -29,7 +30,7 @@ enum Verdict {
           column: explanation.columns[column],
           coefficient: explanation.fit?.coefficients[column + 1, owner] ?? .nan,
           coefficientStandardError: explanation.fit?.standardErrors[column + 1, owner] ?? .nan,
-          contribution: Estimate(test, minimumEffect: 0, qValue: findingQ[column]),
+          contribution: Estimate(test, pValue: findingP[column], qValue: findingQ[column]),
           share: test.estimate / gap, fastMean: explanation.fastMeans[column], slowMean: explanation.slowMeans[column],
           exampleSlowTraceID: explanation.exampleSlowTraceIDs[column]))
     }
@@ -41,7 +42,7 @@ enum Verdict {
       }
       return Suspect(
         name: candidate.name, key: candidate.key, callee: candidate.callee, service: candidate.service,
-        contribution: Estimate(evidence.tests[index], minimumEffect: minimumEffect, qValue: suspectQ[index]),
+        contribution: Estimate(evidence.tests[index], pValue: suspectP[index], qValue: suspectQ[index]),
         share: growth / gap, varianceShare: evidence.varianceShares[index],
         fastMean: evidence.fastMeans[index], slowMean: evidence.slowMeans[index],
         explanation: explaining,
