@@ -19,6 +19,7 @@ let package = Package(
     .systemLibrary(
       name: "CSimdjson", pkgConfig: "simdjson", providers: [.apt(["libsimdjson-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     .systemLibrary(
       name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(
@@ -27,7 +28,7 @@ let package = Package(
     // MARK: Native core (C++17 behind a C API)
     .target(
       name: "CWhyslowCore",
-      dependencies: ["CSimdjson", "CZlib"],
+      dependencies: ["CSimdjson", "CZlib", "CZstd"],
       cxxSettings: [
         .define("SIMDJSON_THREADS_ENABLED", to: "1"),
         // simdjson On-Demand is templates inlined into the readers: -O3 inlines them far more

@@ -54,8 +54,10 @@ struct Reference {
 
 class JaegerReader {
  public:
-  /// Reads documents that lie in [base, end), with simdjson's padding readable past `end`.
-  JaegerReader(wsl_span_table &table, const char *base, const char *end) : table_(table), base_(base), end_(end) {}
+  /// Reads documents that lie in [base, end), with simdjson's padding readable past `end`;
+  /// `base` is byte `base_offset` of the input.
+  JaegerReader(wsl_span_table &table, const char *base, const char *end, int64_t base_offset = 0)
+      : table_(table), base_(base), end_(end), base_offset_(base_offset) {}
 
   void read_document(simdjson::ondemand::document &document) {
     if (document.type() == json_type::array) {
@@ -134,7 +136,7 @@ class JaegerReader {
     return {WSL_ERROR_SCHEMA,
             "not a Jaeger JSON document: expected {\"data\":[trace,...]}, a trace object with "
             "\"spans\", an array of traces, or an array of spans",
-            offset_of(base_, location)};
+            offset_at(location)};
   }
 
   /// An array of traces, or of spans each with an embedded "process".
@@ -156,7 +158,7 @@ class JaegerReader {
       }
       fields.reset();  // read the object again from its start, now that its kind is known
       if (is_span) {
-        loose.spans.push_back(read_span(fields, offset_of(base_, location), loose.attributes));
+        loose.spans.push_back(read_span(fields, offset_at(location), loose.attributes));
         loose.saw_spans = true;
       } else {
         read_trace_object(fields, location);
@@ -187,7 +189,7 @@ class JaegerReader {
       state.saw_spans = true;
       for (auto span : field.get_array()) {
         value content = span.value();
-        int64_t offset = offset_of(base_, content.current_location());
+        int64_t offset = offset_at(content.current_location());
         state.spans.push_back(read_span(content.get_object(), offset, state.attributes));
       }
     } else if (name == TraceField::kProcesses) {
@@ -433,7 +435,7 @@ class JaegerReader {
         case TraceField::kSpans:
           state.saw_spans = true;
           return compact_array(at, [&](const char *&at) {
-            SpanFields fields = begin_span(offset_of(base_, at), state.attributes);
+            SpanFields fields = begin_span(offset_at(at), state.attributes);
             if (!compact_span(at, fields)) return false;
             state.spans.push_back(complete_span(fields, state.attributes));
             return true;
@@ -662,9 +664,15 @@ class JaegerReader {
     }
   }
 
+  /// The input offset of a place in the document, or -1.
+  int64_t offset_at(const char *location) const {
+    return location == nullptr ? -1 : base_offset_ + static_cast<int64_t>(location - base_);
+  }
+
   wsl_span_table &table_;
   const char *base_;
   const char *end_;  // the end of the input bytes, simdjson's padding readable after it
+  int64_t base_offset_;
   TraceState trace_;  // the trace object being read, reused from trace to trace
   std::vector<Reference> references_;  // the current span's, reused
 };
@@ -844,35 +852,29 @@ bool for_each_data_element(const char *bytes, size_t length, ReadTrace read_trac
 
 }  // namespace
 
-void read_jaeger(wsl_span_table &table, const char *bytes, size_t length) {
-  if (is_json_lines(bytes, length)) {  // a reply, a trace or an array of traces a line
-    for_each_line(bytes, length, [&](const char *line, size_t line_length, int64_t line_offset) {
-      with_document(line, line_length, line_offset, [&](simdjson::ondemand::document &document, const char *base) {
-        JaegerReader(table, base, base + line_length).read_document(document);
-      });
-    });
-    return;
+bool read_jaeger_reply(wsl_span_table &table, const char *bytes, size_t length) {
+  if (readable_end() == nullptr || bytes + length + simdjson::SIMDJSON_PADDING > readable_end() || !table.empty()) {
+    return false;
   }
-  // A reply of many traces, held in padded memory, is parsed trace by trace in place: simdjson's
-  // buffers then grow with the largest trace, not with the file.
-  if (readable_end() != nullptr && bytes + length + simdjson::SIMDJSON_PADDING <= readable_end() && table.empty()) {
-    // Real replies run 400 to 700 bytes per span with 4 to 8 tags: room for a little more.
-    table.reserve(length / 320, length / 64);
-    JaegerReader reader(table, bytes, bytes + length);
-    bool reply = for_each_data_element(bytes, length, [&](size_t start) {
-      if (const char *end = reader.read_compact_trace_document(bytes + start)) return static_cast<size_t>(end - bytes);
-      size_t end = past_value(bytes, length, start);  // written otherwise: found, then read by simdjson
-      if (end != std::string::npos) {
-        with_document(bytes + start, end - start, static_cast<int64_t>(start),
-                      [&](simdjson::ondemand::document &document, const char *) { reader.read_trace_document(document); });
-      }
-      return end;
-    });
-    if (reply) return;
-    table.clear();  // another shape after all: the whole document is read instead
-  }
-  with_document(bytes, length, 0, [&](simdjson::ondemand::document &document, const char *base) {
-    JaegerReader(table, base, base + length).read_document(document);
+  // Real replies run 400 to 700 bytes per span with 4 to 8 tags: room for a little more.
+  table.reserve(length / 320, length / 64);
+  JaegerReader reader(table, bytes, bytes + length);
+  bool reply = for_each_data_element(bytes, length, [&](size_t start) {
+    if (const char *end = reader.read_compact_trace_document(bytes + start)) return static_cast<size_t>(end - bytes);
+    size_t end = past_value(bytes, length, start);  // written otherwise: found, then read by simdjson
+    if (end != std::string::npos) {
+      with_document(bytes + start, end - start, static_cast<int64_t>(start),
+                    [&](simdjson::ondemand::document &document, const char *) { reader.read_trace_document(document); });
+    }
+    return end;
+  });
+  if (!reply) table.clear();  // another shape after all
+  return reply;
+}
+
+void read_jaeger_document(wsl_span_table &table, const char *bytes, size_t length, int64_t offset) {
+  with_document(bytes, length, offset, [&](simdjson::ondemand::document &document, const char *base) {
+    JaegerReader(table, base, base + length, offset).read_document(document);
   });
 }
 

@@ -1,6 +1,7 @@
 // OTLP JSON -> span table rows: {"resourceSpans":[...]}, the Jaeger API v3 wrapper
-// {"result":{"resourceSpans":[...]}}, and JSON Lines as the Collector's file exporter writes
-// them (one request per line; a trace may spread over many lines and files).
+// {"result":{"resourceSpans":[...]}}, Grafana Tempo's trace-by-id replies (v1 {"batches":[...]},
+// v2 {"trace":{"resourceSpans":[...]}}); one document, or one line of JSON Lines as the
+// Collector's file exporter writes them (a trace may spread over many lines and files).
 
 #include <algorithm>
 #include <cstring>
@@ -32,29 +33,33 @@ class OtlpReader {
 
   void read_document(simdjson::ondemand::document &document) {
     if (document.type() != json_type::object) throw shape_error(document.current_location());
-    bool found = false;
-    for (auto field : document.get_object()) {
-      std::string_view key = key_of(field);
-      if (key == "resourceSpans") {
-        read_resource_spans(field.value());
-        found = true;
-      } else if (key == "result") {
-        for (auto inner : field.value().get_object()) {
-          std::string_view inner_key = key_of(inner);
-          if (inner_key == "resourceSpans") {
-            read_resource_spans(inner.value());
-            found = true;
-          }
-        }
-      }
-    }
-    if (!found) throw shape_error(nullptr);
+    if (!read_request(document.get_object())) throw shape_error(nullptr);
   }
 
  private:
+  /// Reads the spans of an export request {"resourceSpans":[...]}, or of the wrappers other
+  /// servers put around one: Jaeger API v3 {"result":{...}}, Grafana Tempo v2 {"trace":{...}};
+  /// Tempo v1 names the list "batches". False when the object holds none of them.
+  bool read_request(object request) {
+    bool found = false;
+    for (auto field : request) {
+      std::string_view key = key_of(field);
+      if (key == "resourceSpans" || key == "batches") {
+        read_resource_spans(field.value());
+        found = true;
+      } else if (key == "result" || key == "trace") {
+        value inner = field.value();
+        if (inner.type() == json_type::object && read_request(inner.get_object())) found = true;
+      }
+    }
+    return found;
+  }
+
   ParseError shape_error(const char *location) const {
-    return {WSL_ERROR_SCHEMA, "not an OTLP JSON document: expected {\"resourceSpans\":[...]}",
-            location == nullptr ? -1 : base_offset_ + offset_of(base_, location)};
+    return {WSL_ERROR_SCHEMA,
+            "not an OTLP JSON document: expected {\"resourceSpans\":[...]} (or Tempo's {\"batches\":[...]} "
+            "or {\"trace\":{\"resourceSpans\":[...]}})",
+            location == nullptr ? -1 : base_offset_ + static_cast<int64_t>(location - base_)};
   }
 
   /// Spans are appended as soon as their resource is known; spans that come before their
@@ -223,17 +228,9 @@ class OtlpReader {
 
 }  // namespace
 
-void read_otlp(wsl_span_table &table, const char *bytes, size_t length) {
-  if (!is_json_lines(bytes, length)) {
-    with_document(bytes, length, 0, [&](simdjson::ondemand::document &document, const char *base) {
-      OtlpReader(table, base, 0).read_document(document);
-    });
-    return;
-  }
-  for_each_line(bytes, length, [&](const char *line, size_t line_length, int64_t line_offset) {
-    with_document(line, line_length, line_offset, [&](simdjson::ondemand::document &document, const char *base) {
-      OtlpReader(table, base, line_offset).read_document(document);
-    });
+void read_otlp_document(wsl_span_table &table, const char *bytes, size_t length, int64_t offset) {
+  with_document(bytes, length, offset, [&](simdjson::ondemand::document &document, const char *base) {
+    OtlpReader(table, base, offset).read_document(document);
   });
 }
 

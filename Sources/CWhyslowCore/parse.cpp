@@ -1,8 +1,6 @@
 // The single parsing entry point: gzip, format detection, dispatch to the readers, and the
 // helpers the readers share (ids, span kinds, the per-thread simdjson parser).
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -11,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "decompress.hpp"
 #include "json_reader.hpp"
 
 namespace whyslow {
@@ -138,6 +137,13 @@ namespace {
 
 bool contains(std::string_view haystack, const char *needle) { return haystack.find(needle) != std::string_view::npos; }
 
+/// Whether `head` (an input's first bytes) holds a NUL byte, which no text format has (a
+/// protobuf file, an image, a run of zeros).
+bool is_binary(const char *head, size_t length) { return std::memchr(head, 0, length) != nullptr; }
+
+/// The bytes format detection and compressed reading look at first.
+constexpr size_t kHeadBytes = size_t{1} << 16;
+
 /// The format of a document from its first bytes.
 wsl_format detect(const char *bytes, size_t length) {
   size_t at = 0;
@@ -145,50 +151,15 @@ wsl_format detect(const char *bytes, size_t length) {
   if (at == length) return WSL_FORMAT_AUTO;
   size_t magic = std::strlen(kSpanRecordsMagic);
   if (length >= magic && std::memcmp(bytes, kSpanRecordsMagic, magic) == 0) return WSL_FORMAT_SPAN_RECORDS;
+  if (is_binary(bytes, std::min(length, kHeadBytes))) return WSL_FORMAT_AUTO;
   if (bytes[at] != '{' && bytes[at] != '[') return WSL_FORMAT_CSV;
-  std::string_view head(bytes + at, std::min<size_t>(length - at, 1 << 16));
-  if (contains(head, "\"resourceSpans\"")) return WSL_FORMAT_OTLP;
+  std::string_view head(bytes + at, std::min(length - at, kHeadBytes));
+  if (contains(head, "\"resourceSpans\"") || contains(head, "\"batches\"")) return WSL_FORMAT_OTLP;
   if (contains(head, "\"spanID\"") || contains(head, "\"traceID\"")) return WSL_FORMAT_JAEGER;
   if (contains(head, "\"traceId\"") && contains(head, "\"id\"")) return WSL_FORMAT_ZIPKIN;
   if (contains(head, "\"processMap\"") || contains(head, "\"operationName\"")) return WSL_FORMAT_JAEGER;
   if (contains(head, "\"data\"")) return WSL_FORMAT_JAEGER;  // the query API's reply, maybe empty
   return WSL_FORMAT_AUTO;
-}
-
-/// Inflates gzip data; throws ParseError when it is corrupt (naming the compressed byte) or
-/// inflates to more than `limit` bytes.
-std::string gunzip(const char *bytes, size_t length, size_t limit) {
-  z_stream stream{};
-  if (inflateInit2(&stream, 15 + 32) != Z_OK) throw std::bad_alloc();
-  stream.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(bytes));
-  stream.avail_in = static_cast<uInt>(length);
-  std::string out;
-  char chunk[1 << 16];
-  for (;;) {
-    stream.next_out = reinterpret_cast<Bytef *>(chunk);
-    stream.avail_out = sizeof(chunk);
-    int status = inflate(&stream, Z_NO_FLUSH);
-    if (status != Z_OK && status != Z_STREAM_END) {
-      std::string message = "corrupt or truncated gzip data at byte " + std::to_string(stream.total_in) +
-                            " of the compressed file";
-      inflateEnd(&stream);
-      throw ParseError{WSL_ERROR_JSON, message, -1};
-    }
-    if (out.size() + (sizeof(chunk) - stream.avail_out) > limit) {
-      inflateEnd(&stream);
-      throw ParseError{WSL_ERROR_LIMIT,
-                       "gzip data inflates to more than " + std::to_string(limit) +
-                           " bytes (--max-input-bytes raises the limit)",
-                       -1};
-    }
-    out.append(chunk, sizeof(chunk) - stream.avail_out);
-    if (status == Z_STREAM_END) {
-      if (stream.avail_in == 0) break;
-      inflateReset(&stream);  // another gzip member follows
-    }
-  }
-  inflateEnd(&stream);
-  return out;
 }
 
 /// The offset of the first byte that does not belong to a well-formed UTF-8 sequence, or -1.
@@ -208,6 +179,207 @@ int64_t first_invalid_utf8(const char *bytes, size_t length) {
   return -1;
 }
 
+bool is_json_format(wsl_format format) {
+  return format == WSL_FORMAT_JAEGER || format == WSL_FORMAT_OTLP || format == WSL_FORMAT_ZIPKIN;
+}
+
+/// Names byte offsets of the input as line:column. The input is read a piece at a time, each
+/// starting at a line's start; the lines of the pieces before the current one are counted.
+class Places {
+ public:
+  explicit Places(bool decompressed) : decompressed_(decompressed) {}
+
+  /// The piece now being read: `length` bytes, the input's bytes from `offset()` on.
+  void set_piece(const char *bytes, size_t length) {
+    piece_ = bytes;
+    length_ = length;
+  }
+
+  /// The first `used` bytes of the piece are read: later offsets lie past them.
+  void advance(size_t used) {
+    for (const char *at = piece_, *end = piece_ + used;
+         (at = static_cast<const char *>(std::memchr(at, '\n', static_cast<size_t>(end - at)))) != nullptr; ++at) {
+      ++lines_before_;
+    }
+    offset_ += static_cast<int64_t>(used);
+  }
+
+  int64_t offset() const { return offset_; }
+  const char *piece() const { return piece_; }
+  size_t length() const { return length_; }
+
+  /// "line:column" of an offset in the current piece; empty when unknown.
+  std::string of(int64_t offset) const {
+    std::string suffix = decompressed_ ? " of the decompressed data" : "";
+    if (offset < 0) return "";
+    if (offset < offset_ || offset > offset_ + static_cast<int64_t>(length_)) {
+      return "byte " + std::to_string(offset) + suffix;
+    }
+    int64_t line = lines_before_ + 1;
+    const char *line_start = piece_;
+    const char *end = piece_ + (offset - offset_);
+    for (const char *at = piece_;
+         (at = static_cast<const char *>(std::memchr(at, '\n', static_cast<size_t>(end - at)))) != nullptr; ++at) {
+      ++line;
+      line_start = at + 1;
+    }
+    return std::to_string(line) + ":" + std::to_string(end - line_start + 1) + suffix;
+  }
+
+  /// Names the places of the warnings the readers left while this piece was read.
+  void name_warnings(wsl_span_table &table) const {
+    for (auto &warning : table.warnings) {
+      if (warning.place.empty()) warning.place = of(warning.offset);
+    }
+  }
+
+ private:
+  bool decompressed_;
+  const char *piece_ = nullptr;
+  size_t length_ = 0;
+  int64_t offset_ = 0;
+  int64_t lines_before_ = 0;
+};
+
+void read_document(wsl_span_table &table, wsl_format format, const char *bytes, size_t length, int64_t offset) {
+  switch (format) {
+    case WSL_FORMAT_JAEGER: read_jaeger_document(table, bytes, length, offset); break;
+    case WSL_FORMAT_OTLP: read_otlp_document(table, bytes, length, offset); break;
+    default: read_zipkin_document(table, bytes, length, offset); break;
+  }
+}
+
+/// Reads the whole lines at the start of `bytes`, each a JSON document of `format`, and returns
+/// the bytes read; with `last` every line. A last line without a line break whose JSON never
+/// closes was cut short as it was written (a Collector still appending): it is skipped, counted
+/// and reported, not an error.
+size_t read_json_lines(wsl_span_table &table, wsl_format format, const char *bytes, size_t length, int64_t offset,
+                       bool last) {
+  size_t end = length;
+  if (!last) {
+    const void *newline = memrchr(bytes, '\n', length);
+    if (newline == nullptr) return 0;
+    end = static_cast<size_t>(static_cast<const char *>(newline) - bytes) + 1;
+  }
+  for_each_line(bytes, end, [&](const char *line, size_t line_length, int64_t line_offset) {
+    if (last && line + line_length == bytes + length &&
+        past_value(line, line_length, past_space(line, line_length, 0)) == std::string::npos) {
+      ++table.quality.skipped_records;
+      table.warnings.push_back({offset + line_offset, "the last line is cut short (still being written?): skipped", ""});
+      return;
+    }
+    read_document(table, format, line, line_length, offset + line_offset);
+  });
+  return end;
+}
+
+/// Reads a whole input held in memory.
+void read_whole(wsl_span_table &table, wsl_format format, const char *bytes, size_t length, const char *columns) {
+  if (is_json_format(format)) {
+    if (is_json_lines(bytes, length)) {
+      read_json_lines(table, format, bytes, length, 0, true);
+    } else if (format != WSL_FORMAT_JAEGER || !read_jaeger_reply(table, bytes, length)) {
+      read_document(table, format, bytes, length, 0);
+    }
+    return;
+  }
+  if (format == WSL_FORMAT_CSV) {
+    CsvReader reader(table, columns);
+    reader.read(bytes, length, true);
+    reader.finish();
+    return;
+  }
+  if (format == WSL_FORMAT_SPAN_RECORDS) {
+    if (length < std::strlen(kSpanRecordsMagic) || std::memcmp(bytes, kSpanRecordsMagic, std::strlen(kSpanRecordsMagic)) != 0) {
+      throw ParseError{WSL_ERROR_SCHEMA, "not span records (they start with \"whyslow span records 1\")", 0};
+    }
+    read_span_records(table, bytes, length);
+    return;
+  }
+  throw ParseError{WSL_ERROR_SCHEMA,
+                   is_binary(bytes, std::min<size_t>(length, kHeadBytes))
+                       ? "binary data, not a trace file (Jaeger, OTLP or Zipkin JSON, or a span-table CSV; gzip or "
+                         "zstd compressed or not)"
+                       : "cannot tell the trace format (Jaeger, OTLP, Zipkin or CSV); name it with --format",
+                   -1};
+}
+
+/// Decompressed bytes, held in a buffer that keeps simdjson's padding readable past them.
+class Inflated {
+ public:
+  explicit Inflated(Decompressor &decoder) : decoder_(decoder) {}
+
+  /// Appends up to `count` more bytes; false once the data have ended.
+  bool fill(size_t count) {
+    size_t old = bytes_.size();
+    if (bytes_.capacity() < old + count + simdjson::SIMDJSON_PADDING) {
+      bytes_.reserve(std::max(2 * bytes_.capacity(), old + count + simdjson::SIMDJSON_PADDING));
+    }
+    bytes_.resize(old + count);
+    size_t got = decoder_.read(&bytes_[old], count);
+    bytes_.resize(old + got);
+    readable_end() = bytes_.data() + bytes_.capacity();
+    return got > 0;
+  }
+
+  /// Forgets the first `count` bytes.
+  void drop(size_t count) { bytes_.erase(0, count); }
+
+  const char *data() const { return bytes_.data(); }
+  size_t size() const { return bytes_.size(); }
+
+ private:
+  Decompressor &decoder_;
+  std::string bytes_;
+};
+
+/// Reads a gzip or zstd input as it is decompressed. The format is told from the first bytes
+/// (binary data are refused there, before a bomb inflates); span-table CSV and JSON Lines are
+/// read a piece at a time, so memory follows the spans read, not the decompressed size; any
+/// other document is held whole, up to `limit` bytes.
+wsl_format read_compressed(wsl_span_table &table, Decompressor &decoder, wsl_format format, const char *columns,
+                           size_t limit, Places &places) {
+  constexpr size_t kPiece = size_t{8} << 20;
+  Inflated data(decoder);
+  bool more = true;
+  while (more && data.size() < kHeadBytes) more = data.fill(kHeadBytes - data.size());
+  places.set_piece(data.data(), data.size());
+  if (format == WSL_FORMAT_AUTO) format = detect(data.data(), data.size());
+  bool pieces = format == WSL_FORMAT_CSV || (is_json_format(format) && is_json_lines(data.data(), data.size()));
+  auto too_large = [&] {
+    return ParseError{WSL_ERROR_LIMIT,
+                      std::string(decoder.name()) + " data inflate to more than " + std::to_string(limit) +
+                          (pieces ? " bytes in one record" : " bytes") + " (--max-input-bytes raises the limit)",
+                      -1};
+  };
+  if (!pieces) {
+    while (more) {
+      if (data.size() > limit) throw too_large();
+      more = data.fill(kPiece);
+    }
+    if (data.size() > limit) throw too_large();
+    places.set_piece(data.data(), data.size());
+    read_whole(table, format, data.data(), data.size(), columns);
+    places.name_warnings(table);
+    return format;
+  }
+  std::unique_ptr<CsvReader> csv;
+  if (format == WSL_FORMAT_CSV) csv = std::make_unique<CsvReader>(table, columns);
+  for (;;) {
+    if (more) more = data.fill(kPiece);
+    places.set_piece(data.data(), data.size());
+    size_t used = csv ? csv->read(data.data(), data.size(), !more)
+                      : read_json_lines(table, format, data.data(), data.size(), places.offset(), !more);
+    places.name_warnings(table);
+    if (!more) break;
+    places.advance(used);
+    data.drop(used);
+    if (data.size() > limit) throw too_large();
+  }
+  if (csv) csv->finish();
+  return format;
+}
+
 }  // namespace
 }  // namespace whyslow
 
@@ -223,40 +395,39 @@ extern "C" wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t
     }
   } reset;
   readable_end() = bytes + std::max(capacity, length);
+  std::unique_ptr<Decompressor> decoder;
+  Places places(false);
+  places.set_piece(bytes, length);
   try {
-    std::string inflated;
-    if (length >= 2 && static_cast<uint8_t>(bytes[0]) == 0x1f && static_cast<uint8_t>(bytes[1]) == 0x8b) {
-      inflated = gunzip(bytes, length, max_inflated_bytes);
-      inflated.reserve(inflated.size() + simdjson::SIMDJSON_PADDING);
-      bytes = inflated.data();
-      length = inflated.size();
-      readable_end() = bytes + inflated.capacity();
+    decoder = Decompressor::open(bytes, length);
+    if (decoder != nullptr) {
+      places = Places(true);
+      format = read_compressed(*table, *decoder, format, csv_columns, max_inflated_bytes, places);
+    } else {
+      if (format == WSL_FORMAT_AUTO) format = detect(bytes, length);
+      read_whole(*table, format, bytes, length, csv_columns);
+      places.name_warnings(*table);
     }
-    if (format == WSL_FORMAT_AUTO) format = detect(bytes, length);
     if (detected != nullptr) *detected = format;
-    switch (format) {
-      case WSL_FORMAT_JAEGER: read_jaeger(*table, bytes, length); break;
-      case WSL_FORMAT_OTLP: read_otlp(*table, bytes, length); break;
-      case WSL_FORMAT_ZIPKIN: read_zipkin(*table, bytes, length); break;
-      case WSL_FORMAT_CSV: read_csv(*table, bytes, length, csv_columns); break;
-      case WSL_FORMAT_SPAN_RECORDS:
-        if (length < std::strlen(kSpanRecordsMagic) || std::memcmp(bytes, kSpanRecordsMagic, std::strlen(kSpanRecordsMagic)) != 0) {
-          throw ParseError{WSL_ERROR_SCHEMA, "not span records (they start with \"whyslow span records 1\")", 0};
-        }
-        read_span_records(*table, bytes, length);
-        break;
-      default:
-        throw ParseError{WSL_ERROR_SCHEMA,
-                         "cannot tell the trace format (Jaeger, OTLP, Zipkin or CSV); name it with --format",
-                         -1};
+    int64_t rejected = table->quality.skipped_records + table->quality.spans_without_timing -
+                       static_cast<int64_t>(table->warnings.size());
+    if (table->span_count() == 0 && rejected > 0) {
+      throw ParseError{WSL_ERROR_SCHEMA,
+                       "none of its " + std::to_string(rejected) + " spans could be read (" +
+                           std::to_string(table->quality.skipped_records - static_cast<int64_t>(table->warnings.size())) +
+                           " without a trace or span id, " + std::to_string(table->quality.spans_without_timing) +
+                           " without a start time and a duration)",
+                       -1};
     }
     return WSL_OK;
   } catch (const ParseError &error) {
     table->fail(error);
+    table->error_place = places.of(error.offset);
     return error.status;
   } catch (const simdjson::simdjson_error &error) {
-    int64_t offset = error.error() == simdjson::UTF8_ERROR ? first_invalid_utf8(bytes, length) : -1;
+    int64_t offset = error.error() == simdjson::UTF8_ERROR ? first_invalid_utf8(places.piece(), places.length()) : -1;
     table->fail({WSL_ERROR_JSON, std::string("JSON error: ") + error.what(), offset});
+    table->error_place = places.of(offset < 0 ? -1 : places.offset() + offset);
     return WSL_ERROR_JSON;
   } catch (const std::bad_alloc &) {
     table->fail({WSL_ERROR_MEMORY, "out of memory", -1});

@@ -333,7 +333,21 @@ wsl_status wsl_span_table_create(wsl_span_table **out) {
 void wsl_span_table_free(wsl_span_table *table) { delete table; }
 
 const char *wsl_span_table_error(const wsl_span_table *table) { return table->error_message.c_str(); }
-int64_t wsl_span_table_error_offset(const wsl_span_table *table) { return table->error_offset; }
+const char *wsl_span_table_error_place(const wsl_span_table *table) { return table->error_place.c_str(); }
+
+int64_t wsl_span_table_warning_count(const wsl_span_table *table) {
+  return static_cast<int64_t>(table->warnings.size());
+}
+
+const char *wsl_span_table_warning_place(const wsl_span_table *table, int64_t index) {
+  return table->warnings[static_cast<size_t>(index)].place.c_str();
+}
+
+const char *wsl_span_table_warning(const wsl_span_table *table, int64_t index) {
+  return table->warnings[static_cast<size_t>(index)].message.c_str();
+}
+
+void wsl_span_table_add_note(wsl_span_table *table, const char *text) { table->note(text); }
 
 void wsl_span_table_set_value_limit(wsl_span_table *table, int32_t limit) {
   table->max_distinct_values = std::max<int32_t>(limit, 0);

@@ -279,8 +279,17 @@ struct wsl_span_table {
   std::string_view last_trace_text;  // views strings' stored copy
   std::vector<std::string> notes;  // what the readers inferred (units, service names), once each
 
+  /// What a reader skipped and where (a JSON Lines file's cut last line): the byte offset in
+  /// the input, and the place ("12:1") wsl_parse names it by.
+  struct Warning {
+    int64_t offset;
+    std::string message;
+    std::string place;
+  };
+  std::vector<Warning> warnings;
+
   std::string error_message;
-  int64_t error_offset = -1;
+  std::string error_place;  // "12:5", "12:5 of the decompressed data", or empty when unknown
 
   size_t span_count() const { return trace_index.size(); }
 
@@ -317,20 +326,43 @@ struct wsl_span_table {
   void append(const whyslow::Row &row, const whyslow::Attribute *attributes, size_t attribute_count);
   void note(const std::string &text);
 
-  void fail(const whyslow::ParseError &error) {
-    error_message = error.message;
-    error_offset = error.offset;
-  }
+  void fail(const whyslow::ParseError &error) { error_message = error.message; }
 };
 
 namespace whyslow {
 
-/// The format parsers: each appends rows to `table` or throws ParseError / simdjson errors.
-/// `base` is the start of the input, for byte offsets.
-void read_jaeger(wsl_span_table &table, const char *bytes, size_t length);
-void read_otlp(wsl_span_table &table, const char *bytes, size_t length);
-void read_zipkin(wsl_span_table &table, const char *bytes, size_t length);
-void read_csv(wsl_span_table &table, const char *bytes, size_t length, const char *columns);
+/// The JSON format readers: each reads one document (a whole file, or one line of JSON Lines)
+/// that starts at byte `offset` of the input, appends its rows to `table`, and throws
+/// ParseError (offsets in the input) or simdjson errors.
+void read_jaeger_document(wsl_span_table &table, const char *bytes, size_t length, int64_t offset);
+void read_otlp_document(wsl_span_table &table, const char *bytes, size_t length, int64_t offset);
+void read_zipkin_document(wsl_span_table &table, const char *bytes, size_t length, int64_t offset);
+
+/// A Jaeger query-API reply {"data":[trace,...]} held in padded memory, read trace by trace in
+/// place into an empty table (simdjson's buffers then grow with the largest trace, not with the
+/// file); false, the table left empty, for any other shape.
+bool read_jaeger_reply(wsl_span_table &table, const char *bytes, size_t length);
+
+/// Reads a span-table CSV piece by piece, as it is decompressed: the header from the first
+/// piece, then whole records.
+class CsvReader {
+ public:
+  /// `columns` (may be null) maps columns by hand: "trace=TraceID,duration=Duration:ns,...".
+  CsvReader(wsl_span_table &table, const char *columns);
+  ~CsvReader();
+
+  /// Reads the whole records at the start of `bytes`, which start at a record's start; with
+  /// `last`, everything. Returns the bytes read.
+  size_t read(const char *bytes, size_t length, bool last);
+
+  /// Throws when records were found and none could be read, naming the first one.
+  void finish() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 void read_span_records(wsl_span_table &table, const char *bytes, size_t length);
 
 /// The first line of a span records file.

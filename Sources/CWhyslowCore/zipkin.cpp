@@ -20,7 +20,9 @@ constexpr FieldNames<SpanField, 11> kSpanFields({"traceId", "id", "parentId", "n
 
 class ZipkinReader {
  public:
-  ZipkinReader(wsl_span_table &table, const char *base) : table_(table), base_(base) {}
+  /// Reads a document that starts at `base`, byte `base_offset` of the input.
+  ZipkinReader(wsl_span_table &table, const char *base, int64_t base_offset)
+      : table_(table), base_(base), base_offset_(base_offset) {}
 
   void read_document(simdjson::ondemand::document &document) {
     if (document.type() == json_type::object) {  // one span on its own
@@ -43,7 +45,7 @@ class ZipkinReader {
  private:
   ParseError shape_error(const char *location) const {
     return {WSL_ERROR_SCHEMA, "not a Zipkin v2 JSON document: expected an array of spans or a span",
-            offset_of(base_, location)};
+            offset_at(location)};
   }
 
   void read_span(value span) {
@@ -51,7 +53,7 @@ class ZipkinReader {
     Row row;
     attributes_.clear();
     bool has_timestamp = false, has_duration = false;
-    const int64_t offset = offset_of(base_, span.current_location());
+    const int64_t offset = offset_at(span.current_location());
     for (auto field : span.get_object()) {
       value content = field.value();
       switch (kSpanFields.of(field)) {
@@ -111,16 +113,22 @@ class ZipkinReader {
     return service;
   }
 
+  /// The input offset of a place in the document, or -1.
+  int64_t offset_at(const char *location) const {
+    return location == nullptr ? -1 : base_offset_ + static_cast<int64_t>(location - base_);
+  }
+
   wsl_span_table &table_;
   const char *base_;
+  int64_t base_offset_;
   std::vector<Attribute> attributes_;  // the current span's
 };
 
 }  // namespace
 
-void read_zipkin(wsl_span_table &table, const char *bytes, size_t length) {
-  with_document(bytes, length, 0, [&](simdjson::ondemand::document &document, const char *base) {
-    ZipkinReader(table, base).read_document(document);
+void read_zipkin_document(wsl_span_table &table, const char *bytes, size_t length, int64_t offset) {
+  with_document(bytes, length, offset, [&](simdjson::ondemand::document &document, const char *base) {
+    ZipkinReader(table, base, offset).read_document(document);
   });
 }
 

@@ -27,7 +27,7 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
     case .noTraceFiles(let directory):
       return
         "\(directory): no trace files in this directory (looked for *.json, *.jsonl, *.ndjson, "
-        + "*.csv, optionally .gz)"
+        + "*.csv, optionally .gz or .zst)"
     case .tooLarge(let path, let limit):
       return "\(path): more than \(limit) bytes (--max-input-bytes raises the limit)"
     case .malformed(let path, let place?, let message):
@@ -55,6 +55,10 @@ public struct ReadOptions: Sendable {
   /// Traces with more spans than this are left out (and counted): one runaway trace (a loop
   /// that logs a span per iteration) must not dominate memory or the analysis.
   public var maxSpansPerTrace = 1_000_000
+  /// Whether a file that cannot be read is skipped (counted and named in the notes) instead of
+  /// failing the whole read; a path given as a file is never skipped, only files found in a
+  /// directory.
+  public var skipUnreadable = false
   /// Distinct values of one attribute key recorded per file; further values are counted as
   /// unrecorded (by then the attribute is an id), so each costs one hash probe, no copy.
   public var maxDistinctValues = 1_024
@@ -74,7 +78,8 @@ public struct ReadOptions: Sendable {
 ///
 /// Each path is a file, `-` for standard input, or a directory searched recursively for
 /// trace files, read in sorted path order so that the same inputs always give the same table.
-/// Formats are detected per file (Jaeger, OTLP, Zipkin, CSV; any of them gzip-compressed).
+/// Formats are detected per file (Jaeger, OTLP, Zipkin, CSV; any of them gzip- or
+/// zstd-compressed).
 /// Spans of one trace may spread over many files: they are joined by trace id. Files are
 /// parsed `parallelFiles` at a time; only the span table grows with the input.
 public enum TraceReader {
@@ -83,20 +88,37 @@ public enum TraceReader {
     -> SpanTable
   {
     let batch = try CoreSpanTable()
-    let files = try paths.flatMap(traceFiles(under:))
+    let found = try paths.map { (named: $0, files: try traceFiles(under: $0)) }
+    let files = found.flatMap(\.files)
+    let givenFiles = Set(found.filter { $0.files == [$0.named] }.map(\.named))
     var formats: [(path: String, format: TraceFormat)] = []
+    var skipped: [String] = []
     for window in stride(from: 0, to: files.count, by: options.parallelFiles) {
       let group = Array(files[window..<min(window + options.parallelFiles, files.count)])
       let parsed = parseConcurrently(group, options)
       for (file, result) in zip(group, parsed) {
-        let (table, format) = try result.get()
-        try batch.append(table)
-        formats.append((file, format))
+        switch result {
+        case .success(let (table, format)):
+          try batch.append(table)
+          formats.append((file, format))
+        case .failure(let error as IngestError) where options.skipUnreadable && !givenFiles.contains(file):
+          skipped.append(error.description)
+        case .failure(let error):
+          throw error
+        }
       }
+    }
+    if formats.isEmpty, let first = skipped.first {
+      throw IngestError.cannotRead(path: paths.joined(separator: " "), reason: "no file could be read; the first: \(first)")
     }
     batch.link(threads: options.parallelFiles)
     var table = batch.columns()
     table.quality.files = formats
+    if !skipped.isEmpty {
+      table.quality.notes.append(
+        "\(skipped.count) of \(files.count) files unreadable, skipped (--skip-unreadable): "
+          + skipped.joined(separator: "; "))
+    }
     var spans = [Int](repeating: 0, count: table.traceCount)
     for trace in table.traceIndex { spans[Int(trace)] += 1 }
     let oversized = spans.filter { $0 > options.maxSpansPerTrace }.count
@@ -162,7 +184,7 @@ public enum TraceReader {
     guard let walker = FileManager.default.enumerator(atPath: path) else {
       throw IngestError.cannotRead(path: path, reason: "cannot list the directory")
     }
-    let suffixes = [".json", ".jsonl", ".ndjson", ".csv"].flatMap { [$0, $0 + ".gz"] }
+    let suffixes = [".json", ".jsonl", ".ndjson", ".csv"].flatMap { [$0, $0 + ".gz", $0 + ".zst"] }
     let files = walker.compactMap { $0 as? String }
       .filter { name in suffixes.contains { name.lowercased().hasSuffix($0) } }
       .map { (path as NSString).appendingPathComponent($0) }
@@ -261,16 +283,14 @@ private final class CoreSpanTable: @unchecked Sendable {
         requested, options.csvColumns, options.maxInputBytes, &detected)
       if status == WSL_ERROR_LIMIT { throw IngestError.tooLarge(path: path, limit: options.maxInputBytes) }
       guard status == WSL_OK else {
-        let message = String(cString: wsl_span_table_error(handle))
-        let offset = Int(wsl_span_table_error_offset(handle))
-        let compressed = bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
-        let place: String? =
-          offset < 0
-          ? nil
-          : compressed
-            ? "byte \(offset) of the decompressed data"
-            : Self.lineAndColumn(of: offset, in: bytes)
-        throw IngestError.malformed(path: path, place: place, message: message)
+        let place = String(cString: wsl_span_table_error_place(handle))
+        throw IngestError.malformed(
+          path: path, place: place.isEmpty ? nil : place, message: String(cString: wsl_span_table_error(handle)))
+      }
+      for index in 0..<wsl_span_table_warning_count(handle) {
+        let place = String(cString: wsl_span_table_warning_place(handle, index))
+        let note = "\(path):\(place): \(String(cString: wsl_span_table_warning(handle, index)))"
+        wsl_span_table_add_note(handle, note)
       }
       return TraceFormat(coreFormat: detected) ?? .jaeger
     }
@@ -351,17 +371,6 @@ private final class CoreSpanTable: @unchecked Sendable {
       if let base = buffer.baseAddress, count > 0 { fill(base) }
       initialized = count
     }
-  }
-
-  /// "line:column" (1-based) of a byte offset.
-  static func lineAndColumn(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> String {
-    var line = 1
-    var lineStart = 0
-    for (index, byte) in bytes.prefix(offset).enumerated() where byte == UInt8(ascii: "\n") {
-      line += 1
-      lineStart = index + 1
-    }
-    return "\(line):\(offset - lineStart + 1)"
   }
 }
 

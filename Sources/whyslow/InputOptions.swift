@@ -13,14 +13,15 @@ struct InputOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "Map CSV columns by hand: role=Header pairs, roles trace, span, parent, service, "
-        + "operation, start, end, duration, status, kind.",
+        + "operation, start, end, duration, status, kind; a time column may name its unit "
+        + "(duration=Duration:ns; ns, us, ms, s).",
       valueName: "mapping"))
   var columns: String?
 
   @Option(
     help: ArgumentHelp(
-      "Refuse an input (a file, standard input, or a gzip file's inflated data) larger than "
-        + "this many bytes.",
+      "Refuse an input (a file, standard input, or a compressed file's document or line once "
+        + "inflated) larger than this many bytes.",
       valueName: "bytes"))
   var maxInputBytes = ReadOptions.defaultMaxInputBytes
 
@@ -33,6 +34,12 @@ struct InputOptions: ParsableArguments {
       valueName: "count"))
   var maxDistinctValues = ReadOptions().maxDistinctValues
 
+  @Flag(
+    help: ArgumentHelp(
+      "In a directory, skip files that cannot be read (each named in a note) instead of stopping "
+        + "at the first; files named on the command line are always read or refused."))
+  var skipUnreadable = false
+
   func validate() throws {
     guard maxInputBytes > 0 else { throw ValidationError("--max-input-bytes must be positive") }
     guard maxDistinctValues > 0 else { throw ValidationError("--max-distinct-values must be positive") }
@@ -43,6 +50,7 @@ struct InputOptions: ParsableArguments {
     var options = ReadOptions(format: format, csvColumns: columns, maxInputBytes: maxInputBytes)
     options.maxSpansPerTrace = maxSpansPerTrace
     options.maxDistinctValues = maxDistinctValues
+    options.skipUnreadable = skipUnreadable
     return options
   }
 

@@ -155,14 +155,16 @@ wsl_status wsl_span_table_write_records(const wsl_span_table *table, int descrip
 void wsl_unmap_file(wsl_mapped_file *file);
 
 /**
- * Parses one input (a whole file, gzip-compressed or not) and appends its spans.
+ * Parses one input (a whole file, gzip- or zstd-compressed or not) and appends its spans.
  * With WSL_FORMAT_AUTO the format is detected from the content; `detected`
  * receives the format read. `csv_columns` (may be NULL) maps CSV columns by
  * hand: "trace=TraceID,span=SpanID,parent=ParentID,service=PodName,...".
  * `capacity` (>= length) is how many bytes from `bytes` may be read: with at
  * least 64 beyond `length` the JSON readers parse in place, without a copy.
- * gzip input that inflates to more than `max_inflated_bytes` fails with
- * WSL_ERROR_LIMIT before that much memory is taken. On failure wsl_span_table_error describes where, and the table holds part of
+ * Compressed span-table CSV and JSON Lines are read as they are decompressed;
+ * any other compressed document that inflates to more than `max_inflated_bytes`
+ * (or a record longer than that) fails with WSL_ERROR_LIMIT before that much
+ * memory is taken. On failure wsl_span_table_error describes where, and the table holds part of
  * the input: parse each input into a table of its own and append it to the
  * batch (wsl_span_table_append) only on success.
  */
@@ -178,9 +180,19 @@ void wsl_span_table_set_value_limit(wsl_span_table *table, int32_t limit);
     `from` is left empty. Into an empty table this is a swap: nothing is copied. */
 wsl_status wsl_span_table_append(wsl_span_table *into, wsl_span_table *from);
 
-/** The last error's message (NUL-terminated, owned by the table) and its byte offset or -1. */
+/** The last error's message (NUL-terminated, owned by the table) and its place: "12:5" (line
+    and column), "12:5 of the decompressed data", or "" when unknown. */
 const char *wsl_span_table_error(const wsl_span_table *table);
-int64_t wsl_span_table_error_offset(const wsl_span_table *table);
+const char *wsl_span_table_error_place(const wsl_span_table *table);
+
+/** What the last parse skipped without failing (a JSON Lines file's cut last line): each
+    warning's place (as wsl_span_table_error_place) and message. */
+int64_t wsl_span_table_warning_count(const wsl_span_table *table);
+const char *wsl_span_table_warning_place(const wsl_span_table *table, int64_t index);
+const char *wsl_span_table_warning(const wsl_span_table *table, int64_t index);
+
+/** Adds a note (stated once, kept through wsl_span_table_append). */
+void wsl_span_table_add_note(wsl_span_table *table, const char *text);
 
 /**
  * Resolves parent references to row indices within each trace, splits Zipkin
