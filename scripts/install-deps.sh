@@ -5,7 +5,7 @@
 # Uses sudo when not root. Prints what it installs; silent when all are present.
 set -euo pipefail
 
-packages=(libopenblas-dev liblapacke-dev libsimdjson-dev zlib1g-dev libzstd-dev pkg-config)
+packages=(libopenblas-dev liblapacke-dev libsimdjson-dev zlib1g-dev libzstd-dev zstd pkg-config)
 if [ "${1:-}" = test ]; then packages+=(chromium fonts-dejavu-core); fi
 if [ "${1:-}" = spark ]; then packages+=(openjdk-17-jre-headless); fi
 pyspark=pyspark==4.3.0  # the version the driver is tested with; it needs Java 17 or later

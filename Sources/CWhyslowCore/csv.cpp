@@ -69,6 +69,12 @@ class CsvCursor {
   /// when more bytes are to come, it may be whole only with them.
   bool ran_to_end() const { return ran_to_end_; }
 
+  /// Moves past blank lines (only line breaks), counting them: a stream of them costs a byte
+  /// compare each, not a record.
+  void skip_blank_lines() {
+    for (; at_ < end_ && (*at_ == '\n' || *at_ == '\r'); ++at_) line_ += *at_ == '\n';
+  }
+
   /// Reads one record into `fields`; false when the quoting is broken. A quote left open at the
   /// end of the data costs only its own line: reading resumes after that line's break, so
   /// the records that follow are not swallowed into one field.
@@ -523,7 +529,11 @@ size_t CsvReader::read(const char *bytes, size_t length, bool last) {
   }
   CsvCursor cursor(bytes + skipped, length - skipped, state.lines);
   size_t consumed = skipped;
-  while (!cursor.done()) {
+  while (true) {
+    cursor.skip_blank_lines();
+    consumed = skipped + cursor.offset();
+    state.lines = cursor.line();
+    if (cursor.done()) break;
     bool well_quoted = cursor.next(state.fields);
     if (cursor.ran_to_end() && !last) {  // the rest of this record comes with the next piece
       size_t held = length - consumed;

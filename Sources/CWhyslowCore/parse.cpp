@@ -273,6 +273,16 @@ size_t read_json_lines(wsl_span_table &table, wsl_format format, const char *byt
   return end;
 }
 
+/// The error for an input of no format whyslow reads, from its first bytes.
+ParseError unknown_format(const char *bytes, size_t length) {
+  return {WSL_ERROR_SCHEMA,
+          is_binary(bytes, std::min(length, kHeadBytes))
+              ? "binary data, not a trace file (Jaeger, OTLP or Zipkin JSON, or a span-table CSV; gzip or zstd "
+                "compressed or not)"
+              : "cannot tell the trace format (Jaeger, OTLP, Zipkin or CSV); name it with --format",
+          -1};
+}
+
 /// Reads a whole input held in memory.
 void read_whole(wsl_span_table &table, wsl_format format, const char *bytes, size_t length, const char *columns) {
   if (is_json_format(format)) {
@@ -296,12 +306,7 @@ void read_whole(wsl_span_table &table, wsl_format format, const char *bytes, siz
     read_span_records(table, bytes, length);
     return;
   }
-  throw ParseError{WSL_ERROR_SCHEMA,
-                   is_binary(bytes, std::min<size_t>(length, kHeadBytes))
-                       ? "binary data, not a trace file (Jaeger, OTLP or Zipkin JSON, or a span-table CSV; gzip or "
-                         "zstd compressed or not)"
-                       : "cannot tell the trace format (Jaeger, OTLP, Zipkin or CSV); name it with --format",
-                   -1};
+  throw unknown_format(bytes, length);
 }
 
 /// Decompressed bytes, held in a buffer that keeps simdjson's padding readable past them.
@@ -345,6 +350,14 @@ wsl_format read_compressed(wsl_span_table &table, Decompressor &decoder, wsl_for
   while (more && data.size() < kHeadBytes) more = data.fill(kHeadBytes - data.size());
   places.set_piece(data.data(), data.size());
   if (format == WSL_FORMAT_AUTO) format = detect(data.data(), data.size());
+  if (format == WSL_FORMAT_AUTO) throw unknown_format(data.data(), data.size());
+  if (is_json_format(format)) {  // JSON Lines or not is told by the first line: read it whole
+    auto first_line_ends = [&] {
+      size_t start = past_space(data.data(), data.size(), 0);
+      return std::memchr(data.data() + start, '\n', data.size() - start) != nullptr;
+    };
+    while (more && !first_line_ends() && data.size() <= limit) more = data.fill(kPiece);
+  }
   bool pieces = format == WSL_FORMAT_CSV || (is_json_format(format) && is_json_lines(data.data(), data.size()));
   auto too_large = [&] {
     return ParseError{WSL_ERROR_LIMIT,

@@ -174,7 +174,7 @@ public enum TraceReader {
   }
 
   /// The trace files a path stands for, sorted.
-  static func traceFiles(under path: String) throws -> [String] {
+  public static func traceFiles(under path: String) throws -> [String] {
     if path == "-" { return [path] }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

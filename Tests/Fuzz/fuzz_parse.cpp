@@ -1,6 +1,7 @@
 // libFuzzer harnesses for the native core, one binary per entry point (FUZZ_TARGET):
 //   jaeger, otlp, otlp_lines, zipkin, csv: wsl_parse with that format named;
-//   gzip: the input behind a gzip header, detected as any format (the inflater's path);
+//   gzip, zstd: the input behind a gzip or zstd magic, detected as any format (the streaming
+//     decompression paths: CSV and JSON Lines piece by piece, other documents whole);
 //   span_records: span records (whyslow spans) read back; any other input is parsed as any
 //     format, written as span records and read back: the same spans, and the same records again;
 //   metrics: any format, then linking and the span metrics, with their invariants checked:
@@ -128,6 +129,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   format = WSL_FORMAT_CSV;
 #elif defined(FUZZ_GZIP)
   input = std::string("\x1f\x8b", 2) + input;
+#elif defined(FUZZ_ZSTD)
+  input = std::string("\x28\xb5\x2f\xfd", 4) + input;
 #endif
   // Padded, as whyslow reads files: the JSON readers parse in place (and Jaeger replies trace
   // by trace), the paths users take.

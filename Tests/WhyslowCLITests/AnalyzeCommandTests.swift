@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The package's root folder, found from this file's path.
-private let packageRoot = URL(fileURLWithPath: #filePath)
+let packageRoot = URL(fileURLWithPath: #filePath)
   .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// What one run of the built `whyslow` printed and returned.
@@ -14,12 +14,14 @@ struct Run {
   let outputBytes: Data
 }
 
+/// The `whyslow` executable built beside this test bundle.
+private let executable = (Bundle.main.executableURL?.deletingLastPathComponent()
+  ?? packageRoot.appendingPathComponent(".build/debug")).appendingPathComponent("whyslow")
+
 /// Runs the `whyslow` executable built beside this test bundle, with `input` on its standard input.
 func whyslow(_ arguments: [String], input: Data = Data()) throws -> Run {
   let process = Process()
-  let buildFolder = Bundle.main.executableURL?.deletingLastPathComponent()
-    ?? packageRoot.appendingPathComponent(".build/debug")
-  process.executableURL = buildFolder.appendingPathComponent("whyslow")
+  process.executableURL = executable
   process.arguments = arguments
   process.currentDirectoryURL = packageRoot
   let output = Pipe()
@@ -44,6 +46,43 @@ func whyslow(_ arguments: [String], input: Data = Data()) throws -> Run {
     status: process.terminationStatus,
     standardOutput: String(decoding: outputData, as: UTF8.self),
     standardError: String(decoding: errorData, as: UTF8.self), outputBytes: outputData)
+}
+
+/// Runs `whyslow` with `arguments` (output to files, read after) and returns its run and its
+/// peak resident memory in MiB, as the kernel counted it for the child (wait4's rusage).
+func whyslowMeasured(_ arguments: [String]) throws -> (Run, peakMiB: Double) {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-rss-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  let output = folder.appendingPathComponent("out").path
+  let errors = folder.appendingPathComponent("err").path
+  var actions = posix_spawn_file_actions_t()
+  posix_spawn_file_actions_init(&actions)
+  defer { posix_spawn_file_actions_destroy(&actions) }
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+  posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+  posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+  let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
+  defer { for argument in argv { free(argument) } }
+  var child: pid_t = 0
+  guard posix_spawn(&child, executable.path, &actions, nil, argv, environ) == 0 else { throw CocoaError(.executableLoad) }
+  var status: Int32 = 0
+  var usage = rusage()
+  while wait4(child, &status, 0, &usage) < 0 && errno == EINTR {}
+  let outputData = try Data(contentsOf: URL(fileURLWithPath: output))
+  let run = Run(
+    status: (status >> 8) & 0xff, standardOutput: String(decoding: outputData, as: UTF8.self),
+    standardError: try String(contentsOfFile: errors, encoding: .utf8), outputBytes: outputData)
+  return (run, Double(usage.ru_maxrss) / 1024)  // ru_maxrss counts KiB on Linux
+}
+
+/// Runs a shell command line (test data made with gzip, zstd, head, tr); fails the test when it fails.
+func shell(_ command: String) throws {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/bin/sh")
+  process.arguments = ["-c", "set -e; " + command]
+  try process.run()
+  process.waitUntilExit()
+  #expect(process.terminationStatus == 0, "\(command) failed")
 }
 
 /// Everything a pipe gives until its end, retrying reads an interrupting signal cut short.

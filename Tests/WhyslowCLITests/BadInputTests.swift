@@ -31,17 +31,41 @@ private func jaeger(_ traces: [(id: String, rootMicros: Int, children: [(String,
 /// The bad-input matrix: every case gives a clear error naming the file and the place, or a
 /// counted skip whose count is true; never a crash, a hang or a silently wrong answer.
 struct BadInputTests {
+  /// A gzip of zeros is refused from its first inflated bytes; a compressed document that
+  /// must be held whole is refused past --max-input-bytes, before that memory is taken.
   @Test func aGzipBombIsRefusedBeforeItsMemoryIsTaken() throws {
     let folder = try scratch()
-    let bomb = folder.appendingPathComponent("bomb.json.gz")
-    let gzip = Process()
-    gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
-    gzip.arguments = ["-c", "head -c 50000000 /dev/zero | gzip -1 > '\(bomb.path)'"]
-    try gzip.run()
-    gzip.waitUntilExit()
-    let run = try whyslow(["inspect", bomb.path, "--max-input-bytes", "1000000"])
+    let zeros = folder.appendingPathComponent("zeros.json.gz")
+    let document = folder.appendingPathComponent("document.json.gz")
+    try shell("head -c 50000000 /dev/zero | gzip -1 > '\(zeros.path)'")
+    try shell("{ printf '{\"data\":['; head -c 50000000 /dev/zero | tr '\\0' ' '; } | gzip -1 > '\(document.path)'")
+    let binary = try whyslow(["inspect", zeros.path])
+    #expect(binary.status == 1)
+    #expect(binary.standardError.contains("zeros.json.gz: binary data, not a trace file"))
+    let run = try whyslow(["inspect", document.path, "--max-input-bytes", "1000000"])
     #expect(run.status == 1)
-    #expect(run.standardError.contains("bomb.json.gz: more than 1000000 bytes (--max-input-bytes raises the limit)"))
+    #expect(run.standardError.contains("document.json.gz: more than 1000000 bytes (--max-input-bytes raises the limit)"))
+  }
+
+  /// JSON Lines and span-table CSV are read as they inflate: a real minute followed by 320 MB
+  /// of blank lines, gzip- or zstd-compressed, is read whole in far less memory than that.
+  @Test func compressedLinesAreReadInMemoryThatFollowsTheSpansNotTheFile() throws {
+    let folder = try scratch()
+    let minute = packageRoot.deletingLastPathComponent()
+      .appendingPathComponent("shared/datasets/real/nezha/construct_data/2023-01-30/trace/11_39_trace.csv").path
+    let csv = folder.appendingPathComponent("minute.csv.zst")
+    let lines = folder.appendingPathComponent("traces.jsonl.gz")
+    try shell("{ cat '\(minute)'; head -c 320000000 /dev/zero | tr '\\0' '\\n'; } | zstd -q -1 > '\(csv.path)'")
+    let trace = try String(contentsOf: packageRoot.appendingPathComponent("Datasets/demo/slow/traces-1.json"), encoding: .utf8)
+    let line = folder.appendingPathComponent("reply.jsonl")
+    try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Data(trace.utf8))).write(to: line)
+    try shell("{ cat '\(line.path)'; head -c 320000000 /dev/zero | tr '\\0' '\\n'; cat '\(line.path)'; } | gzip -1 > '\(lines.path)'")
+    for (file, traces) in [(csv, "traces:   62"), (lines, "traces:   30")] {
+      let (run, peakMiB) = try whyslowMeasured(["inspect", file.path])
+      #expect(run.status == 0, "\(run.standardError)")
+      #expect(run.standardOutput.contains(traces))
+      #expect(peakMiB < 300, "\(file.lastPathComponent): \(peakMiB) MiB at its peak")
+    }
   }
 
   @Test func standardInputHasALimitToo() throws {
