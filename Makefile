@@ -17,6 +17,7 @@ demo: deps
 ## test: run the whole test suite (installs headless Chromium for the report test)
 test: deps
 	@scripts/install-deps.sh test
+	scripts/generate-otlp-protobuf.sh --check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

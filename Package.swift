@@ -21,6 +21,8 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     .systemLibrary(
+      name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+    .systemLibrary(
       name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(
       name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
@@ -28,7 +30,8 @@ let package = Package(
     // MARK: Native core (C++17 behind a C API)
     .target(
       name: "CWhyslowCore",
-      dependencies: ["CSimdjson", "CZlib", "CZstd"],
+      dependencies: ["CSimdjson", "CZlib", "CZstd", "CProtobufC"],
+      exclude: ["otlp_protobuf/otlp_traces.proto"],
       cxxSettings: [
         .define("SIMDJSON_THREADS_ENABLED", to: "1"),
         // simdjson On-Demand is templates inlined into the readers: -O3 inlines them far more

@@ -4,19 +4,20 @@
 # the regression inputs in Tests/Fuzz/regressions/. A crash, leak, UB report or violated
 # invariant fails the run and leaves the input under .build-fuzz/findings/; copy it into
 # Tests/Fuzz/regressions/<harness>/ so that `make test` replays it.
-#   scripts/fuzz.sh [harness...]     harnesses: jaeger otlp otlp_lines zipkin csv gzip zstd metrics span_records
+#   scripts/fuzz.sh [harness...]     harnesses: jaeger otlp otlp_lines otlp_proto zipkin csv gzip zstd metrics span_records
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-300}
 real=${REAL_DATASETS:-../shared/datasets/real}
 out=.build-fuzz
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(jaeger otlp otlp_lines zipkin csv gzip zstd metrics span_records)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(jaeger otlp otlp_lines otlp_proto zipkin csv gzip zstd metrics span_records)
 mkdir -p "$out/bin" "$out/findings"
 CXX=${CXX:-clang++}
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -DSIMDJSON_THREADS_ENABLED=1 -ISources/CWhyslowCore/include -ISources/CWhyslowCore)
-core=(Sources/CWhyslowCore/{csv,decompress,intervals,jaeger,otlp,parse,records,span_table,zipkin}.cpp)
+core=(Sources/CWhyslowCore/{csv,decompress,intervals,jaeger,otlp,otlp_protobuf,parse,records,span_table,zipkin}.cpp
+      "$out/otlp_traces.pb-c.o")  # the generated protobuf-c decoder, compiled as C below
 
 first() {  # count, then paths on stdin -> the first <count> paths; reads all of stdin, so that
   # no writer upstream dies of SIGPIPE (under pipefail that would fail the run at random)
@@ -42,6 +43,15 @@ seed() {  # harness -> corpus folder with real files of its format
       find "$real" -name '*.json' -size -256k | sort | { xargs grep -l '"resourceSpans"' 2>/dev/null || true; } | first 12 |
         while read -r file; do tr -d '\n' < "$file" > "$corpus/line"; echo >> "$corpus/line"; tr -d '\n' < "$file" >> "$corpus/line"
           mv "$corpus/line" "$corpus/lines-$(echo "$file" | md5sum | cut -c1-16)"; done ;;
+    otlp_proto)  # protobuf as the file exporter writes it (framed) and as Tempo serves it (one message)
+      whyslow=$(ls .build/*/whyslow 2>/dev/null | first 1 || true)
+      [ -n "$whyslow" ] || { echo "!! otlp_proto seeds need a built whyslow (swift build)" >&2; exit 1; }
+      for scenario in slow-span attribute network; do
+        "$whyslow" generate --scenario "$scenario" --fast 4 --slow 4 --format otlp-proto --out "$out/proto-$scenario" 2>/dev/null || true
+        cp "$out/proto-$scenario/fast/traces-001.binpb" "$corpus/framed-$scenario"
+        tail -c +5 "$out/proto-$scenario/slow/traces-001.binpb" > "$corpus/message-$scenario"  # one trace: its frame dropped
+        rm -rf "$out/proto-$scenario"
+      done ;;
     zipkin) find "$real/zipkin" -name '*.json' -size -2M 2>/dev/null | sort ;;
     csv|gzip|zstd) find "$real" -name '*.csv' 2>/dev/null | sort | first 12 |  # the first 64 KiB of each
         while read -r file; do head -c 65536 "$file" > "$corpus/head-$(echo "$file" | md5sum | cut -c1-16)"; done
@@ -76,11 +86,15 @@ for r in rows:
   fi
 }
 
+CC=${CC:-clang}
+"$CC" -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -c \
+  Sources/CWhyslowCore/otlp_protobuf/otlp_traces.pb-c.c -o "$out/otlp_traces.pb-c.o"
+
 status=0
 for harness in "${harnesses[@]}"; do
   define=$(echo "FUZZ_$harness" | tr '[:lower:]' '[:upper:]')
   echo "== building $harness"
-  "$CXX" "${flags[@]}" -D"$define" Tests/Fuzz/fuzz_parse.cpp "${core[@]}" -lsimdjson -lz -lzstd -o "$out/bin/$harness" \
+  "$CXX" "${flags[@]}" -D"$define" Tests/Fuzz/fuzz_parse.cpp "${core[@]}" -lsimdjson -lz -lzstd -lprotobuf-c -o "$out/bin/$harness" \
     > "$out/$harness.build.log" 2>&1 || { cat "$out/$harness.build.log"; exit 1; }
   seed "$harness"
   [ -n "$(ls -A "$out/corpus/$harness")" ] || { echo "!! no seeds for $harness under $real"; exit 1; }

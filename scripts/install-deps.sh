@@ -5,8 +5,8 @@
 # Uses sudo when not root. Prints what it installs; silent when all are present.
 set -euo pipefail
 
-packages=(libopenblas-dev liblapacke-dev libsimdjson-dev zlib1g-dev libzstd-dev zstd pkg-config)
-if [ "${1:-}" = test ]; then packages+=(chromium fonts-dejavu-core); fi
+packages=(libopenblas-dev liblapacke-dev libsimdjson-dev zlib1g-dev libzstd-dev zstd libprotobuf-c-dev pkg-config)
+if [ "${1:-}" = test ]; then packages+=(chromium fonts-dejavu-core protobuf-c-compiler); fi
 if [ "${1:-}" = spark ]; then packages+=(openjdk-17-jre-headless); fi
 pyspark=pyspark==4.3.0  # the version the driver is tested with; it needs Java 17 or later
 install_pyspark() {

@@ -151,7 +151,10 @@ wsl_format detect(const char *bytes, size_t length) {
   if (at == length) return WSL_FORMAT_AUTO;
   size_t magic = std::strlen(kSpanRecordsMagic);
   if (length >= magic && std::memcmp(bytes, kSpanRecordsMagic, magic) == 0) return WSL_FORMAT_SPAN_RECORDS;
-  if (is_binary(bytes, std::min(length, kHeadBytes))) return WSL_FORMAT_AUTO;
+  if (is_binary(bytes, std::min(length, kHeadBytes))) {
+    return is_framed_otlp(bytes, length) || is_otlp_protobuf_message(bytes, length) ? WSL_FORMAT_OTLP_PROTO
+                                                                                    : WSL_FORMAT_AUTO;
+  }
   if (bytes[at] != '{' && bytes[at] != '[') return WSL_FORMAT_CSV;
   std::string_view head(bytes + at, std::min(length - at, kHeadBytes));
   if (contains(head, "\"resourceSpans\"") || contains(head, "\"batches\"")) return WSL_FORMAT_OTLP;
@@ -189,6 +192,9 @@ class Places {
  public:
   explicit Places(bool decompressed) : decompressed_(decompressed) {}
 
+  /// Names places by byte, not line: binary data have no lines.
+  void set_binary(bool binary) { binary_ = binary; }
+
   /// The piece now being read: `length` bytes, the input's bytes from `offset()` on.
   void set_piece(const char *bytes, size_t length) {
     piece_ = bytes;
@@ -212,7 +218,7 @@ class Places {
   std::string of(int64_t offset) const {
     std::string suffix = decompressed_ ? " of the decompressed data" : "";
     if (offset < 0) return "";
-    if (offset < offset_ || offset > offset_ + static_cast<int64_t>(length_)) {
+    if (binary_ || offset < offset_ || offset > offset_ + static_cast<int64_t>(length_)) {
       return "byte " + std::to_string(offset) + suffix;
     }
     int64_t line = lines_before_ + 1;
@@ -235,6 +241,7 @@ class Places {
 
  private:
   bool decompressed_;
+  bool binary_ = false;
   const char *piece_ = nullptr;
   size_t length_ = 0;
   int64_t offset_ = 0;
@@ -277,14 +284,15 @@ size_t read_json_lines(wsl_span_table &table, wsl_format format, const char *byt
 ParseError unknown_format(const char *bytes, size_t length) {
   return {WSL_ERROR_SCHEMA,
           is_binary(bytes, std::min(length, kHeadBytes))
-              ? "binary data, not a trace file (Jaeger, OTLP or Zipkin JSON, or a span-table CSV; gzip or zstd "
-                "compressed or not)"
+              ? "binary data, not a trace file (Jaeger, OTLP or Zipkin JSON, OTLP protobuf, or a span-table CSV; "
+                "gzip or zstd compressed or not)"
               : "cannot tell the trace format (Jaeger, OTLP, Zipkin or CSV); name it with --format",
           -1};
 }
 
-/// Reads a whole input held in memory.
-void read_whole(wsl_span_table &table, wsl_format format, const char *bytes, size_t length, const char *columns) {
+/// Reads a whole input held in memory; `limit` bounds what a compressed part may inflate to.
+void read_whole(wsl_span_table &table, wsl_format format, const char *bytes, size_t length, const char *columns,
+                size_t limit) {
   if (is_json_format(format)) {
     if (is_json_lines(bytes, length)) {
       read_json_lines(table, format, bytes, length, 0, true);
@@ -297,6 +305,14 @@ void read_whole(wsl_span_table &table, wsl_format format, const char *bytes, siz
     CsvReader reader(table, columns);
     reader.read(bytes, length, true);
     reader.finish();
+    return;
+  }
+  if (format == WSL_FORMAT_OTLP_PROTO) {
+    if (is_framed_otlp(bytes, length)) {
+      read_framed_otlp(table, bytes, length, limit);
+    } else {
+      read_otlp_protobuf_message(table, bytes, length, 0);
+    }
     return;
   }
   if (format == WSL_FORMAT_SPAN_RECORDS) {
@@ -316,26 +332,42 @@ class Inflated {
 
   /// Appends up to `count` more bytes; false once the data have ended.
   bool fill(size_t count) {
-    size_t old = bytes_.size();
-    if (bytes_.capacity() < old + count + simdjson::SIMDJSON_PADDING) {
-      bytes_.reserve(std::max(2 * bytes_.capacity(), old + count + simdjson::SIMDJSON_PADDING));
+    if (capacity_ < size_ + count + simdjson::SIMDJSON_PADDING) {
+      size_t capacity = std::max(2 * capacity_, size_ + count + simdjson::SIMDJSON_PADDING);
+      std::unique_ptr<char[]> grown(new char[capacity]);
+      if (size_ > 0) std::memcpy(grown.get(), bytes_.get(), size_);
+      bytes_ = std::move(grown);
+      capacity_ = capacity;
     }
-    bytes_.resize(old + count);
-    size_t got = decoder_.read(&bytes_[old], count);
-    bytes_.resize(old + got);
-    readable_end() = bytes_.data() + bytes_.capacity();
+    size_t got = decoder_.read(bytes_.get() + size_, count);
+    size_ += got;
+    readable_end() = bytes_.get() + capacity_;
     return got > 0;
   }
 
-  /// Forgets the first `count` bytes.
-  void drop(size_t count) { bytes_.erase(0, count); }
+  /// Appends the next piece: 64 KiB, doubling with each call up to 8 MiB (small inputs stay
+  /// small, large ones are read in few calls).
+  bool fill() {
+    piece_ = std::min(2 * piece_, kLargestPiece);
+    return fill(piece_);
+  }
 
-  const char *data() const { return bytes_.data(); }
-  size_t size() const { return bytes_.size(); }
+  /// Forgets the first `count` bytes.
+  void drop(size_t count) {
+    std::memmove(bytes_.get(), bytes_.get() + count, size_ - count);
+    size_ -= count;
+  }
+
+  const char *data() const { return bytes_.get(); }
+  size_t size() const { return size_; }
 
  private:
+  static constexpr size_t kLargestPiece = size_t{8} << 20;
   Decompressor &decoder_;
-  std::string bytes_;
+  std::unique_ptr<char[]> bytes_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+  size_t piece_ = size_t{32} << 10;
 };
 
 /// Reads a gzip or zstd input as it is decompressed. The format is told from the first bytes
@@ -344,19 +376,19 @@ class Inflated {
 /// other document is held whole, up to `limit` bytes.
 wsl_format read_compressed(wsl_span_table &table, Decompressor &decoder, wsl_format format, const char *columns,
                            size_t limit, Places &places) {
-  constexpr size_t kPiece = size_t{8} << 20;
   Inflated data(decoder);
   bool more = true;
   while (more && data.size() < kHeadBytes) more = data.fill(kHeadBytes - data.size());
   places.set_piece(data.data(), data.size());
   if (format == WSL_FORMAT_AUTO) format = detect(data.data(), data.size());
   if (format == WSL_FORMAT_AUTO) throw unknown_format(data.data(), data.size());
+  places.set_binary(format == WSL_FORMAT_OTLP_PROTO);
   if (is_json_format(format)) {  // JSON Lines or not is told by the first line: read it whole
     auto first_line_ends = [&] {
       size_t start = past_space(data.data(), data.size(), 0);
       return std::memchr(data.data() + start, '\n', data.size() - start) != nullptr;
     };
-    while (more && !first_line_ends() && data.size() <= limit) more = data.fill(kPiece);
+    while (more && !first_line_ends() && data.size() <= limit) more = data.fill();
   }
   bool pieces = format == WSL_FORMAT_CSV || (is_json_format(format) && is_json_lines(data.data(), data.size()));
   auto too_large = [&] {
@@ -368,18 +400,18 @@ wsl_format read_compressed(wsl_span_table &table, Decompressor &decoder, wsl_for
   if (!pieces) {
     while (more) {
       if (data.size() > limit) throw too_large();
-      more = data.fill(kPiece);
+      more = data.fill();
     }
     if (data.size() > limit) throw too_large();
     places.set_piece(data.data(), data.size());
-    read_whole(table, format, data.data(), data.size(), columns);
+    read_whole(table, format, data.data(), data.size(), columns, limit);
     places.name_warnings(table);
     return format;
   }
   std::unique_ptr<CsvReader> csv;
   if (format == WSL_FORMAT_CSV) csv = std::make_unique<CsvReader>(table, columns);
   for (;;) {
-    if (more) more = data.fill(kPiece);
+    if (more) more = data.fill();
     places.set_piece(data.data(), data.size());
     size_t used = csv ? csv->read(data.data(), data.size(), !more)
                       : read_json_lines(table, format, data.data(), data.size(), places.offset(), !more);
@@ -418,7 +450,8 @@ extern "C" wsl_status wsl_parse(wsl_span_table *table, const char *bytes, size_t
       format = read_compressed(*table, *decoder, format, csv_columns, max_inflated_bytes, places);
     } else {
       if (format == WSL_FORMAT_AUTO) format = detect(bytes, length);
-      read_whole(*table, format, bytes, length, csv_columns);
+      places.set_binary(format == WSL_FORMAT_OTLP_PROTO);
+      read_whole(*table, format, bytes, length, csv_columns, max_inflated_bytes);
       places.name_warnings(*table);
     }
     if (detected != nullptr) *detected = format;

@@ -365,6 +365,18 @@ class CsvReader {
 
 void read_span_records(wsl_span_table &table, const char *bytes, size_t length);
 
+/// OTLP protobuf: one message (TracesData, ExportTraceServiceRequest, a Tempo trace) starting at
+/// byte `offset` of the input.
+void read_otlp_protobuf_message(wsl_span_table &table, const char *bytes, size_t length, int64_t offset);
+/// Whether `bytes` start as the Collector file exporter's framing: 4 big-endian length bytes,
+/// then a protobuf message, a JSON object or a zstd frame.
+bool is_framed_otlp(const char *bytes, size_t length);
+/// Whether `bytes` start as an OTLP protobuf message: field 1 with a length that fits.
+bool is_otlp_protobuf_message(const char *bytes, size_t length);
+/// Reads the file exporter's framed messages; a zstd-compressed message inflates to at most
+/// `limit` bytes. A last message cut short is skipped with a warning.
+void read_framed_otlp(wsl_span_table &table, const char *bytes, size_t length, size_t limit);
+
 /// The first line of a span records file.
 constexpr const char *kSpanRecordsMagic = WSL_SPAN_RECORDS_MAGIC;
 

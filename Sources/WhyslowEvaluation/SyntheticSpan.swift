@@ -16,6 +16,24 @@ public struct SyntheticSpan: Sendable {
   public var isError: Bool
   /// String attributes, sorted by key when written.
   public var attributes: [String: String]
+
+  public init(
+    traceID: String, spanID: String, parentID: String, isAsync: Bool = false, service: String, operation: String,
+    kind: SyntheticKind, startNanos: Int64, durationNanos: Int64, isError: Bool = false,
+    attributes: [String: String] = [:]
+  ) {
+    self.traceID = traceID
+    self.spanID = spanID
+    self.parentID = parentID
+    self.isAsync = isAsync
+    self.service = service
+    self.operation = operation
+    self.kind = kind
+    self.startNanos = startNanos
+    self.durationNanos = durationNanos
+    self.isError = isError
+    self.attributes = attributes
+  }
 }
 
 /// Span kinds as the generator uses them.

@@ -154,8 +154,12 @@ public struct DataQuality: Sendable {
 public enum TraceFormat: String, Sendable, CaseIterable {
   /// Jaeger JSON: the UI download and query API, a trace, an array of traces or of spans.
   case jaeger
-  /// OTLP JSON, also JSON Lines as the Collector's file exporter writes them.
+  /// OTLP JSON, also JSON Lines as the Collector's file exporter writes them, and Grafana
+  /// Tempo's trace-by-id replies.
   case otlp
+  /// OTLP protobuf: a TracesData, ExportTraceServiceRequest or Tempo trace message, or the
+  /// Collector file exporter's length-prefixed messages (`format: proto`, or compressed).
+  case otlpProto = "otlp-proto"
   /// Zipkin v2 JSON.
   case zipkin
   /// A span table as CSV with a header row.

@@ -27,7 +27,7 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
     case .noTraceFiles(let directory):
       return
         "\(directory): no trace files in this directory (looked for *.json, *.jsonl, *.ndjson, "
-        + "*.csv, optionally .gz or .zst)"
+        + "*.csv, *.binpb, *.pb, optionally .gz or .zst)"
     case .tooLarge(let path, let limit):
       return "\(path): more than \(limit) bytes (--max-input-bytes raises the limit)"
     case .malformed(let path, let place?, let message):
@@ -184,7 +184,7 @@ public enum TraceReader {
     guard let walker = FileManager.default.enumerator(atPath: path) else {
       throw IngestError.cannotRead(path: path, reason: "cannot list the directory")
     }
-    let suffixes = [".json", ".jsonl", ".ndjson", ".csv"].flatMap { [$0, $0 + ".gz", $0 + ".zst"] }
+    let suffixes = [".json", ".jsonl", ".ndjson", ".csv", ".binpb", ".pb"].flatMap { [$0, $0 + ".gz", $0 + ".zst"] }
     let files = walker.compactMap { $0 as? String }
       .filter { name in suffixes.contains { name.lowercased().hasSuffix($0) } }
       .map { (path as NSString).appendingPathComponent($0) }
@@ -379,6 +379,7 @@ extension TraceFormat {
     switch self {
     case .jaeger: return WSL_FORMAT_JAEGER
     case .otlp: return WSL_FORMAT_OTLP
+    case .otlpProto: return WSL_FORMAT_OTLP_PROTO
     case .zipkin: return WSL_FORMAT_ZIPKIN
     case .csv: return WSL_FORMAT_CSV
     case .spanRecords: return WSL_FORMAT_SPAN_RECORDS
@@ -389,6 +390,7 @@ extension TraceFormat {
     switch coreFormat {
     case WSL_FORMAT_JAEGER: self = .jaeger
     case WSL_FORMAT_OTLP: self = .otlp
+    case WSL_FORMAT_OTLP_PROTO: self = .otlpProto
     case WSL_FORMAT_ZIPKIN: self = .zipkin
     case WSL_FORMAT_CSV: self = .csv
     case WSL_FORMAT_SPAN_RECORDS: self = .spanRecords

@@ -37,7 +37,7 @@ struct Generate: ParsableCommand {
   @Option(help: "Random seed.")
   var seed: UInt64 = 1
 
-  @Option(help: "Output format: jaeger, otlp, zipkin or csv.")
+  @Option(help: "Output format: jaeger, otlp, otlp-proto, zipkin or csv.")
   var format: TraceFormat = .jaeger
 
   @Option(help: "The system imitated: shop, ml or random.")
@@ -52,7 +52,7 @@ struct Generate: ParsableCommand {
   func validate() throws {
     guard fast >= 1, slow >= 1 else { throw ValidationError("--fast and --slow need at least 1 trace") }
     guard effect >= 0, noise >= 0 else { throw ValidationError("--effect and --noise cannot be negative") }
-    guard format != .spanRecords else { throw ValidationError("--format: generate writes jaeger, otlp, zipkin or csv") }
+    guard format != .spanRecords else { throw ValidationError("--format: generate writes jaeger, otlp, otlp-proto, zipkin or csv") }
   }
 
   func run() throws {

@@ -1,5 +1,5 @@
 // libFuzzer harnesses for the native core, one binary per entry point (FUZZ_TARGET):
-//   jaeger, otlp, otlp_lines, zipkin, csv: wsl_parse with that format named;
+//   jaeger, otlp, otlp_lines, otlp_proto, zipkin, csv: wsl_parse with that format named;
 //   gzip, zstd: the input behind a gzip or zstd magic, detected as any format (the streaming
 //     decompression paths: CSV and JSON Lines piece by piece, other documents whole);
 //   span_records: span records (whyslow spans) read back; any other input is parsed as any
@@ -123,6 +123,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   format = WSL_FORMAT_JAEGER;
 #elif defined(FUZZ_OTLP) || defined(FUZZ_OTLP_LINES)
   format = WSL_FORMAT_OTLP;
+#elif defined(FUZZ_OTLP_PROTO)
+  format = WSL_FORMAT_OTLP_PROTO;
 #elif defined(FUZZ_ZIPKIN)
   format = WSL_FORMAT_ZIPKIN;
 #elif defined(FUZZ_CSV)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WhyslowEvaluation
 import WhyslowFeatures
 import WhyslowIngest
 import WhyslowStatistics
@@ -124,13 +125,40 @@ private func clickHouseTable(_ traces: [[NezhaSpan]]) -> String {
 /// zstd), which must leave `name` + its suffix; returns the folder.
 private func compressedFolder(_ name: String, _ text: String, command: String) throws -> URL {
   let path = try temporaryFile(name, text)
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/bin/sh")
-  process.arguments = ["-c", "\(command) '\(path)'"]
-  try process.run()
-  process.waitUntilExit()
-  #expect(process.terminationStatus == 0, "\(command) failed")
+  try shell("\(command) '\(path)'")
   return URL(fileURLWithPath: path).deletingLastPathComponent()
+}
+
+/// The spans as OTLP protobuf, as the Collector's file exporter writes them (`format: proto`):
+/// each trace a request behind its length in 4 big-endian bytes, in one file of a new folder.
+private func protobufFolder(_ traces: [[NezhaSpan]]) throws -> URL {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-proto-\(UUID().uuidString)")
+  var writer = TraceWriter(format: .otlpProto)
+  writer.tracesPerFile = traces.count
+  try writer.write(
+    traces.joined().map {
+      SyntheticSpan(
+        traceID: $0.traceID, spanID: $0.spanID, parentID: $0.parentID ?? "", service: $0.service,
+        operation: $0.operation, kind: .server, startNanos: $0.startNanos, durationNanos: $0.endNanos - $0.startNanos)
+    }, to: folder)
+  return folder
+}
+
+/// The messages of a framed file: each behind its length in 4 big-endian bytes.
+private func frames(_ data: Data) -> [Data] {
+  var messages: [Data] = []
+  var at = data.startIndex
+  while at + 4 <= data.endIndex {
+    let length = data[at..<at + 4].reduce(0) { $0 << 8 | Int($1) }
+    messages.append(data[at + 4..<at + 4 + length])
+    at += 4 + length
+  }
+  return messages
+}
+
+/// `message` behind its length in 4 big-endian bytes.
+private func framed(_ message: Data) -> Data {
+  Data([24, 16, 8, 0].map { UInt8(truncatingIfNeeded: message.count >> $0) }) + message
 }
 
 /// A folder holding one file per trace, each `document(trace)`.
@@ -226,6 +254,66 @@ struct ExportShapeTests {
     let compressed = try TraceReader.read(paths: [folder.path])
     #expect(compressed.traceCount == csvFast.traceCount)
     #expect(compressed.quality.notes.contains { $0.hasSuffix(".jsonl.gz:\(fast.count + 1):1 of the decompressed data: the last line is cut short (still being written?): skipped") })
+  }
+
+  /// OTLP protobuf in each shape it is written in: the file exporter's `format: proto`, that
+  /// file zstd-compressed as a whole (the exporter's native compression) and message by message
+  /// (its legacy compression, JSON messages too), Tempo's protobuf replies (one message a file),
+  /// and a file still being written (its last message cut short).
+  @Test func otlpProtobufInEveryShapeTheExportersWrite() throws {
+    let fastFolder = try protobufFolder(fast)
+    let slowFolder = try protobufFolder(slow)
+    try expectSameAnswer(fast: [fastFolder.path], slow: [slowFolder.path])
+    let fastFile = fastFolder.appendingPathComponent("traces-001.binpb")
+    let fastData = try Data(contentsOf: fastFile)
+    #expect(try TraceReader.read(paths: [fastFile.path]).quality.files.map(\.format) == [.otlpProto])
+
+    // Tempo: each trace one message, without a frame.
+    let tempo = try [fast, slow].map { traces in
+      let folder = try protobufFolder(traces)
+      let messages = frames(try Data(contentsOf: folder.appendingPathComponent("traces-001.binpb")))
+      for (index, message) in messages.enumerated() {
+        try message.write(to: folder.appendingPathComponent("trace-\(index).pb"))
+      }
+      try FileManager.default.removeItem(at: folder.appendingPathComponent("traces-001.binpb"))
+      return folder.path
+    }
+    try expectSameAnswer(fast: [tempo[0]], slow: [tempo[1]])
+
+    // Legacy compression: each message zstd-compressed behind its length, protobuf or JSON.
+    let messages = frames(fastData)
+    let parts = fastFolder.appendingPathComponent("parts")
+    try FileManager.default.createDirectory(at: parts, withIntermediateDirectories: true)
+    for (index, message) in messages.enumerated() { try message.write(to: parts.appendingPathComponent("\(index)")) }
+    try shell("for f in '\(parts.path)'/*; do zstd -q --rm \"$f\"; done")
+    let compressed = try (0..<messages.count).map { try Data(contentsOf: parts.appendingPathComponent("\($0).zst")) }
+    let legacy = try temporaryFile("legacy.binpb", "")
+    try compressed.map(framed).reduce(Data(), +).write(to: URL(fileURLWithPath: legacy))
+    let read = try TraceReader.read(paths: [legacy])
+    #expect(read.traceCount == csvFast.traceCount && read.spanCount == csvFast.spanCount)
+
+    // Native compression: the whole file one zstd stream.
+    try shell("zstd -q --rm '\(fastFile.path)'")
+    try expectSameAnswer(fast: [fastFolder.path], slow: [slowFolder.path])
+
+    // Still being written: the last message cut short is skipped, named by its byte.
+    let cutAt = fastData.count - messages.last!.count - 4
+    let cut = try temporaryFile("cut.binpb", "")
+    try fastData.prefix(fastData.count - 10).write(to: URL(fileURLWithPath: cut))
+    let partial = try TraceReader.read(paths: [cut])
+    #expect(partial.traceCount == csvFast.traceCount - 1)
+    #expect(partial.quality.notes.contains("\(cut):byte \(cutAt): the last message is cut short (still being written?): skipped"))
+  }
+
+  /// Protobuf that is not OTLP is an error naming the message, not a crash or a silent skip.
+  @Test func protobufThatIsNotOTLPIsRefused() throws {
+    let path = try temporaryFile("bad.binpb", "")
+    try framed(Data([0x0A, 0x05, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])).write(to: URL(fileURLWithPath: path))
+    #expect(throws: IngestError.malformed(
+      path: path, place: "byte 0",
+      message: "not an OTLP protobuf message (TracesData, ExportTraceServiceRequest or a Tempo trace) of 7 bytes")) {
+      try TraceReader.read(paths: [path])
+    }
   }
 
   @Test func clickHouseExporterTables() throws {

@@ -420,11 +420,7 @@ struct FormatQuirkTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-gz-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let compressed = folder.appendingPathComponent("traces-1.json.gz").path
-    let gzip = Process()
-    gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
-    gzip.arguments = ["-c", "gzip -c '\(plain)' > '\(compressed)'"]
-    try gzip.run()
-    gzip.waitUntilExit()
+    try shell("gzip -c '\(plain)' > '\(compressed)'")
     let table = try TraceReader.read(paths: [folder.path])
     #expect(table.spanCount == (try TraceReader.read(paths: [plain])).spanCount)
   }

@@ -23,6 +23,16 @@ func temporaryFile(_ name: String, _ text: String) throws -> String {
   return file.path
 }
 
+/// Runs a shell command line (test data made with gzip, zstd); fails the test when it fails.
+func shell(_ command: String) throws {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/bin/sh")
+  process.arguments = ["-c", "set -e; " + command]
+  try process.run()
+  process.waitUntilExit()
+  if process.terminationStatus != 0 { throw CocoaError(.fileWriteUnknown, userInfo: ["command": command]) }
+}
+
 /// Whether `actual` is within `relative` of `expected` (absolutely, near zero).
 func close(_ actual: Double, _ expected: Double, relative: Double) -> Bool {
   abs(actual - expected) <= relative * max(abs(expected), 1)

@@ -44,6 +44,9 @@ typedef enum wsl_format {
   WSL_FORMAT_CSV = 4,
   /** whyslow's own span records (wsl_span_table_write_records): spans regrouped by trace. */
   WSL_FORMAT_SPAN_RECORDS = 5,
+  /** OTLP protobuf: a TracesData / ExportTraceServiceRequest / Tempo trace message, or the
+      Collector file exporter's length-prefixed messages (format: proto, or compressed). */
+  WSL_FORMAT_OTLP_PROTO = 6,
 } wsl_format;
 
 /** How a span hangs off its parent. */
