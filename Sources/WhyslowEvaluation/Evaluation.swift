@@ -115,7 +115,7 @@ public enum Evaluation {
         causeCount: max(1, generated.truth.causes.count), hasCause: item.scenario.hasCause,
         fast: [folder.appendingPathComponent("fast").path],
         slow: [folder.appendingPathComponent("slow").path], options: options
-      ) { rows, keys in
+      ) { rows, keys, _ in
         rankOfCauses(generated.truth.causes, suspects: rows, keys: keys)
       } isCulprit: { row in
         generated.truth.causes.first?.contains { row.matches($0) } ?? false
@@ -123,9 +123,10 @@ public enum Evaluation {
     }
   }
 
-  /// Runs the real cases, service-level: the services of the CSV's suspect rows in order
-  /// (`suspect_service`: a network gap counts for its callee), and the first rank at which the
-  /// faulty service appears is the rank.
+  /// Runs the real cases, service-level: the team an SRE pages is read from the `by service:`
+  /// line (services by their suspects' summed growth; a network gap counts for its callee),
+  /// then the services of the CSV's other suspect rows in order; the faulty service's place in
+  /// that order is the rank. A baseline's services are those of its keys in order.
   public static func run(_ manifest: RealManifest, options: AnalysisOptions) -> [CaseOutcome] {
     manifest.cases.map { item in
       let path = { (relative: String) in (manifest.root as NSString).appendingPathComponent(relative) }
@@ -133,10 +134,9 @@ public enum Evaluation {
         group: "real: \(item.fault)", label: "\(item.id) (\(item.root_cause_service))", causeCount: 1,
         hasCause: true, fast: item.fast.map(path), slow: item.slow.map(path),
         options: options
-      ) { rows, keys in
-        // Services in order of first appearance: of whyslow's CSV rows, or of a baseline's keys.
+      ) { rows, keys, services in
         var seen: [String] = []
-        for service in rows.map(\.service) + keys.map(\.service) where !seen.contains(service) {
+        for service in services + rows.map(\.service) + keys.map(\.service) where !seen.contains(service) {
           seen.append(service)
         }
         return seen.firstIndex(of: item.root_cause_service).map { $0 + 1 }
@@ -146,11 +146,12 @@ public enum Evaluation {
     }
   }
 
-  /// Analyses one case; `rank` maps whyslow's ranking as its CSV export reads (with no keys),
-  /// or a baseline's ranked keys (with no rows), to the rank of the truth.
+  /// Analyses one case; `rank` maps whyslow's ranking as its CSV export reads and its services
+  /// line (with no keys), or a baseline's ranked keys (with no rows or services), to the rank of
+  /// the truth.
   private static func evaluate(
     group: String, label: String, causeCount: Int, hasCause: Bool, fast: [String], slow: [String], options: AnalysisOptions,
-    rank: (_ rows: [RankedSuspect], _ keys: [SpanKey]) -> Int?, isCulprit: (RankedSuspect) -> Bool
+    rank: (_ rows: [RankedSuspect], _ keys: [SpanKey], _ services: [String]) -> Int?, isCulprit: (RankedSuspect) -> Bool
   ) -> CaseOutcome {
     let start = DispatchTime.now().uptimeNanoseconds
     do {
@@ -164,9 +165,9 @@ public enum Evaluation {
       let culprit = rows.firstIndex(where: isCulprit).map { analysis.suspects[$0].isSignificant }
       return CaseOutcome(
         group: group, label: label, causeCount: causeCount, hasCause: hasCause,
-        whyslow: MethodOutcome(rank: rank(rows, [])),
-        byDuration: MethodOutcome(rank: rank([], Baselines.byMeanSpanDuration(fastTable, slowTable))),
-        bySelfTime: MethodOutcome(rank: rank([], Baselines.byMeanSelfTime(matrix))),
+        whyslow: MethodOutcome(rank: rank(rows, [], analysis.services.map(\.service))),
+        byDuration: MethodOutcome(rank: rank([], Baselines.byMeanSpanDuration(fastTable, slowTable), [])),
+        bySelfTime: MethodOutcome(rank: rank([], Baselines.byMeanSelfTime(matrix), [])),
         significant: analysis.hasSignificantSuspect, culpritStarred: culprit, seconds: seconds, failure: nil)
     } catch {
       return CaseOutcome(

@@ -74,6 +74,18 @@ extension FeatureMatrix {
       attributes: SparseColumns(rows: rows.count, entries: attributes.columns.flatMap { $0 }))
   }
 
+  /// The entry point and latency of every trace of `table` as an analysis names its endpoints
+  /// (`FeatureOptions.endpointRule` applied to this table alone), and the rule's note.
+  public static func entryPoints(of table: SpanTable, options: FeatureOptions = FeatureOptions())
+    -> (endpoints: [SpanKey], latencyMillis: [Double], note: String)
+  {
+    let summaries = TraceSummaries(table: table, isSlow: false, options: options)
+    let endpoints = Endpoints(
+      roots: summaries.rootKeys, routes: summaries.routeKeys, children: summaries.serverKeys,
+      rule: options.endpointRule)
+    return (endpoints.keys, summaries.latencyMillis, endpoints.note)
+  }
+
   /// The (service, operation) key of every span of `table`, named as the matrix names them.
   public static func spanKeys(of table: SpanTable, options: FeatureOptions = FeatureOptions()) -> [SpanKey] {
     var keys = KeyRegistry(options: options)
@@ -646,7 +658,10 @@ private struct AttributeAccumulator {
     let support = max(1, min(Self.minimumSupport, rows / 10))
     let columns = zip(kept, rowsOf).compactMap { value, present -> SparseColumns.Column? in
       guard present.count >= support, self.rows - present.count >= support else {
-        dropped.append((label + "=" + value.name, "on \(present.count) of \(self.rows) traces: too few to compare"))
+        let reason =
+          present.count == self.rows
+          ? "never varies" : present.count < support ? "on too few traces to compare" : "missing from too few traces to compare"
+        dropped.append((label + "=" + value.name, reason))
         return nil
       }
       return SparseColumns.Column(

@@ -1,3 +1,4 @@
+import Foundation
 import WhyslowIngest
 
 /// How one batch of traces is labelled fast and slow.
@@ -12,27 +13,45 @@ public enum SlowRule: Sendable, Equatable {
   case startingAt(nanos: Int64)
 }
 
-/// Picking and labelling traces before the analysis: filters by entry point or service, and
+/// An endpoint asked for that no trace enters at.
+public struct UnknownEndpoint: Error, CustomStringConvertible {
+  public let endpoint: String
+  /// The endpoints there are, with their traces, most traces first.
+  public let known: [(endpoint: SpanKey, traces: Int)]
+
+  public var description: String {
+    "--endpoint \(endpoint): no trace enters at it; the endpoints (traces in both batches):\n"
+      + known.map { "  \($0.traces)  \($0.endpoint)" }.joined(separator: "\n")
+  }
+}
+
+/// Picking and labelling traces before the analysis: filters by service and by endpoint, and
 /// the split of one batch into fast and slow.
 public enum TraceSelection {
-  /// The traces whose entry point (root span key, "service operation", or just its operation)
-  /// is `endpoint` and that have a span of `service`; nil keeps every trace.
-  public static func filter(_ table: SpanTable, endpoint: String?, service: String?) -> SpanTable {
-    guard endpoint != nil || service != nil else { return table }
-    let roots = table.rootRows()
-    let keys = FeatureMatrix.spanKeys(of: table)
-    var keep = roots.map { root in
-      guard let endpoint else { return true }
-      return root >= 0 && (keys[root].description == endpoint || keys[root].operation == endpoint)
+  /// The traces that have a span of `service`.
+  public static func filter(_ table: SpanTable, service: String) -> SpanTable {
+    var touches = [Bool](repeating: false, count: table.traceCount)
+    for span in 0..<table.spanCount where table.strings[Int(table.service[span])] == service {
+      touches[Int(table.traceIndex[span])] = true
     }
-    if let service {
-      var touches = [Bool](repeating: false, count: table.traceCount)
-      for span in 0..<table.spanCount where table.strings[Int(table.service[span])] == service {
-        touches[Int(table.traceIndex[span])] = true
-      }
-      keep = zip(keep, touches).map { $0 && $1 }
+    return table.traces(where: touches)
+  }
+
+  /// The traces entering at `endpoint`, by the endpoints the analysis compares (and prints):
+  /// "service operation" as printed, or just the operation. Throws `UnknownEndpoint`, listing
+  /// the endpoints there are, when no trace enters at it.
+  public static func filter(_ matrix: FeatureMatrix, endpoint: String) throws -> FeatureMatrix {
+    let trimmed = endpoint.trimmingCharacters(in: .whitespaces)
+    let rows = matrix.entryPoints.indices.filter {
+      let key = matrix.entryPoints[$0]
+      return key.description == trimmed || key.operation == trimmed || key.qualifiedOperation == trimmed
     }
-    return table.traces(where: keep)
+    guard !rows.isEmpty else {
+      let counts = Dictionary(grouping: matrix.entryPoints, by: { $0 }).mapValues(\.count)
+      throw UnknownEndpoint(
+        endpoint: endpoint, known: counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) })
+    }
+    return matrix.rows(rows)
   }
 
   /// The batch split by `rule`: (fast, slow).

@@ -1,7 +1,7 @@
 import WhyslowStatistics
 
 /// The ranking as CSV (RFC 4180): a header row, then for each suspect in the one ranking
-/// (services by total, suspects under them) its row (`level` = `suspect`, feature
+/// (by contribution, largest first) its row (`level` = `suspect`, feature
 /// `critical_time`, or `network_gap` with the callee in `peer_service`), followed, for
 /// explained suspects, by the findings that explain it (`level` = `explanation`) and the
 /// remainder they leave (feature `remainder`).

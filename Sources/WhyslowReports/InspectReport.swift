@@ -75,17 +75,28 @@ public struct InspectTextReport {
       out += "  format:   \(formats.joined(separator: ", "))\n"
       out += "  traces:   \(summary.traces)\n  spans:    \(summary.spans)\n"
       out += "  services: \(summary.services.count) (\(summary.services.joined(separator: ", ")))\n"
-      out += "  entry points (traces, latency p50 / p90 / p99 ms):\n"
+      if let first = summary.firstTraceStartNanos, let last = summary.lastTraceStartNanos {
+        out += "  time:     \(rfc3339(first)) to \(rfc3339(last)) (first and last trace start)\n"
+      }
+      out += "  endpoints, as analyze compares them (traces, latency p50 / p90 / p99 ms):\n"
       for entry in summary.entryPoints {
         out +=
           "    \(entry.traces)  \(decimal(entry.p50Millis, 1)) / \(decimal(entry.p90Millis, 1)) / "
           + "\(decimal(entry.p99Millis, 1))  \(entry.key)\n"
       }
+      if !summary.endpointNote.isEmpty { out += "  \(summary.endpointNote)\n" }
       out += "  data quality: \(qualityPhrase(summary.quality))\n"
       for note in summary.quality.notes { out += "  note: \(note)\n" }
       return terminalSafeLines(out)
     }.joined(separator: "\n")
   }
+}
+
+/// An RFC 3339 UTC time with milliseconds, as --split-at takes it: 2023-01-30T11:39:02.856Z.
+func rfc3339(_ nanos: Int64) -> String {
+  let formatter = ISO8601DateFormatter()
+  formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+  return formatter.string(from: Date(timeIntervalSince1970: Double(nanos / 1_000_000) / 1_000))
 }
 
 /// `text` with control characters inside its lines escaped (`terminalSafe`), line breaks kept.
@@ -98,7 +109,8 @@ func terminalSafeLines(_ text: String) -> String {
 ///
 /// `{"type":"whyslow.inspect","version":1,"inputs":[{"path","formats":{format: files},
 /// "traces","spans","services":[...],"entry_points":[{"service","operation","traces","p50_ms",
-/// "p90_ms","p99_ms"}],"quality":{count name: value},"notes":[...]}]}`
+/// "p90_ms","p99_ms"}],"endpoint_rule","first_trace_start","last_trace_start","quality":{count
+/// name: value},"notes":[...]}]}` (the endpoints as analyze compares them; times RFC 3339).
 public struct InspectJSONReport {
   public init() {}
 
@@ -113,6 +125,9 @@ public struct InspectJSONReport {
             service: $0.key.service, operation: $0.key.operation, traces: $0.traces,
             p50_ms: $0.p50Millis, p90_ms: $0.p90Millis, p99_ms: $0.p99Millis)
         },
+        endpoint_rule: summary.endpointNote,
+        first_trace_start: summary.firstTraceStartNanos.map(rfc3339),
+        last_trace_start: summary.lastTraceStartNanos.map(rfc3339),
         quality: Dictionary(uniqueKeysWithValues: summary.quality.counts.map { ($0.name, $0.value) }),
         notes: summary.quality.notes)
     })
@@ -132,6 +147,9 @@ public struct InspectJSONReport {
     let spans: Int
     let services: [String]
     let entry_points: [Entry]
+    let endpoint_rule: String
+    let first_trace_start: String?
+    let last_trace_start: String?
     let quality: [String: Int]
     let notes: [String]
   }

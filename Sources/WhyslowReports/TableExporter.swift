@@ -1,21 +1,25 @@
 import WhyslowFeatures
 import WhyslowStatistics
 
-/// A terminal summary: the gap and how it splits, then the suspects in the one ranking
-/// (services by total, suspects under them) with intervals, shares of the gap and of the slow
-/// batch's variance, q-values and what explains each; significant ones marked.
+/// The terminal answer, read top-down as an SRE reads it: the answer first, then the gap and
+/// how it splits, the cautions, the suspects largest first (growth, interval, shares, q, what
+/// explains each), the services to page, work that grew off the critical path, a typical slow
+/// trace to open per top suspect, and a legend of the words used.
 public struct TableExporter: SuspectExporter {
-  /// How many suspects to show (suspects with a quarter of the gap or more always show).
+  /// How many suspects to show: the `limit` that grew most.
   public let limit: Int
-  /// Show suspects that did not grow too.
+  /// Show every suspect, also those that did not grow.
   public let showAll: Bool
   /// Mark the answer, significant suspects and cautions with ANSI colour (for a terminal).
   public let colour: Bool
+  /// A trace viewer URL with `{id}`, to print trace links instead of bare ids.
+  public let traceURL: String?
 
-  public init(limit: Int, showAll: Bool = false, colour: Bool = false) {
+  public init(limit: Int, showAll: Bool = false, colour: Bool = false, traceURL: String? = nil) {
     self.limit = limit
     self.showAll = showAll
     self.colour = colour
+    self.traceURL = traceURL
   }
 
   /// `text` in an ANSI style ("1" bold, "31" red, "33" yellow) when colour is on.
@@ -24,33 +28,33 @@ public struct TableExporter: SuspectExporter {
   }
 
   public func render(_ analysis: LatencyAnalysis) -> String {
-    var out = """
-      fast: \(analysis.fastTraces) traces, mean \(decimal(analysis.fastMeanLatencyMillis, 1)) ms
-      slow: \(analysis.slowTraces) traces, mean \(decimal(analysis.slowMeanLatencyMillis, 1)) ms
-      gap:  \(decimal(analysis.gapMillis, 1)) ms\(gapInterval(analysis)) = \(decimal(analysis.withinEndpointGapMillis, 1)) \
-      ms within endpoints + \(decimal(analysis.endpointMixMillis, 1)) ms endpoint mix
-
-      """
+    var out = styled("answer: \(verdictSentence(analysis))", "1") + "\n"
+    out +=
+      "gap:    \(decimal(analysis.gapMillis, 1)) ms\(gapInterval(analysis)) between mean latencies: fast "
+      + "\(decimal(analysis.fastMeanLatencyMillis, 1)) ms (\(analysis.fastTraces) traces), slow "
+      + "\(decimal(analysis.slowMeanLatencyMillis, 1)) ms (\(analysis.slowTraces) traces)\n"
+      + "        = \(decimal(analysis.withinEndpointGapMillis, 1)) ms within endpoints + "
+      + "\(decimal(analysis.endpointMixMillis, 1)) ms endpoint mix\n"
     if analysis.endpointMix.count > 1 {
       for entry in analysis.endpointMix.prefix(limit) {
         out +=
-          "      \(entry.endpoint): \(decimal(entry.fastShare * 100, 0))% of fast, "
+          "        \(entry.endpoint): \(decimal(entry.fastShare * 100, 0))% of fast, "
           + "\(decimal(entry.slowShare * 100, 0))% of slow traces\n"
       }
       if analysis.endpointMix.count > limit {
-        out += "      (\(analysis.endpointMix.count - limit) more endpoints)\n"
+        out += "        (\(analysis.endpointMix.count - limit) more endpoints)\n"
       }
     }
     for caveat in analysis.caveats { out += styled("caution:", "33") + " \(caveat)\n" }
-    out += styled("answer: \(verdictSentence(analysis))", "1") + "\n"
     let level = decimal(analysis.falseDiscoveryRate, 2)
     let shown = Self.shown(analysis, limit: limit, showAll: showAll)
     guard !shown.isEmpty else { return out + "\nno suspects: no span's critical-path time grew\n" }
+    let effect = decimal(analysis.minimumEffectMillis, 1)
     out +=
       analysis.hasSignificantSuspect
-      ? "\nsuspects by service (* significant: grew by more than \(decimal(analysis.minimumEffectMillis, 1)) ms, q < \(level)):\n"
-      : "\nbest guesses by service (none grew significantly by more than \(decimal(analysis.minimumEffectMillis, 1)) ms at q < \(level)):\n"
-    let header = ["rank", "on critical path", "95% interval", "share", "variance", "q", "", "suspect (explained by)"]
+      ? "\nsuspects, largest first (* significant: grew by more than \(effect) ms, q < \(level)):\n"
+      : "\nbest guesses, largest first (none grew significantly by more than \(effect) ms at q < \(level)):\n"
+    let header = ["rank", "growth", "95% interval", "share", "variance", "q", "", "[service] suspect (explained by)"]
     let rows = shown.map { rank, suspect -> [String] in
       let parts = suspect.explanation.filter { abs($0.contribution.value) >= 0.1 * abs(suspect.contribution.value) }
         .prefix(3).map { finding -> String in
@@ -80,6 +84,19 @@ public struct TableExporter: SuspectExporter {
         "(the services' growth adds up to \(decimal(serviceShares * 100, 0))% of the gap: other span keys shrank, "
         + "and the endpoint mix moved \(decimal(analysis.endpointMixMillis, 1)) ms)\n"
     }
+    let offPath = analysis.offPathGrowth.prefix(3).map {
+      "\($0.key) +\(decimal($0.selfTimeGrowth.value, 1)) ms"
+    }
+    if !offPath.isEmpty {
+      out += "grew off the critical path (does not slow requests): " + offPath.joined(separator: ", ") + "\n"
+    }
+    // A typical slow trace for each of the first three suspects worth opening (5% of the gap
+    // or more; the first always).
+    let open = shown.enumerated().filter { index, row in
+      row.suspect.contribution.value > 0 && (index == 0 || row.suspect.share >= 0.05)
+    }.prefix(3).map { "  #\($0.element.rank): \(traceLink($0.element.suspect.exampleSlowTraceID))" }
+    if !open.isEmpty { out += "a typical slow trace to open:\n" + open.joined(separator: "\n") + "\n" }
+    out += Self.legend
     let attributes = analysis.attributeEffects.filter { showAll || $0.matters(at: analysis.falseDiscoveryRate) }
       .prefix(limit)
     if !attributes.isEmpty {
@@ -98,16 +115,27 @@ public struct TableExporter: SuspectExporter {
     return out
   }
 
-  /// The suspects the table lists, with their rank in the one ranking: the first `limit` that
-  /// grew, every one with a quarter of the gap or more, and with `showAll` every suspect.
+  /// The words of the table, under it (and in `analyze --help`).
+  public static let legend = """
+    legend: growth = added time on the critical path per request (mean slow − mean fast, within endpoints);
+      share = of the gap; variance = share of the slow batch's latency variance; q = false discovery rate;
+      self_time = time in the span itself, outside its children; wait before X = time from the parent's
+      start (or the end of the sibling before) to the start of X: queueing before the call; network to
+      X / network_gap = client time not covered by X's server span: the network, client-side queueing,
+      connection pools and sidecars.
+
+    """
+
+  /// A trace id, or its link when a trace viewer URL was given.
+  private func traceLink(_ id: String) -> String {
+    traceURL.map { $0.replacingOccurrences(of: "{id}", with: id) } ?? id
+  }
+
+  /// The suspects the table lists, with their rank in the one ranking: the `limit` largest
+  /// that grew (the ranking is by growth, so the first `limit` of it), every one with `showAll`.
   static func shown(_ analysis: LatencyAnalysis, limit: Int, showAll: Bool) -> [(rank: Int, suspect: Suspect)] {
-    var grown = 0
-    return analysis.suspects.enumerated().compactMap { index, suspect in
-      if showAll { return (index + 1, suspect) }
-      guard suspect.contribution.value > 0 else { return nil }
-      grown += 1
-      return grown <= limit || suspect.share >= 0.25 ? (index + 1, suspect) : nil
-    }
+    let ranked = analysis.suspects.enumerated().map { (rank: $0.offset + 1, suspect: $0.element) }
+    return showAll ? ranked : Array(ranked.prefix { $0.suspect.contribution.value > 0 }.prefix(limit))
   }
 
   /// A finding in words: "wait before inference inference-service-post", "network_gap to X".

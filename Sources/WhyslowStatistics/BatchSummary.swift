@@ -1,9 +1,9 @@
 import WhyslowFeatures
 import WhyslowIngest
 
-/// Latency percentiles of one entry point: traces whose root span has this key.
+/// Latency percentiles of one entry point, as an analysis names endpoints.
 public struct EntryPoint: Sendable {
-  /// The root span's key.
+  /// The endpoint's key.
   public let key: SpanKey
   /// Traces entering here.
   public let traces: Int
@@ -23,8 +23,14 @@ public struct BatchSummary: Sendable {
   public let spans: Int
   /// Service names, sorted.
   public let services: [String]
-  /// Entry points, most traces first (then by key).
+  /// Entry points as an analysis compares them, most traces first (then by key).
   public let entryPoints: [EntryPoint]
+  /// How the endpoints were chosen, when not from the root span (empty otherwise).
+  public let endpointNote: String
+  /// The earliest and the latest trace start, nanoseconds since the epoch (nil without traces):
+  /// the range a `--split-at` time falls in.
+  public let firstTraceStartNanos: Int64?
+  public let lastTraceStartNanos: Int64?
   /// Files read per format, in `TraceFormat` order.
   public let filesPerFormat: [(format: TraceFormat, files: Int)]
   /// What reading had to repair or skip.
@@ -35,13 +41,13 @@ public struct BatchSummary: Sendable {
     traces = table.traceCount
     spans = table.spanCount
     services = Set(table.service).map { terminalSafe(table.strings[Int($0)]) }.sorted()
+    let (endpoints, latency, note) = FeatureMatrix.entryPoints(of: table)
     var latencies: [SpanKey: [Double]] = [:]
-    for root in table.rootRows() {
-      let key = SpanKey(
-        service: terminalSafe(table.strings[Int(table.service[root])]),
-        operation: terminalSafe(table.strings[Int(table.operation[root])]))
-      latencies[key, default: []].append(Double(table.durationNanos[root]) / 1_000_000)
-    }
+    for (key, millis) in zip(endpoints, latency) { latencies[key, default: []].append(millis) }
+    endpointNote = note
+    let starts = table.rootRows().filter { $0 >= 0 }.map { table.startNanos[$0] }
+    firstTraceStartNanos = starts.min()
+    lastTraceStartNanos = starts.max()
     entryPoints = latencies.map { key, values in
       let sorted = values.sorted()
       return EntryPoint(

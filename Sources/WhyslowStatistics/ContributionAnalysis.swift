@@ -63,7 +63,9 @@ public enum ContributionAnalysis {
       endpointMix: strata.mix(), suspects: ranking.suspects, services: ranking.services,
       attributeEffects: attributeEffects,
       distributions: distributions(ranking.suspects, accounting, matrix),
-      typicalTraces: typicalTraces(matrix, strata), falseDiscoveryRate: level,
+      typicalTraces: typicalTraces(matrix, strata),
+      offPathGrowth: OffPathGrowth.find(matrix, strata, accounting, minimumEffect: minimumEffect, level: level),
+      falseDiscoveryRate: level,
       caveats: Verdict.caveats(
         gap: gapEstimate, suspects: ranking.suspects, level: level, smallerBatch: min(fastCount, slowCount),
         strata: strata, traces: n))

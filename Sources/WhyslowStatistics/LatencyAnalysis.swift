@@ -18,7 +18,7 @@ public struct Finding: Sendable {
   /// Mean of the feature over fast and over slow traces (ms for times).
   public let fastMean: Double
   public let slowMean: Double
-  /// The slow trace in which the feature is largest.
+  /// A typical slow trace with the feature: the one at its median among those where it is not 0.
   public let exampleSlowTraceID: String
 
   /// Whether the finding passes the false discovery rate `level`.
@@ -55,7 +55,8 @@ public struct Suspect: Sendable {
   /// Whether it grew by significantly more than the minimum effect, at the false discovery
   /// rate: then its 95% interval lies wholly above the minimum effect.
   public let isSignificant: Bool
-  /// The slow trace with the most critical-path time in this key.
+  /// A typical slow trace to open: the one at the median of this key's critical-path time among
+  /// the slow traces it is on (not the most extreme).
   public let exampleSlowTraceID: String
 }
 
@@ -118,8 +119,7 @@ public struct LatencyAnalysis: Sendable {
   public let withinEndpointGapMillis: Double
   /// Entry points with their share of fast and slow traces, most slow traces first.
   public let endpointMix: [(endpoint: SpanKey, fastShare: Double, slowShare: Double)]
-  /// The one ranking every output shows: suspects grouped under their service, services in
-  /// the order of `services`, suspects within a service by contribution.
+  /// The one ranking every output shows: suspects by contribution, largest first.
   public let suspects: [Suspect]
   /// Services by their suspects' growth, largest first: the service-level answer.
   public let services: [ServiceTotal]
@@ -129,6 +129,9 @@ public struct LatencyAnalysis: Sendable {
   public let distributions: [SuspectDistribution]
   /// Each endpoint's median-latency trace in each batch (a typical trace), for timelines.
   public let typicalTraces: [(endpoint: SpanKey, fast: String, slow: String)]
+  /// Span keys whose self-time grew off the critical path, largest first (they do not slow
+  /// requests; the outputs name them so that no growth seen in a trace viewer goes unexplained).
+  public let offPathGrowth: [OffPathGrowth]
   /// The false discovery rate findings are judged at.
   public let falseDiscoveryRate: Double
   /// What limits how far the answer can be trusted, in plain words.

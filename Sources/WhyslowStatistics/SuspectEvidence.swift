@@ -63,8 +63,14 @@ struct SuspectEvidence {
 extension FeatureMatrix {
   /// The id of the slow trace (among `slowRows`) where `column` is largest: one to open in a
   /// trace viewer.
+  /// A typical slow trace for a column: among the slow traces where it is not zero, the one at
+  /// its median (the lower one; ties by trace id), not the most extreme, so that the trace an
+  /// SRE opens shows the usual case. Any slow trace when the column is zero in all of them.
   func exampleSlowTrace(of column: ArraySlice<Double>, slowRows: [Int]) -> String {
-    let best = slowRows.max { column[column.startIndex + $0] < column[column.startIndex + $1] } ?? 0
-    return traceIDs[best]
+    let value = { (row: Int) in column[column.startIndex + row] }
+    let present = slowRows.filter { value($0) != 0 }
+      .sorted { (value($0), traceIDs[$0]) < (value($1), traceIDs[$1]) }
+    guard !present.isEmpty else { return slowRows.first.map { traceIDs[$0] } ?? "" }
+    return traceIDs[present[(present.count - 1) / 2]]
   }
 }

@@ -4,13 +4,10 @@ import WhyslowFeatures
 /// Stage 6, the verdict: suspects with their q-values and findings, in the one ranking every
 /// output shows, and the caveats that limit it.
 ///
-/// The ranking is the way an SRE pages teams: services by the summed growth of their suspects
-/// (positive contributions only; a network suspect counts for its callee), largest first;
-/// within a service, its suspects by contribution. Suspects below 5% of the gap follow the
-/// material ones (however significant: with many traces a tiny effect is significant too, and
-/// it is not what to act on first), and those that did not grow come last, so small effects
-/// never stand between two services' big ones. Reading any output top-down gives
-/// the service order of the `services` line.
+/// The ranking reads as an SRE reads a table: suspects by contribution, largest first, so the
+/// milliseconds never increase down the page and `--top N` shows the N largest; the services
+/// line beside it sums each service's grown suspects (a network suspect counts for its callee),
+/// largest first.
 enum Verdict {
   static func suspects(
     _ accounting: CriticalPathAccounting, _ evidence: SuspectEvidence,
@@ -52,47 +49,21 @@ enum Verdict {
     }
   }
 
-  /// Suspects grouped under their services, and the services in the order the suspects
-  /// name them: first the material suspects (grown by at least `materialShare` of the gap)
-  /// grouped by service, services by total; then the other grown suspects grouped by service,
-  /// services by what those add up to; then those that did not grow, by contribution.
+  /// Suspects by contribution, largest first (ties by name and key), and the services by the
+  /// summed growth of their grown suspects, largest first.
   static func ranked(_ suspects: [Suspect], gap: Double) -> (suspects: [Suspect], services: [ServiceTotal]) {
+    let ranked = suspects.sorted {
+      ($0.contribution.value, $1.name, $1.key) > ($1.contribution.value, $0.name, $0.key)
+    }
     var total: [String: Double] = [:]
-    for suspect in suspects {
-      total[suspect.service, default: 0] += max(suspect.contribution.value, 0)
+    for suspect in suspects where suspect.contribution.value > 0 {
+      total[suspect.service, default: 0] += suspect.contribution.value
     }
-    func section(_ suspect: Suspect) -> Int {
-      guard suspect.contribution.value > 0 else { return 2 }
-      return suspect.share >= materialShare ? 0 : 1
-    }
-    // The small suspects group under their services by what they add up to themselves.
-    var smallTotal: [String: Double] = [:]
-    for suspect in suspects where section(suspect) == 1 {
-      smallTotal[suspect.service, default: 0] += suspect.contribution.value
-    }
-    func groupTotal(_ suspect: Suspect, _ section: Int) -> Double {
-      section == 0 ? total[suspect.service] ?? 0 : section == 1 ? smallTotal[suspect.service] ?? 0 : 0
-    }
-    let ranked = suspects.sorted { a, b in
-      let (sectionA, sectionB) = (section(a), section(b))
-      if sectionA != sectionB { return sectionA < sectionB }
-      if sectionA < 2 {
-        let (totalA, totalB) = (groupTotal(a, sectionA), groupTotal(b, sectionB))
-        if totalA != totalB { return totalA > totalB }
-        if a.service != b.service { return a.service < b.service }
-      }
-      return (a.contribution.value, b.name, b.key) > (b.contribution.value, a.name, a.key)
-    }
-    var services: [ServiceTotal] = []
-    for suspect in ranked where section(suspect) < 2 && !services.contains(where: { $0.service == suspect.service }) {
-      let sum = total[suspect.service] ?? 0
-      services.append(ServiceTotal(service: suspect.service, contributionMillis: sum, share: sum / gap))
+    let services = total.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map {
+      ServiceTotal(service: $0.key, contributionMillis: $0.value, share: $0.value / gap)
     }
     return (ranked, services)
   }
-
-  /// The share of the gap that makes a grown suspect material: big enough to act on first.
-  static let materialShare = 0.05
 
   /// What limits the answer, in plain words.
   static func caveats(

@@ -74,7 +74,11 @@ struct Analyze: ParsableCommand {
       "With --traces: slow when the trace starts at or after TIME (RFC 3339, or epoch seconds).", valueName: "time"))
   var splitAt: String?
 
-  @Option(help: ArgumentHelp("Keep only traces entering at this endpoint (\"service operation\" or operation).", valueName: "endpoint"))
+  @Option(
+    help: ArgumentHelp(
+      "Keep only traces entering at this endpoint, as the gap lines print it (\"service operation\") or its "
+        + "operation; an unknown one lists the endpoints there are.",
+      valueName: "endpoint"))
   var endpoint: String?
 
   @Option(help: ArgumentHelp("Keep only traces with a span of this service.", valueName: "service"))
@@ -113,15 +117,18 @@ struct Analyze: ParsableCommand {
     let progress = Progress()
     defer { progress.finish() }
     progress.begin("reading traces")
-    var (fastTable, slowTable) = try batches()
-    fastTable = TraceSelection.filter(fastTable, endpoint: endpoint, service: service)
-    slowTable = TraceSelection.filter(slowTable, endpoint: endpoint, service: service)
-    AnalysisArguments.chooseBLASThreads(traces: fastTable.traceCount + slowTable.traceCount)
-    let reading = [("fast", fastTable), ("slow", slowTable)].map { name, table in
-      (batch: name, summary: readingSummary(traces: table.traceCount, spans: table.spanCount, quality: table.quality, name: name))
+    var (fastTable, slowTable, reading) = try batches()
+    if let service {
+      fastTable = TraceSelection.filter(fastTable, service: service)
+      slowTable = TraceSelection.filter(slowTable, service: service)
     }
+    AnalysisArguments.chooseBLASThreads(traces: fastTable.traceCount + slowTable.traceCount)
     progress.begin("building features")
-    let matrix = FeatureMatrix(fast: fastTable, slow: slowTable, options: features.options)
+    var matrix = FeatureMatrix(fast: fastTable, slow: slowTable, options: features.options)
+    if let endpoint {
+      matrix = try TraceSelection.filter(matrix, endpoint: endpoint)
+      reading.append(("endpoint", "kept \(matrix.traceCount) traces entering at \(endpoint)"))
+    }
     progress.begin("analyzing")
     let result = try ContributionAnalysis.analyze(matrix, options: analysis.options)
     progress.begin("writing")
@@ -149,10 +156,15 @@ struct Analyze: ParsableCommand {
     return ReportContext(timelines: timelines, dataQuality: reading, traceURL: analysis.traceURL)
   }
 
-  /// The fast and slow batches: read as given, or one --traces batch labelled by its rule.
-  private func batches() throws -> (SpanTable, SpanTable) {
+  /// The fast and slow batches, read as given or as one --traces batch labelled by its rule,
+  /// and what was read: a line per batch (or one for the one batch, and its labels).
+  private func batches() throws -> (SpanTable, SpanTable, [(batch: String, summary: String)]) {
+    func summary(_ table: SpanTable, _ name: String) -> (batch: String, summary: String) {
+      (name, readingSummary(traces: table.traceCount, spans: table.spanCount, quality: table.quality, name: name))
+    }
     guard !traces.isEmpty else {
-      return try input.readBothBatches(fast: fast, slow: slow) { table, _ in table }
+      let (fastTable, slowTable) = try input.readBothBatches(fast: fast, slow: slow) { table, _ in table }
+      return (fastTable, slowTable, [summary(fastTable, "fast"), summary(slowTable, "slow")])
     }
     let table = try TraceReader.read(paths: traces, options: input.readOptions)
     let rule: SlowRule =
@@ -160,8 +172,8 @@ struct Analyze: ParsableCommand {
       else if let slowQuantile { .quantile(slowQuantile) }
       else { .startingAt(nanos: splitAt.flatMap(Self.nanos(of:)) ?? 0) }
     let split = TraceSelection.split(table, by: rule)
-    printError("labelled \(split.fast.traceCount) traces fast and \(split.slow.traceCount) slow by \(Self.describe(rule))")
-    return split
+    let labels = "labelled \(split.fast.traceCount) traces fast and \(split.slow.traceCount) slow by \(Self.describe(rule))"
+    return (split.fast, split.slow, [summary(table, "traces"), ("labels", labels)])
   }
 
   private static func describe(_ rule: SlowRule) -> String {

@@ -27,17 +27,20 @@ struct AnalysisArguments: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "In the HTML report, link trace ids: a URL with {id}, e.g. 'http://jaeger:16686/trace/{id}'.",
+      "Link trace ids (the table's typical slow traces, the HTML report): a URL with {id}, e.g. "
+        + "'http://jaeger:16686/trace/{id}'.",
       valueName: "template"))
   var traceURL: String?
 
-  @Option(help: "How many suspects the terminal table shows.")
+  @Option(
+    parsing: .unconditional,
+    help: "How many suspects the terminal table shows: the N that grew most (at least 1).")
   var top = 10
 
   @Option(help: "False discovery rate: suspects and findings with a q-value below it are significant.")
   var fdr = 0.05
 
-  @Flag(help: "Show suspects that are not significant too.")
+  @Flag(help: "List every suspect in the table, also those that did not grow (the default lists the --top N that grew most).")
   var all = false
 
   @Option(
@@ -47,6 +50,9 @@ struct AnalysisArguments: ParsableArguments {
         + "significantly slower; else 0).",
       valueName: "ms|share%"))
   var minEffect: MinimumEffect = .standard
+
+  @Flag(help: "Also print the feature matrix's size and what it left out, on standard error.")
+  var verbose = false
 
   @Flag(
     help: """
@@ -96,10 +102,17 @@ struct AnalysisArguments: ParsableArguments {
     _ analysis: LatencyAnalysis, matrix: FeatureMatrix, reading: [String], context: ReportContext,
     to outputs: OutputFiles
   ) throws {
-    for line in reading { printError(line) }
-    printError(featureSummary(matrix))
+    // One line a batch, then each note once (both batches often share them), the endpoint
+    // rule when it was inferred, and with --verbose the feature matrix.
+    var printed = Set<String>()
+    for line in reading.flatMap({ $0.split(separator: "\n").map(String.init) }) where printed.insert(line).inserted {
+      printError(line)
+    }
+    for line in featureSummary(matrix).split(separator: "\n") where verbose || !line.hasPrefix("features:") {
+      printError(String(line))
+    }
     let colour = !outputs.usesStandardOutput && standardOutputWantsColour
-    let table = TableExporter(limit: top, showAll: all, colour: colour).render(analysis)
+    let table = TableExporter(limit: top, showAll: all, colour: colour, traceURL: traceURL).render(analysis)
     if outputs.usesStandardOutput { printError(table) } else { print(table, terminator: "") }
     let exporters: [Export: any SuspectExporter] = [
       .csv: CSVExporter(), .json: JSONExporter(), .html: HTMLExporter(context: context),

@@ -132,7 +132,7 @@ struct AnalyzeCommandTests {
     let written = try #require(run.standardError.split(separator: "\n").first { $0.hasPrefix("wrote ") })
     #expect(written == "wrote \(suspects) suspects and their findings to \(csv.path)")
     #expect(rows[1].hasPrefix("1,payment-db,SELECT payments,critical_time,,63.489,0.9965,"))
-    #expect(rows[1].contains(",60,60,00000000000000000000000000002030,1,suspect,payment-db,0.8"))
+    #expect(rows[1].contains(",60,60,0000000000000000000000000000200d,1,suspect,payment-db,0.8"))
     #expect(rows[2].hasPrefix("2,payment-db,SELECT payments,self_time,,63.489,0.9965,"))
     #expect(rows[2].hasSuffix(",1,explanation,payment-db,"))
     #expect(rows[3].hasPrefix("3,payment-db,SELECT payments,remainder,,"))
@@ -231,7 +231,7 @@ struct AnalyzeOptionsTests {
       folder.appendingPathComponent("slow").path, "--fail-on-suspect",
     ])
     #expect(run.status == 0)
-    #expect(run.standardOutput.contains("best guesses by service (none grew significantly by more than"))
+    #expect(run.standardOutput.contains("best guesses, largest first (none grew significantly by more than"))
     #expect(run.standardOutput.contains("caution: nothing is significant"))
   }
 }

@@ -103,7 +103,7 @@ struct BadInputTests {
     }
     let run = try whyslow([
       "analyze", "--fast", folder.appendingPathComponent("fast.json").path, "--slow",
-      folder.appendingPathComponent("slow.json").path, "--keep-operation-names", "--max-span-keys", "50",
+      folder.appendingPathComponent("slow.json").path, "--keep-operation-names", "--max-span-keys", "50", "--verbose",
     ])
     #expect(run.status == 0, "\(run.standardError)")
     #expect(run.standardError.contains("over 51 span keys"))  // 50 kept, one "(other operations)"
@@ -228,7 +228,7 @@ struct OutputSafetyTests {
     let run = try whyslow(demo + ["--csv", "-"])
     #expect(run.status == 0)
     #expect(run.standardOutput.hasPrefix("rank,service,operation,feature,"))
-    #expect(run.standardError.contains("suspects by service"))
+    #expect(run.standardError.contains("suspects, largest first"))
     #expect(!FileManager.default.fileExists(atPath: "-"))
     let twice = try whyslow(demo + ["--csv", "-", "--json", "-"])
     #expect(twice.status == 1 && twice.standardError.contains("only one output can go to standard output"))

@@ -42,7 +42,7 @@ struct HTMLReportTests {
     #expect(!rendered.log.contains("CONSOLE"), "\(rendered.log)")
     #expect(rendered.output.contains("payment-db SELECT payments explains 63.5 ms (100%) of the 63.7 ms gap"))
     #expect(rendered.output.components(separatedBy: "<svg class=\"chart\"").count - 1 >= 3)
-    #expect(rendered.output.contains(#"<a href="http://jaeger:16686/trace/00000000000000000000000000002030">"#))
+    #expect(rendered.output.contains(#"<a href="http://jaeger:16686/trace/0000000000000000000000000000200d">"#))
     let image = folder.appendingPathComponent("report.png")
     _ = try chromium(["--screenshot=\(image.path)", "--window-size=1100,1600", "--hide-scrollbars"], page: page)
     let bytes = try Data(contentsOf: image)

@@ -85,6 +85,18 @@ struct StudentTTests {
 }
 
 struct SignificanceTests {
+  /// The trace to open for a suspect is a typical one, at the median of its time among the slow
+  /// traces, not the most extreme; the ranking is by growth, largest first.
+  @Test func aSuspectsTraceToOpenIsTypicalAndTheRankingIsLargestFirst() throws {
+    let analysis = try analyze(
+      fast: [traces([1, 1.2, 0.9, 1.1, 1, 1.3, 0.8], prefix: "f")],
+      slow: [traces([3, 50, 4, 5, 2, 6, 7], prefix: "s")])
+    let db = try suspect(analysis, "db")
+    #expect(db.exampleSlowTraceID == "s3")  // 5 ms, the median of 2, 3, 4, 5, 6, 7, 50
+    let growth = analysis.suspects.map(\.contribution.value)
+    #expect(zip(growth, growth.dropFirst()).allSatisfy { $0 >= $1 })
+  }
+
   /// One endpoint, one suspect: its test is Welch's t test, and its interval Welch's, as scipy
   /// computes them (1e-9 relative: the same formulas summed in another order).
   @Test func aSuspectsTestAndIntervalAreWelchsAsScipyComputesThem() throws {
