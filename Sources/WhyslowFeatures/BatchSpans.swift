@@ -360,6 +360,8 @@ public struct TraceTimeline: Sendable {
     public let criticalMillis: Double
     /// Whether its parent does not wait for it.
     public let isAsynchronous: Bool
+    /// The index of its parent's bar, -1 for a root.
+    public let parent: Int
   }
 
   public let traceID: String
@@ -382,14 +384,17 @@ public struct TraceTimeline: Sendable {
     }
     let origin = single.startNanos[root]
     var bars: [Bar] = []
-    var stack = [root] + (0..<single.spanCount).filter { single.parentIndex[$0] < 0 && $0 != root }.reversed()
-    while let span = stack.popLast() {
+    var stack = ([root] + (0..<single.spanCount).filter { single.parentIndex[$0] < 0 && $0 != root }.reversed())
+      .map { (span: $0, parentBar: -1) }
+    while let (span, parentBar) = stack.popLast() {
       bars.append(
         Bar(
           key: keys.keys[Int(batch.key[span])], depth: Int(metrics.depth[span]),
           startMillis: millis(single.startNanos[span] - origin), durationMillis: millis(single.durationNanos[span]),
-          criticalMillis: millis(metrics.criticalNanos[span]), isAsynchronous: single.edgeKind[span] == .followsFrom))
-      stack += children[span].sorted { (single.startNanos[$0], $0) > (single.startNanos[$1], $1) }
+          criticalMillis: millis(metrics.criticalNanos[span]), isAsynchronous: single.edgeKind[span] == .followsFrom,
+          parent: parentBar))
+      let bar = bars.count - 1
+      stack += children[span].sorted { (single.startNanos[$0], $0) > (single.startNanos[$1], $1) }.map { ($0, bar) }
     }
     self.traceID = terminalSafe(traceID)
     latencyMillis = millis(single.durationNanos[root])

@@ -54,6 +54,28 @@ public enum TraceSelection {
     return matrix.rows(rows)
   }
 
+  /// The tail of the slow batch against the whole fast batch: of the slow traces, only those
+  /// above the q-quantile of their endpoint's slow latencies (linear interpolation), per
+  /// endpoint as the analysis compares them. Why p99 spiked is then the question answered.
+  public static func slowTail(_ matrix: FeatureMatrix, quantile q: Double) -> FeatureMatrix {
+    var slowLatencies: [SpanKey: [Double]] = [:]
+    for row in matrix.entryPoints.indices where matrix.isSlow[row] {
+      slowLatencies[matrix.entryPoints[row], default: []].append(matrix.latencyMillis[row])
+    }
+    let cut = slowLatencies.mapValues { quantile(of: $0.sorted(), q) }
+    return matrix.rows(matrix.entryPoints.indices.filter { row in
+      !matrix.isSlow[row] || matrix.latencyMillis[row] > (cut[matrix.entryPoints[row]] ?? .infinity)
+    })
+  }
+
+  /// The q-quantile of sorted values, interpolated linearly between closest ranks.
+  private static func quantile(of sorted: [Double], _ q: Double) -> Double {
+    let position = q * Double(sorted.count - 1)
+    let low = Int(position.rounded(.down))
+    let high = min(low + 1, sorted.count - 1)
+    return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
+  }
+
   /// The batch split by `rule`: (fast, slow).
   public static func split(_ table: SpanTable, by rule: SlowRule) -> (fast: SpanTable, slow: SpanTable) {
     let roots = table.rootRows()
@@ -69,13 +91,7 @@ public enum TraceSelection {
       let endpoint = roots.map { $0 < 0 ? SpanKey(service: "", operation: "") : keys[$0] }
       var byEndpoint: [SpanKey: [Double]] = [:]
       for (trace, key) in endpoint.enumerated() { byEndpoint[key, default: []].append(latency[trace]) }
-      let cut = byEndpoint.mapValues { values -> Double in
-        let sorted = values.sorted()
-        let position = q * Double(sorted.count - 1)
-        let low = Int(position.rounded(.down))
-        let high = min(low + 1, sorted.count - 1)
-        return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
-      }
+      let cut = byEndpoint.mapValues { quantile(of: $0.sorted(), q) }
       slow = latency.indices.map { latency[$0] > (cut[endpoint[$0]] ?? .infinity) }
     }
     return (table.traces(where: slow.map { !$0 }), table.traces(where: slow))

@@ -14,12 +14,17 @@ public struct TableExporter: SuspectExporter {
   public let colour: Bool
   /// A trace viewer URL with `{id}`, to print trace links instead of bare ids.
   public let traceURL: String?
+  /// The question the analysis answers, printed under the answer (how the batches were chosen).
+  public let question: String?
 
-  public init(limit: Int, showAll: Bool = false, colour: Bool = false, traceURL: String? = nil) {
+  public init(
+    limit: Int, showAll: Bool = false, colour: Bool = false, traceURL: String? = nil, question: String? = nil
+  ) {
     self.limit = limit
     self.showAll = showAll
     self.colour = colour
     self.traceURL = traceURL
+    self.question = question
   }
 
   /// `text` in an ANSI style ("1" bold, "31" red, "33" yellow) when colour is on.
@@ -29,6 +34,7 @@ public struct TableExporter: SuspectExporter {
 
   public func render(_ analysis: LatencyAnalysis) -> String {
     var out = styled("answer: \(verdictSentence(analysis))", "1") + "\n"
+    if let question { out += "question: \(question)\n" }
     out +=
       "gap:    \(decimal(analysis.gapMillis, 1)) ms\(gapInterval(analysis)) between mean latencies: fast "
       + "\(decimal(analysis.fastMeanLatencyMillis, 1)) ms (\(analysis.fastTraces) traces), slow "

@@ -58,6 +58,8 @@ public struct Suspect: Sendable {
   /// A typical slow trace to open: the one at the median of this key's critical-path time among
   /// the slow traces it is on (not the most extreme).
   public let exampleSlowTraceID: String
+  /// A typical fast trace with this key, chosen alike among the fast traces it is on.
+  public let exampleFastTraceID: String
 }
 
 /// A service's total: the summed growth of its suspects (only positive contributions count,

@@ -31,6 +31,7 @@ struct SuspectEvidence {
   let fastMeans: [Double]
   let slowMeans: [Double]
   let exampleSlowTraceIDs: [String]
+  let exampleFastTraceIDs: [String]
 
   init(_ matrix: FeatureMatrix, _ strata: Strata, _ accounting: CriticalPathAccounting, minimumEffect: Double) {
     let n = matrix.traceCount
@@ -56,21 +57,23 @@ struct SuspectEvidence {
     varianceShares = values.transposeTimes(centered).map { latencyVariance > 0 ? $0 / latencyVariance : .nan }
     fastMeans = values.transposeTimes(matrix.isSlow.map { $0 ? 0 : 1 / fastCount })
     slowMeans = values.transposeTimes(matrix.isSlow.map { $0 ? 1 / slowCount : 0 })
-    exampleSlowTraceIDs = (0..<values.columns).map { matrix.exampleSlowTrace(of: values.column($0), slowRows: slowRows) }
+    let fastRows = (0..<n).filter { !matrix.isSlow[$0] }
+    exampleSlowTraceIDs = (0..<values.columns).map { matrix.typicalTrace(of: values.column($0), rows: slowRows) }
+    exampleFastTraceIDs = (0..<values.columns).map { matrix.typicalTrace(of: values.column($0), rows: fastRows) }
   }
 }
 
 extension FeatureMatrix {
   /// The id of the slow trace (among `slowRows`) where `column` is largest: one to open in a
   /// trace viewer.
-  /// A typical slow trace for a column: among the slow traces where it is not zero, the one at
-  /// its median (the lower one; ties by trace id), not the most extreme, so that the trace an
-  /// SRE opens shows the usual case. Any slow trace when the column is zero in all of them.
-  func exampleSlowTrace(of column: ArraySlice<Double>, slowRows: [Int]) -> String {
+  /// A typical trace of `rows` (one batch's) for a column: among them where it is not zero, the
+  /// one at its median (the lower one; ties by trace id), not the most extreme, so that the
+  /// trace an SRE opens shows the usual case. Any of them when the column is zero in all.
+  func typicalTrace(of column: ArraySlice<Double>, rows: [Int]) -> String {
     let value = { (row: Int) in column[column.startIndex + row] }
-    let present = slowRows.filter { value($0) != 0 }
+    let present = rows.filter { value($0) != 0 }
       .sorted { (value($0), traceIDs[$0]) < (value($1), traceIDs[$1]) }
-    guard !present.isEmpty else { return slowRows.first.map { traceIDs[$0] } ?? "" }
+    guard !present.isEmpty else { return rows.first.map { traceIDs[$0] } ?? "" }
     return traceIDs[present[(present.count - 1) / 2]]
   }
 }

@@ -126,7 +126,7 @@ struct SuspectExplanation {
     let slowRows = (0..<n).filter { matrix.isSlow[$0] }
     fastMeans = chosen.indices.map { strata.batchMean(design.column($0), slow: false) }
     slowMeans = chosen.indices.map { strata.batchMean(design.column($0), slow: true) }
-    exampleSlowTraceIDs = chosen.indices.map { matrix.exampleSlowTrace(of: design.column($0), slowRows: slowRows) }
+    exampleSlowTraceIDs = chosen.indices.map { matrix.typicalTrace(of: design.column($0), rows: slowRows) }
   }
 
   /// A candidate column of the pool: its feature, the position of its suspect in `explained`,

@@ -45,7 +45,8 @@ enum Verdict {
         explanation: explaining,
         remainderMillis: growth - explaining.reduce(0) { $0 + $1.contribution.value },
         isSignificant: suspectQ[index] < level && growth > 0,
-        exampleSlowTraceID: evidence.exampleSlowTraceIDs[index])
+        exampleSlowTraceID: evidence.exampleSlowTraceIDs[index],
+        exampleFastTraceID: evidence.exampleFastTraceIDs[index])
     }
   }
 

@@ -81,6 +81,13 @@ struct Analyze: ParsableCommand {
       valueName: "endpoint"))
   var endpoint: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Ask why the tail is slow: keep only the slow batch's traces above this quantile of their endpoint's "
+        + "slow latencies (0.99 for p99) and compare them with the whole fast batch.",
+      valueName: "q"))
+  var slowTail: Double?
+
   @Option(help: ArgumentHelp("Keep only traces with a span of this service.", valueName: "service"))
   var service: String?
 
@@ -103,6 +110,9 @@ struct Analyze: ParsableCommand {
     }
     if let slowQuantile, !(slowQuantile > 0 && slowQuantile < 1) {
       throw ValidationError("--slow-quantile must be between 0 and 1")
+    }
+    if let slowTail, !(slowTail > 0 && slowTail < 1) {
+      throw ValidationError("--slow-tail must be between 0 and 1 (0.99 for the traces above p99)")
     }
     if let splitAt, Self.nanos(of: splitAt) == nil {
       throw ValidationError("--split-at \(splitAt): not an RFC 3339 time (2026-11-30T14:05:00Z) nor epoch seconds")
@@ -129,28 +139,70 @@ struct Analyze: ParsableCommand {
       matrix = try TraceSelection.filter(matrix, endpoint: endpoint)
       reading.append(("endpoint", "kept \(matrix.traceCount) traces entering at \(endpoint)"))
     }
+    if let slowTail {
+      matrix = TraceSelection.slowTail(matrix, quantile: slowTail)
+      let tail = matrix.isSlow.filter { $0 }.count
+      reading.append(("tail", "kept the \(tail) slow traces above their endpoint's \(Self.quantileName(slowTail))"))
+    }
     progress.begin("analyzing")
     let result = try ContributionAnalysis.analyze(matrix, options: analysis.options)
     progress.begin("writing")
     let context = analysis.html == nil ? ReportContext() : reportContext(result, fastTable, slowTable, reading)
     progress.finish()
-    try analysis.report(result, matrix: matrix, reading: reading.map(\.summary), context: context, to: outputs)
+    try analysis.report(
+      result, matrix: matrix, reading: reading.map(\.summary), question: question, context: context, to: outputs)
   }
 
-  /// The HTML report's timelines (the main endpoint's typical fast and slow trace), reading
-  /// summaries and trace links.
+  /// The question the answer answers, in words, from how the batches were chosen.
+  private var question: String {
+    let within = "compared within endpoints"
+    if let slowTail {
+      return "why are the slow batch's traces above their endpoint's \(Self.quantileName(slowTail)) slower than the "
+        + "fast batch? (means, \(within))"
+    }
+    if let slowQuantile {
+      return "why are each endpoint's traces above its \(Self.quantileName(slowQuantile)) slower than its others? "
+        + "(means, \(within))"
+    }
+    if let slowAbove { return "why are traces over \(slowAbove) ms slower than the others? (means, \(within))" }
+    if let nanos = splitAt.flatMap(Self.nanos(of:)) {
+      let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(nanos) / 1e9))
+      return "why are traces since \(time) slower than before? (means, \(within))"
+    }
+    return Self.meanQuestion
+  }
+
+  /// The question of two batches compared whole.
+  static let meanQuestion =
+    "why is the slow batch's mean latency higher than the fast batch's? (compared within endpoints; "
+    + "--slow-tail 0.99 asks about its p99)"
+
+  /// "p99" for 0.99, "p99.9" for 0.999.
+  static func quantileName(_ q: Double) -> String {
+    let percent = q * 100
+    return "p" + (percent == percent.rounded() ? String(Int(percent)) : String(format: "%g", percent))
+  }
+
+  /// The HTML report's timelines (a typical fast and a typical slow trace that contain the top
+  /// suspect, else the main endpoint's), reading summaries and trace links.
   private func reportContext(
     _ result: LatencyAnalysis, _ fastTable: SpanTable, _ slowTable: SpanTable,
     _ reading: [(batch: String, summary: String)]
   ) -> ReportContext {
     var timelines: [(label: String, timeline: TraceTimeline)] = []
-    if let main = result.typicalTraces.first {
-      let options = features.options
-      if let fast = TraceTimeline(table: fastTable, traceID: main.fast, options: options) {
-        timelines.append(("typical fast trace of \(main.endpoint)", fast))
+    let options = features.options
+    let pair: (what: String, fast: String, slow: String)? =
+      if let top = result.suspects.first, top.contribution.value > 0 {
+        ("with \(top.key)", top.exampleFastTraceID, top.exampleSlowTraceID)
+      } else {
+        result.typicalTraces.first.map { ("of \($0.endpoint)", $0.fast, $0.slow) }
       }
-      if let slow = TraceTimeline(table: slowTable, traceID: main.slow, options: options) {
-        timelines.append(("typical slow trace of \(main.endpoint)", slow))
+    if let pair {
+      if let fast = TraceTimeline(table: fastTable, traceID: pair.fast, options: options) {
+        timelines.append(("a typical fast trace \(pair.what)", fast))
+      }
+      if let slow = TraceTimeline(table: slowTable, traceID: pair.slow, options: options) {
+        timelines.append(("a typical slow trace \(pair.what)", slow))
       }
     }
     return ReportContext(timelines: timelines, dataQuality: reading, traceURL: analysis.traceURL)

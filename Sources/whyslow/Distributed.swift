@@ -156,7 +156,8 @@ struct Merge: ParsableCommand {
     let result = try ContributionAnalysis.analyze(matrix, options: analysis.options)
     let context = ReportContext(
       timelines: [], dataQuality: zip(["fast", "slow"], reading).map { ($0, $1) }, traceURL: analysis.traceURL)
-    try analysis.report(result, matrix: matrix, reading: reading, context: context, to: outputs)
+    try analysis.report(
+      result, matrix: matrix, reading: reading, question: Analyze.meanQuestion, context: context, to: outputs)
   }
 
   /// The partial files, which must share their feature options.

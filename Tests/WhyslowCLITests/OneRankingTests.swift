@@ -92,7 +92,7 @@ private func orders(_ arguments: [String]) throws -> Orders {
   }
   // HTML suspect rows: <tr><td>rank</td><td>service</td><td>name</td>...
   let html = try String(contentsOf: htmlPath, encoding: .utf8)
-  let suspectsTable = try #require(html.range(of: "<caption>Suspects by service"))
+  let suspectsTable = try #require(html.range(of: "<caption>Suspects, largest first"))
   for line in html[suspectsTable.upperBound...].split(separator: "\n") {
     guard line.hasPrefix("<tr><td>") else {
       if line.hasPrefix("</table>") { break }
@@ -111,14 +111,15 @@ private func orders(_ arguments: [String]) throws -> Orders {
 /// order, largest first, the answer on the first line, and the `by service:` line sorted.
 struct OneRankingTests {
   private func expectOneRanking(_ found: Orders) {
-    #expect(!found.table.isEmpty && found.csv.count == found.json.count && found.csv.count == found.html.count)
+    // The HTML report lists the 30 largest; the CSV and JSON every one.
+    #expect(!found.table.isEmpty && found.csv.count == found.json.count && found.html.count == min(found.csv.count, 30))
     let key = { (entry: (rank: Int, name: String, service: String)) in "\(entry.rank) \(entry.name) [\(entry.service)]" }
     for (csv, json) in zip(found.csv.map(key), found.json.map(key)) where csv != json {
       Issue.record("CSV \(csv) but JSON \(json)")
       break
     }
     #expect(found.csv.map(key) == found.json.map(key))
-    #expect(found.csv.map(key) == found.html.map(key))
+    #expect(Array(found.csv.map(key).prefix(found.html.count)) == found.html.map(key))
     #expect(found.csv.map(\.rank) == Array(1...found.csv.count))
     let byRank = Dictionary(uniqueKeysWithValues: found.csv.map { ($0.rank, key($0)) })
     for row in found.table { #expect(byRank[row.rank] == key(row)) }
