@@ -39,8 +39,8 @@ public struct TableExporter: SuspectExporter {
       "gap:    \(decimal(analysis.gapMillis, 1)) ms\(gapInterval(analysis)) between mean latencies: fast "
       + "\(decimal(analysis.fastMeanLatencyMillis, 1)) ms (\(analysis.fastTraces) traces), slow "
       + "\(decimal(analysis.slowMeanLatencyMillis, 1)) ms (\(analysis.slowTraces) traces)\n"
-      + "        = \(decimal(analysis.withinEndpointGapMillis, 1)) ms within endpoints + "
-      + "\(decimal(analysis.endpointMixMillis, 1)) ms endpoint mix\n"
+      + "        = \(decimal(analysis.withinEndpointGapMillis, 1)) ms within endpoints "
+      + "\(analysis.endpointMixMillis < 0 ? "−" : "+") \(decimal(abs(analysis.endpointMixMillis), 1)) ms endpoint mix\n"
     if analysis.endpointMix.count > 1 {
       for entry in analysis.endpointMix.prefix(limit) {
         out +=

@@ -161,7 +161,7 @@ public enum MinimumEffect: Sendable, Equatable {
   case shareOfGap(Double)
 
   /// The default, 5% of the gap: the share below which the ranking calls a suspect not
-  /// material (README, "Reading significance", for how it was chosen).
+  /// material (docs/statistics.md, "Reading significance", for how it was chosen).
   public static let standard = MinimumEffect.shareOfGap(0.05)
 
   /// In milliseconds, for a gap of `gap` ms.
