@@ -10,8 +10,9 @@ struct Analyze: ParsableCommand {
     abstract: "Rank the spans that make the slow traces slower than the fast ones.",
     discussion: """
       Reads traces from files or directories (searched recursively): Jaeger JSON, OTLP JSON \
-      (also JSON Lines), Zipkin v2 JSON or span-table CSV, any of them gzip-compressed, the \
-      format detected per file (see `whyslow inspect --help`). Give a fast and a slow batch, \
+      (also JSON Lines, Grafana Tempo replies) or protobuf, Zipkin v2 JSON or span-table CSV, \
+      any of them gzip- or zstd-compressed, the format detected per file (see `whyslow \
+      inspect --help`). Give a fast and a slow batch, \
       or one batch with --traces and a rule that labels it.
 
       Traces are compared within their entry point. Every span key's growth on the critical \
@@ -20,11 +21,19 @@ struct Analyze: ParsableCommand {
       explained by its own features (self-time, count, waits before its children, network \
       gaps, errors, attributes) by least squares on one shared design (LAPACK), with HC3 \
       errors, a remainder, 95% Welch t intervals and Benjamini–Hochberg q-values against a \
-      minimum effect (--min-effect). The \
-      ranking groups suspects under their service, services by their total, the way teams \
-      are paged; the table, --csv, --json and --html all show that one ranking.
+      minimum effect (--min-effect). Suspects are ranked by growth, largest first; the \
+      `by service:` line sums them per service (the team to page); the table, --csv, --json \
+      and --html all show that one ranking.
 
-      The ranking goes to standard output, what was read to standard error.
+      Reading the table: growth = added time on the critical path per request (mean slow − \
+      mean fast, within endpoints); share = of the gap; variance = share of the slow batch's \
+      latency variance; q = false discovery rate; * = significant. self_time = time in the \
+      span itself; wait before X = time before the call to X started (queueing); network to X \
+      / network_gap = client time not covered by X's server span (the network, client-side \
+      queueing, connection pools, sidecars). "grew off the critical path" names work that \
+      grew where requests do not wait for it.
+
+      The answer goes to standard output (its first line), what was read to standard error.
 
       CSV columns: rank, service, operation, feature, peer_service, contribution_ms, share, \
       ci_low_ms, ci_high_ms, p_value, q_value, fast_mean, slow_mean, fast_traces, \

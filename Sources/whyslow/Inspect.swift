@@ -9,13 +9,16 @@ struct Inspect: ParsableCommand {
     discussion: """
       Each path (a file, a directory searched recursively, or - for standard input) is read \
       as one input and described: the detected format of its files, its traces and spans, its \
-      services, its entry points (root span keys) with their latency percentiles (p50, p90, \
-      p99 by linear interpolation), what had to be repaired or skipped, and what was inferred \
-      (CSV time units, services from Kubernetes pod names).
+      services, the first and last trace start (for --split-at), its endpoints as analyze \
+      compares them with their latency percentiles (p50, p90, p99 by linear interpolation), \
+      what had to be repaired or skipped, and what was inferred (CSV time units, services \
+      from Kubernetes pod names).
 
-      Formats: Jaeger JSON (UI download, query API, a trace, an array of traces or of spans), \
-      OTLP JSON (also JSON Lines from the Collector's file exporter, and Jaeger's API v3 \
-      wrapper), Zipkin v2 JSON, and span tables as CSV; any of them gzip-compressed.
+      Formats: Jaeger JSON (UI download, query API, a trace, an array of traces or of spans, \
+      JSON Lines), OTLP JSON (also JSON Lines from the Collector's file exporter, Jaeger's API \
+      v3 wrapper, Grafana Tempo's replies), OTLP protobuf (the file exporter's format: proto, \
+      Tempo's protobuf replies), Zipkin v2 JSON, and span tables as CSV (ClickHouse exporter \
+      tables with date-time text too); any of them gzip- or zstd-compressed.
 
       Example:
         whyslow inspect Datasets/demo/fast Datasets/demo/slow
