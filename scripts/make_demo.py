@@ -107,7 +107,8 @@ def write_batch(rng, folder, count, slow, first_id):
     traces = []
     for i in range(count):
         trace_id = "%032x" % (first_id + i)
-        start = 1_700_000_000_000_000 + (first_id + i) * 1_000_000
+        # One trace a second; the slow minute right after the fast one, as a user would take them.
+        start = 1_700_000_000_000_000 + i * 1_000_000 + (60_000_000 if slow else 0)
         traces.append(checkout_trace(rng, trace_id, start, slow))
     # Two files per batch, to show that a directory is read whole.
     half = count // 2

@@ -116,7 +116,9 @@ private struct Simulator {
     let chosen = weights.indices.first { pick -= weights[$0]; return pick < 0 } ?? (weights.count - 1)
     let endpoint = endpoints[chosen]
     chosenEndpoints.append(chosen)
-    let start = 1_700_000_000_000.0 + Double(batch * 10_000_000 + number * 500)
+    // Two traces a second; the slow batch some minutes after the fast one began, as a user takes
+    // a baseline from just before a slowdown.
+    let start = 1_700_000_000_000.0 + Double(batch * 1_000_000 + number * 500)
     let end = run(endpoint.root, start: start, parentID: "")
     latency.append(end - start)
     for (service, offset) in injection.clockSkewMillis {

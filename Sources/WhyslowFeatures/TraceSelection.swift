@@ -76,6 +76,23 @@ public enum TraceSelection {
     return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
   }
 
+  /// A caution when the fast batch is far in time from the slow one: more than 30 minutes
+  /// between them, and more than five times the longer batch's own span. A baseline hours away
+  /// carries the day's drift (load, caches, deploys), which the analysis would faithfully
+  /// report as the cause. Nil when they are near, or a time is unknown.
+  public static func staleBaselineCaution(fast: ClosedRange<Int64>?, slow: ClosedRange<Int64>?) -> String? {
+    guard let fast, let slow else { return nil }
+    let apart = max(slow.lowerBound - fast.upperBound, fast.lowerBound - slow.upperBound)
+    let longer = max(fast.upperBound - fast.lowerBound, slow.upperBound - slow.lowerBound)
+    guard apart > 30 * 60_000_000_000, apart > 5 * longer else { return nil }
+    let minutes = apart / 60_000_000_000
+    let distance = minutes >= 120 ? "\(minutes / 60) h \(minutes % 60) min" : "\(minutes) min"
+    let order = fast.upperBound <= slow.lowerBound ? "before" : "after"
+    return "the fast batch was recorded \(distance) \(order) the slow one: a baseline that far away may carry "
+      + "drift (load, caches, deploys) that shows up as suspects; prefer the minutes just before the slowdown "
+      + "(whyslow inspect shows each input's time range; --traces BOTH --split-at TIME splits one batch)"
+  }
+
   /// The batch split by `rule`: (fast, slow).
   public static func split(_ table: SpanTable, by rule: SlowRule) -> (fast: SpanTable, slow: SpanTable) {
     let roots = table.rootRows()

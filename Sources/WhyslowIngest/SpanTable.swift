@@ -185,6 +185,14 @@ extension SpanTable {
     }
     return root
   }
+
+  /// The first and the last trace start (root starts), nanoseconds since the epoch; nil
+  /// without traces.
+  public func traceStartRange() -> ClosedRange<Int64>? {
+    let starts = rootRows().filter { $0 >= 0 }.map { startNanos[$0] }
+    guard let first = starts.min(), let last = starts.max() else { return nil }
+    return first...last
+  }
 }
 
 extension SpanTable {

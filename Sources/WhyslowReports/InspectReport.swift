@@ -3,8 +3,11 @@ import WhyslowFeatures
 import WhyslowIngest
 import WhyslowStatistics
 
-/// The one-line account of what was read, for standard error, plus one line per note.
-public func readingSummary(traces: Int, spans: Int, quality: DataQuality, name: String) -> String {
+/// The one-line account of what was read, for standard error (with the traces' time range when
+/// given), plus one line per note.
+public func readingSummary(
+  traces: Int, spans: Int, quality: DataQuality, name: String, starts: ClosedRange<Int64>? = nil
+) -> String {
   let formats = TraceFormat.allCases.compactMap { format in
     let files = quality.files.filter { $0.format == format }.count
     return files > 0 ? "\(files) \(format.rawValue)" : nil
@@ -13,6 +16,7 @@ public func readingSummary(traces: Int, spans: Int, quality: DataQuality, name: 
     "read \(name): \(counted(quality.files.count, "file")) (\(formats.joined(separator: ", "))), "
     + "\(counted(traces, "trace")), \(counted(spans, "span")); "
   line += qualityPhrase(quality)
+  if let starts { line += "; traces start \(rfc3339(starts.lowerBound)) to \(rfc3339(starts.upperBound))" }
   return ([line] + quality.notes.map { "note: \($0)" }).joined(separator: "\n")
 }
 

@@ -16,10 +16,14 @@ public struct TableExporter: SuspectExporter {
   public let traceURL: String?
   /// The question the analysis answers, printed under the answer (how the batches were chosen).
   public let question: String?
+  /// Cautions about how the batches were chosen (a stale baseline), before the analysis's own.
+  public let cautions: [String]
 
   public init(
-    limit: Int, showAll: Bool = false, colour: Bool = false, traceURL: String? = nil, question: String? = nil
+    limit: Int, showAll: Bool = false, colour: Bool = false, traceURL: String? = nil, question: String? = nil,
+    cautions: [String] = []
   ) {
+    self.cautions = cautions
     self.limit = limit
     self.showAll = showAll
     self.colour = colour
@@ -51,7 +55,7 @@ public struct TableExporter: SuspectExporter {
         out += "        (\(analysis.endpointMix.count - limit) more endpoints)\n"
       }
     }
-    for caveat in analysis.caveats { out += styled("caution:", "33") + " \(caveat)\n" }
+    for caveat in cautions + analysis.caveats { out += styled("caution:", "33") + " \(caveat)\n" }
     let level = decimal(analysis.falseDiscoveryRate, 2)
     let shown = Self.shown(analysis, limit: limit, showAll: showAll)
     guard !shown.isEmpty else { return out + "\nno suspects: no span's critical-path time grew\n" }

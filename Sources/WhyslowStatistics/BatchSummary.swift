@@ -45,9 +45,9 @@ public struct BatchSummary: Sendable {
     var latencies: [SpanKey: [Double]] = [:]
     for (key, millis) in zip(endpoints, latency) { latencies[key, default: []].append(millis) }
     endpointNote = note
-    let starts = table.rootRows().filter { $0 >= 0 }.map { table.startNanos[$0] }
-    firstTraceStartNanos = starts.min()
-    lastTraceStartNanos = starts.max()
+    let range = table.traceStartRange()
+    firstTraceStartNanos = range?.lowerBound
+    lastTraceStartNanos = range?.upperBound
     entryPoints = latencies.map { key, values in
       let sorted = values.sorted()
       return EntryPoint(

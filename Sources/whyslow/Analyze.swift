@@ -158,8 +158,12 @@ struct Analyze: ParsableCommand {
     progress.begin("writing")
     let context = analysis.html == nil ? ReportContext() : reportContext(result, fastTable, slowTable, reading)
     progress.finish()
+    let cautions = traces.isEmpty
+      ? [TraceSelection.staleBaselineCaution(fast: fastTable.traceStartRange(), slow: slowTable.traceStartRange())]
+        .compactMap { $0 } : []
     try analysis.report(
-      result, matrix: matrix, reading: reading.map(\.summary), question: question, context: context, to: outputs)
+      result, matrix: matrix, reading: reading.map(\.summary), question: question, cautions: cautions,
+      context: context, to: outputs)
   }
 
   /// The question the answer answers, in words, from how the batches were chosen.
@@ -221,7 +225,10 @@ struct Analyze: ParsableCommand {
   /// and what was read: a line per batch (or one for the one batch, and its labels).
   private func batches() throws -> (SpanTable, SpanTable, [(batch: String, summary: String)]) {
     func summary(_ table: SpanTable, _ name: String) -> (batch: String, summary: String) {
-      (name, readingSummary(traces: table.traceCount, spans: table.spanCount, quality: table.quality, name: name))
+      let summary = readingSummary(
+        traces: table.traceCount, spans: table.spanCount, quality: table.quality, name: name,
+        starts: table.traceStartRange())
+      return (name, summary)
     }
     guard !traces.isEmpty else {
       let (fastTable, slowTable) = try input.readBothBatches(fast: fast, slow: slow) { table, _ in table }

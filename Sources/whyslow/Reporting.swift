@@ -100,7 +100,7 @@ struct AnalysisArguments: ParsableArguments {
   /// status 3 under --fail-on-suspect when the gate fails (`LatencyAnalysis.failsGate`).
   func report(
     _ analysis: LatencyAnalysis, matrix: FeatureMatrix, reading: [String], question: String? = nil,
-    context: ReportContext, to outputs: OutputFiles
+    cautions: [String] = [], context: ReportContext, to outputs: OutputFiles
   ) throws {
     // One line a batch, then each note once (both batches often share them), the endpoint
     // rule when it was inferred, and with --verbose the feature matrix.
@@ -112,8 +112,9 @@ struct AnalysisArguments: ParsableArguments {
       printError(String(line))
     }
     let colour = !outputs.usesStandardOutput && standardOutputWantsColour
-    let table = TableExporter(limit: top, showAll: all, colour: colour, traceURL: traceURL, question: question)
-      .render(analysis)
+    let table = TableExporter(
+      limit: top, showAll: all, colour: colour, traceURL: traceURL, question: question, cautions: cautions
+    ).render(analysis)
     if outputs.usesStandardOutput { printError(table) } else { print(table, terminator: "") }
     let exporters: [Export: any SuspectExporter] = [
       .csv: CSVExporter(), .json: JSONExporter(), .html: HTMLExporter(context: context),

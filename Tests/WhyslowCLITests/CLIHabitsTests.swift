@@ -13,10 +13,10 @@ struct CLIHabitsTests {
     #expect(above.standardOutput.contains("answer: payment-db SELECT payments explains"))
     let quantile = try whyslow(["analyze", "--traces"] + both + ["--slow-quantile", "0.5"])
     #expect(quantile.standardError.contains("labelled 60 traces fast and 60 slow by latency above each endpoint's 0.5 quantile"))
-    // The demo's slow batch starts 4096 s after its fast one: split between them.
-    let time = try whyslow(["analyze", "--traces"] + both + ["--split-at", "2023-11-15T00:00:00Z"])
-    #expect(time.standardError.contains("labelled 60 traces fast and 60 slow by start at or after 2023-11-15T00:00:00Z"))
-    let epoch = try whyslow(["analyze", "--traces"] + both + ["--split-at", "1700006400"])
+    // The demo's slow minute follows its fast one: split between them.
+    let time = try whyslow(["analyze", "--traces"] + both + ["--split-at", "2023-11-14T22:14:20Z"])
+    #expect(time.standardError.contains("labelled 60 traces fast and 60 slow by start at or after 2023-11-14T22:14:20Z"))
+    let epoch = try whyslow(["analyze", "--traces"] + both + ["--split-at", "1700000060"])
     #expect(epoch.standardOutput == time.standardOutput)
   }
 
