@@ -82,35 +82,7 @@ bool happens_before(const Clipped &before, const Clipped &later, int64_t parent_
   return false;
 }
 
-/// Each span's callee: for a client span (kind CLIENT, or of no kind with every synchronous
-/// child in one other service), its longest synchronous child in another service that is a
-/// server (or of no kind); -1 for other spans.
-void find_callees(const wsl_span_columns &spans, const ChildLists &sync, int32_t *callee_row) {
-  for (size_t row = 0; row < spans.count; ++row) {
-    callee_row[row] = -1;
-    const int8_t kind = spans.span_kind[row];
-    if (kind != WSL_KIND_CLIENT && kind != WSL_KIND_UNSPECIFIED) continue;
-    int32_t callee = -1;
-    bool one_other_service = sync.begin(row) < sync.end(row);
-    for (const int32_t *child = sync.begin(row); child < sync.end(row); ++child) {
-      auto c = static_cast<size_t>(*child);
-      bool remote = spans.service[c] != spans.service[row] &&
-                    (spans.span_kind[c] == WSL_KIND_SERVER || spans.span_kind[c] == WSL_KIND_UNSPECIFIED);
-      one_other_service = one_other_service && remote &&
-                          (callee < 0 || spans.service[c] == spans.service[static_cast<size_t>(callee)]);
-      if (remote && (callee < 0 || spans.duration_nanos[c] > spans.duration_nanos[static_cast<size_t>(callee)])) {
-        callee = *child;
-      }
-    }
-    if (callee >= 0 && (kind != WSL_KIND_UNSPECIFIED || one_other_service)) callee_row[row] = callee;
-  }
-}
-
 }  // namespace
-
-extern "C" void wsl_find_callees(const wsl_span_columns *columns, int32_t *callee_row) {
-  find_callees(*columns, ChildLists(*columns, true), callee_row);
-}
 
 extern "C" void wsl_compute_span_metrics(const wsl_span_columns *columns, size_t trace_count,
                                          const int32_t *root_row, const wsl_span_metrics *out) {
@@ -181,12 +153,29 @@ extern "C" void wsl_compute_span_metrics(const wsl_span_columns *columns, size_t
     }
   }
 
-  // Network gap: a client span minus its callee's server span.
-  find_callees(spans, sync, out->callee_row);
+  // Network gap: a client span (kind CLIENT, or of no kind with every synchronous child in one
+  // other service) minus its callee's server span (the longest such child).
   for (size_t row = 0; row < count; ++row) {
-    int32_t callee = out->callee_row[row];
+    out->network_gap_nanos[row] = 0;
+    out->callee_row[row] = -1;
+    const int8_t kind = spans.span_kind[row];
+    if (kind != WSL_KIND_CLIENT && kind != WSL_KIND_UNSPECIFIED) continue;
+    int32_t callee = -1;
+    bool one_other_service = sync.begin(row) < sync.end(row);
+    for (const int32_t *child = sync.begin(row); child < sync.end(row); ++child) {
+      auto c = static_cast<size_t>(*child);
+      bool remote = spans.service[c] != spans.service[row] &&
+                    (spans.span_kind[c] == WSL_KIND_SERVER || spans.span_kind[c] == WSL_KIND_UNSPECIFIED);
+      one_other_service = one_other_service && remote &&
+                          (callee < 0 || spans.service[c] == spans.service[static_cast<size_t>(callee)]);
+      if (remote && (callee < 0 || spans.duration_nanos[c] > spans.duration_nanos[static_cast<size_t>(callee)])) {
+        callee = *child;
+      }
+    }
+    if (callee < 0 || (kind == WSL_KIND_UNSPECIFIED && !one_other_service)) continue;
+    out->callee_row[row] = callee;
     out->network_gap_nanos[row] =
-        callee < 0 ? 0 : std::max<int64_t>(0, spans.duration_nanos[row] - spans.duration_nanos[static_cast<size_t>(callee)]);
+        std::max<int64_t>(0, spans.duration_nanos[row] - spans.duration_nanos[static_cast<size_t>(callee)]);
   }
 
   // Critical path (CRISP): from each root, the last-finishing child and, walking back, each

@@ -187,7 +187,7 @@ public enum Evaluation {
         return suspects.firstIndex { suspect in culprits.contains { suspect.matches($0) } }.map { $0 + 1 }
       }
       return keys.firstIndex { key in
-        culprits.contains { $0.service == key.service && ($0.operation.isEmpty || $0.names(key.operation)) }
+        culprits.contains { $0.service == key.service && ($0.operation.isEmpty || $0.operation == key.operation) }
       }.map { $0 + 1 }
     }
     guard ranks.allSatisfy({ $0 != nil }) else { return nil }
@@ -221,7 +221,7 @@ struct RankedSuspect {
   func matches(_ culprit: Culprit) -> Bool {
     culprit.operation.isEmpty
       ? callee == culprit.service
-      : key.service == culprit.service && culprit.names(key.operation)
+      : key.service == culprit.service && key.operation == culprit.operation
   }
 }
 
@@ -307,13 +307,5 @@ public enum EvaluationError: Error, CustomStringConvertible {
     switch self {
     case .badCase(let index, let reason): return "suite case \(index): \(reason)"
     }
-  }
-}
-
-extension Culprit {
-  /// Whether a key's operation is this culprit's: the same, or its client key naming a callee
-  /// ("POST pricing → pricing").
-  func names(_ operation: String) -> Bool {
-    operation == self.operation || operation.hasPrefix(self.operation + " → ")
   }
 }

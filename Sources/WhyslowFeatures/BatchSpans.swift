@@ -113,65 +113,8 @@ struct BatchSpans {
       lastOfOperation[operation] = (service, id)
       baseKey[span] = id
     }
-    // A client span's key names its callee, so that every network suspect is one caller-to-
-    // callee edge whose milliseconds go to one team: "HTTP GET → ts-contacts-service".
-    var keyOfCall: [Int64: Int32] = [:]  // (key, callee name string) -> key
-    for (span, callee) in Self.callees(table).enumerated() where callee >= 0 && table.parentIndex[span] >= 0 {
-      let call = Int64(baseKey[span]) << 32 | Int64(callee)
-      if let id = keyOfCall[call] {
-        baseKey[span] = id
-        continue
-      }
-      let base = keys.keys[Int(baseKey[span])]
-      let id = keys.id(
-        of: SpanKey(service: base.service, operation: base.operation + " → " + keys.bounded(table.strings[Int(callee)])))
-      keyOfCall[call] = id
-      baseKey[span] = id
-    }
     self.baseKey = baseKey
     key = keys.options.keyByPath ? Self.pathKeys(table, baseKey, &keys) : baseKey
-  }
-
-  /// Each span's callee, as the string id of its service: for a client span, the service of
-  /// the server span it called (`wsl_find_callees`), else its `peer.service`, `server.address`
-  /// or `net.peer.name` attribute; -1 for other spans and a callee in the span's own service.
-  static func callees(_ table: SpanTable) -> [Int32] {
-    let count = table.spanCount
-    var calleeRow = [Int32](repeating: -1, count: count)
-    let edges = table.edgeKind.map(\.rawValue)
-    let kinds = table.spanKind.map(\.rawValue)
-    table.traceIndex.withUnsafeBufferPointer { traceIndex in
-      table.parentIndex.withUnsafeBufferPointer { parentIndex in
-        edges.withUnsafeBufferPointer { edgeKind in
-          kinds.withUnsafeBufferPointer { spanKind in
-            table.service.withUnsafeBufferPointer { service in
-              table.startNanos.withUnsafeBufferPointer { start in
-                table.durationNanos.withUnsafeBufferPointer { duration in
-                  var columns = wsl_span_columns(
-                    count: count, trace_index: traceIndex.baseAddress, parent_index: parentIndex.baseAddress,
-                    edge_kind: edgeKind.baseAddress, span_kind: spanKind.baseAddress, service: service.baseAddress,
-                    start_nanos: start.baseAddress, duration_nanos: duration.baseAddress)
-                  calleeRow.withUnsafeMutableBufferPointer { wsl_find_callees(&columns, $0.baseAddress) }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    var callee = calleeRow.map { $0 < 0 ? Int32(-1) : table.service[Int($0)] }
-    let peerKeys = Set(["peer.service", "server.address", "net.peer.name"].compactMap { table.strings.firstIndex(of: $0) })
-    if !peerKeys.isEmpty {
-      let attributes = table.attributes
-      for index in 0..<attributes.count where peerKeys.contains(Int(attributes.key[index])) && attributes.text[index] >= 0 {
-        let span = Int(attributes.span[index])
-        if callee[span] < 0 && table.spanKind[span] == .client { callee[span] = attributes.text[index] }
-      }
-    }
-    for span in 0..<count where callee[span] >= 0 && table.strings[Int(callee[span])] == table.strings[Int(table.service[span])] {
-      callee[span] = -1
-    }
-    return callee
   }
 
   /// Each span's key extended by its ancestors' keys, parents resolved before children.

@@ -13,12 +13,8 @@ struct CriticalPathAccounting {
     /// The callee when the key's growth is mostly its network gap to it.
     let callee: String?
 
-    /// "service operation", or for a network suspect "network of service operation → CALLEE"
-    /// (the client key names its callee), "network to CALLEE from service operation" otherwise.
-    var name: String {
-      guard let callee else { return key.description }
-      return key.operation.hasSuffix(" → \(callee)") ? "network of \(key)" : "network to \(callee) from \(key)"
-    }
+    /// "service operation", or "network to CALLEE from service operation" (the client key).
+    var name: String { callee.map { "network to \($0) from \(key)" } ?? key.description }
     var service: String { callee ?? key.service }
   }
 

@@ -28,7 +28,7 @@ public struct Finding: Sendable {
 /// What to look at: a span key whose critical-path time grew, or the network to a callee when
 /// the key is a client whose growth is mostly its network gap; with the findings that say why.
 public struct Suspect: Sendable {
-  /// "service operation", or "network of service operation → CALLEE" for a network suspect.
+  /// "service operation", or "network to CALLEE from service operation".
   public let name: String
   /// The span key whose critical-path time this is.
   public let key: SpanKey

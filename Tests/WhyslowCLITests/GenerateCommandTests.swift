@@ -18,7 +18,7 @@ struct GenerateCommandTests {
     ])
     #expect(analysis.status == 0)
     let first = analysis.standardOutput.split(separator: "\n").first { $0.hasPrefix("   1 ") }
-    #expect(first?.contains("*  [pricing] network of frontend POST pricing → pricing (network_gap to pricing") == true)
+    #expect(first?.contains("*  [pricing] network to pricing from frontend POST pricing (network_gap to pricing") == true)
 
     // A folder with files in it is never written into.
     let again = try whyslow(["generate", "--scenario", "control", "--out", folder.path])

@@ -65,7 +65,7 @@ struct HTMLReportTests {
     #expect(run.status == 0, "\(run.standardError)")
     let rendered = try chromium(["--dump-dom"], page: page)
     #expect(!rendered.log.contains("CONSOLE"), "\(rendered.log)")
-    let top = "ts-preserve-other-service HTTP GET → ts-contacts-service"
+    let top = "ts-preserve-other-service HTTP GET"
     let timelines = try #require(rendered.output.components(separatedBy: "A typical fast and slow trace with the top suspect").last)
     let figures = timelines.components(separatedBy: "<figure>").dropFirst()
     #expect(figures.count == 2)

@@ -77,10 +77,10 @@ private func orders(_ arguments: [String]) throws -> Orders {
   let header = rows[0]
   let column = { (name: String) in header.firstIndex(of: name) ?? 0 }
   for row in rows.dropFirst() where row[column("level")] == "suspect" {
-    let (peer, key) = (row[column("peer_service")], "\(row[column("service")]) \(row[column("operation")])")
     let name =
-      row[column("feature")] != "network_gap" ? key
-      : key.hasSuffix(" → \(peer)") ? "network of \(key)" : "network to \(peer) from \(key)"
+      row[column("feature")] == "network_gap"
+      ? "network to \(row[column("peer_service")]) from \(row[column("service")]) \(row[column("operation")])"
+      : "\(row[column("service")]) \(row[column("operation")])"
     result.csv.append((Int(row[column("suspect_rank")]) ?? 0, name, row[column("suspect_service")]))
     result.csvMillis.append(Double(row[column("contribution_ms")]) ?? .nan)
   }

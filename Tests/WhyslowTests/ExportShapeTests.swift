@@ -15,9 +15,6 @@ fileprivate struct NezhaSpan {
   let startNanos: Int64
   let endNanos: Int64
 
-  /// TrainTicket's outgoing calls: what an instrumented exporter marks as client spans.
-  var isClient: Bool { operation.hasPrefix("HTTP ") }
-
   /// The spans of a Nezha CSV (no quoted fields), grouped by trace in first-seen order.
   static func traces(of path: String) throws -> [[NezhaSpan]] {
     let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst()
@@ -70,7 +67,7 @@ private func resourceSpans(_ traces: [[NezhaSpan]], base64Ids: Bool) -> String {
     let own = spans.filter { $0.service == service }.map { span in
       let parent = span.parentID.map { #","parentSpanId":\#(id($0))"# } ?? ""
       return #"{"traceId":\#(id(span.traceID)),"spanId":\#(id(span.spanID))\#(parent),"name":\#(quoted(span.operation)),"#
-        + #""kind":"\#(span.isClient ? "SPAN_KIND_CLIENT" : "SPAN_KIND_SERVER")","startTimeUnixNano":"\#(span.startNanos)","endTimeUnixNano":"\#(span.endNanos)","#
+        + #""kind":"SPAN_KIND_SERVER","startTimeUnixNano":"\#(span.startNanos)","endTimeUnixNano":"\#(span.endNanos)","#
         + #""status":{}}"#
     }
     return #"{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":\#(quoted(service))}}]},"#
@@ -118,7 +115,7 @@ private func clickHouseTable(_ traces: [[NezhaSpan]]) -> String {
   for span in traces.joined() {
     lines.append(
       #""\#(clickHouseTime(span.startNanos))","\#(span.traceID)","\#(span.spanID)","\#(span.parentID ?? "")","","#
-        + #""\#(span.operation)","\#(span.isClient ? "Client" : "Server")","\#(span.service)","{'service.name':'\#(span.service)'}","test","","{}","#
+        + #""\#(span.operation)","Server","\#(span.service)","{'service.name':'\#(span.service)'}","test","","{}","#
         + #"\#(span.endNanos - span.startNanos),"Unset","""#)
   }
   return lines.joined(separator: "\n") + "\n"
@@ -142,7 +139,7 @@ private func protobufFolder(_ traces: [[NezhaSpan]]) throws -> URL {
     traces.joined().map {
       SyntheticSpan(
         traceID: $0.traceID, spanID: $0.spanID, parentID: $0.parentID ?? "", service: $0.service,
-        operation: $0.operation, kind: $0.isClient ? .client : .server, startNanos: $0.startNanos, durationNanos: $0.endNanos - $0.startNanos)
+        operation: $0.operation, kind: .server, startNanos: $0.startNanos, durationNanos: $0.endNanos - $0.startNanos)
     }, to: folder)
   return folder
 }
@@ -202,7 +199,7 @@ struct ExportShapeTests {
     csvSlow = try TraceReader.read(paths: slowCSV)
     firstSuspect = try #require(try analysis(fast: csvFast, slow: csvSlow).suspects.first).key
     // The client call whose network gap to the delayed ts-contacts-service grew.
-    #expect(firstSuspect.service == "ts-preserve-other-service" && firstSuspect.operation == "HTTP GET → ts-contacts-service")
+    #expect(firstSuspect.service == "ts-preserve-other-service" && firstSuspect.operation == "HTTP GET")
   }
 
   /// Reads both batches in a shape and checks them against the CSV's.

@@ -89,18 +89,18 @@ struct FeatureTests {
     let values = firstRow(FeatureMatrix(fast: table, slow: table, options: everyColumn))
     let expected: [String: Double] = [
       "front GET /checkout self_time": 0.48, "front GET /checkout critical_time": 0.48,
-      "front call cart → cart self_time": 0.1, "front call cart → cart critical_time": 0.1,
+      "front call cart self_time": 0.1, "front call cart critical_time": 0.1,
       "cart GetCart self_time": 0.2, "cart GetCart critical_time": 0.2,
       "front query self_time": 0.2, "front query critical_time": 0.2,
       "front skewed self_time": 0.07, "front skewed critical_time": 0.02,
       "mail send self_time": 0.6, "mail send critical_time": 0,
-      "front call cart → cart wait": 0.08, "front query wait": 0.1, "mail send wait": 0.2,
+      "front call cart wait": 0.08, "front query wait": 0.1, "mail send wait": 0.2,
       "cart GetCart wait": 0.05, "front skewed wait": 0, "front GET /checkout wait": 0,
-      "front query count": 2, "front query error": 1, "front call cart → cart error": 0,
+      "front query count": 2, "front query error": 1, "front call cart error": 0,
       "front query start_offset": 0.45, "mail send start_offset": 0.9,
       "front skewed start_offset": -0.05, "cart GetCart start_offset": 0.15,
       "front GET /checkout depth": 0, "cart GetCart depth": 2, "mail send depth": 1,
-      "front call cart → cart network_gap→cart": 0.1,
+      "front call cart network_gap→cart": 0.1,
     ]
     for (name, value) in expected {
       let actual = try #require(values[name], "\(name) missing")
@@ -110,7 +110,7 @@ struct FeatureTests {
     let critical = values.filter { $0.key.hasSuffix(" critical_time") }.values.reduce(0, +)
     #expect(abs(critical - 1.0) < 1e-12)
     // Only the client span with a server child in another service has a network gap.
-    #expect(values.keys.filter { $0.contains("network_gap") } == ["front call cart → cart network_gap→cart"])
+    #expect(values.keys.filter { $0.contains("network_gap") } == ["front call cart network_gap→cart"])
   }
 
   @Test func networkGapOfAnOTLPClientServerPairNamesTheCallee() throws {
@@ -126,8 +126,7 @@ struct FeatureTests {
       """#)
     let table = try TraceReader.read(paths: [path])
     let values = firstRow(FeatureMatrix(fast: table, slow: table, options: everyColumn))
-    // The client's key names its callee.
-    #expect(values["api SELECT orders → orders-db network_gap→orders-db"] == 2)
+    #expect(values["api SELECT orders network_gap→orders-db"] == 2)
   }
 
   @Test func networkGapOfAZipkinSharedSpanIsClientMinusServerHalf() throws {
@@ -140,7 +139,7 @@ struct FeatureTests {
       """#)
     let table = try TraceReader.read(paths: [path])
     let values = firstRow(FeatureMatrix(fast: table, slow: table, options: everyColumn))
-    #expect(values["front call → back network_gap→back"] == 0.1)
+    #expect(values["front call network_gap→back"] == 0.1)
     #expect(values["front root critical_time"] == 0.2 && values["back handle critical_time"] == 0.2)
   }
 
@@ -188,9 +187,7 @@ struct FeatureTests {
     var actual: [String: Double] = [:]
     for (index, column) in matrix.columns.enumerated() where column.kind == .criticalTime {
       let value = matrix.column(index).first ?? 0
-      // CRISP keys by operation: a client's keys per callee ("O2 → S3") add up to its operation's.
-      let operation = column.key.operation.components(separatedBy: " → ")[0]
-      if value != 0 { actual["[\(column.key.service)] \(operation)", default: 0] += value * 1000 }
+      if value != 0 { actual["[\(column.key.service)] \(column.key.operation)"] = value * 1000 }
     }
     let wanted = expected.filter { $0.value != 0 }
     #expect(Set(actual.keys) == Set(wanted.keys))
@@ -215,12 +212,7 @@ struct FeatureTests {
     ).path
     let table = try TraceReader.read(paths: [path])
     let options = FeatureOptions(keepOperationNames: true, dropConstantColumns: false)
-    // The Jaeger UI groups by service and operation; whyslow's client keys also name their
-    // callee ("... → customers-service"): the operation's keys are summed.
-    let values = firstRow(FeatureMatrix(fast: table, slow: table, options: options))
-    let matching = values.filter { $0.key == "\(key) self_time" || ($0.key.hasPrefix("\(key) → ") && $0.key.hasSuffix(" self_time")) }
-    #expect(!matching.isEmpty)
-    let value = matching.values.reduce(0, +)
+    let value = try #require(firstRow(FeatureMatrix(fast: table, slow: table, options: options))["\(key) self_time"])
     #expect((value * 100).rounded() / 100 == millis)
   }
 
@@ -251,9 +243,8 @@ struct FeatureTests {
     #expect(byOperation["db query self_time"] == 0.03)
     let byPath = firstRow(
       FeatureMatrix(fast: table, slow: table, options: FeatureOptions(keyByPath: true, dropConstantColumns: false)))
-    // "list" and "save" (no span kind) call only db: clients, their keys naming the callee.
-    #expect(byPath["db query (via api root > api list → db) self_time"] == 0.01)
-    #expect(byPath["db query (via api root > api save → db) self_time"] == 0.02)
+    #expect(byPath["db query (via api root > api list) self_time"] == 0.01)
+    #expect(byPath["db query (via api root > api save) self_time"] == 0.02)
   }
 
   @Test func attributesBecomeColumnsAndIdsAreLeftOut() throws {

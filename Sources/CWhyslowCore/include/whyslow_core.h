@@ -283,13 +283,6 @@ void wsl_compute_span_metrics(const wsl_span_columns *spans, size_t trace_count,
                               const wsl_span_metrics *out);
 
 /**
- * Each span's callee (the row wsl_compute_span_metrics gives as callee_row): for a client span,
- * its longest synchronous child in another service that is a server (or of no kind); -1 for
- * other spans. Rows and parent indices as in `spans`.
- */
-void wsl_find_callees(const wsl_span_columns *spans, int32_t *callee_row);
-
-/**
  * Benchmark reference: simdjson On-Demand alone walking a Jaeger or OTLP
  * document and touching the same fields the readers extract, building
  * nothing. Returns the number of spans seen, or -1 on a parse error.
