@@ -412,6 +412,9 @@ private struct AttributeAccumulator {
   var frequency: [Int] = []
   /// Per row, a bit per kept value of the attribute at hand (all zero between attributes).
   var rowMask: [UInt64] = []
+  /// Per span key, the traces it occurs in: a value on every one of them never varies within
+  /// the key (a service's only pod), and its column would only repeat the key's presence.
+  var tracesWithKey: [Int] = []
 
   /// The values an attribute took on one span key: its range of `occurrences`.
   struct AttributeValues {
@@ -437,6 +440,10 @@ private struct AttributeAccumulator {
   ) {
     self.rows = rows
     self.options = options
+    tracesWithKey = [Int](repeating: 0, count: keyCount)
+    for (summary, keys) in zip(summaries, keyOf) {
+      for key in summary.cells.key { tracesWithKey[Int(keys[Int(key)])] += 1 }  // a cell per (trace, key)
+    }
     let summariesPerBatch = [false, true].map { slow in summaries.filter { $0.isSlow == slow }.count }
     var slotOf = [[Int32]](repeating: [], count: keyCount)  // slotOf[span key][name id], -1 if none
     var slotCounts: [Int] = []
@@ -657,6 +664,10 @@ private struct AttributeAccumulator {
     // A value on a handful of traces (or on all but a handful) cannot be estimated: no column.
     let support = max(1, min(Self.minimumSupport, rows / 10))
     let columns = zip(kept, rowsOf).compactMap { value, present -> SparseColumns.Column? in
+      guard present.count < tracesWithKey[Int(values.key)] else {
+        dropped.append((label + "=" + value.name, "on every trace with its span key: never varies within it"))
+        return nil
+      }
       guard present.count >= support, self.rows - present.count >= support else {
         let reason =
           present.count == self.rows

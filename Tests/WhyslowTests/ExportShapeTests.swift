@@ -11,6 +11,7 @@ fileprivate struct NezhaSpan {
   let spanID: String  // 16 hex digits
   let parentID: String?  // nil for a root ("root" in the CSV); may name a span that is missing
   let service: String  // the pod name without its replica-set and pod suffixes
+  let pod: String
   let operation: String
   let startNanos: Int64
   let endNanos: Int64
@@ -25,7 +26,7 @@ fileprivate struct NezhaSpan {
       guard fields.count >= 7, let start = Int64(fields[5]), let end = Int64(fields[6]) else { continue }
       let span = NezhaSpan(
         traceID: fields[0], spanID: fields[1], parentID: fields[2] == "root" ? nil : fields[2],
-        service: serviceOfPod(fields[3]), operation: fields[4], startNanos: start, endNanos: end)
+        service: serviceOfPod(fields[3]), pod: fields[3], operation: fields[4], startNanos: start, endNanos: end)
       if byTrace[span.traceID] == nil { order.append(span.traceID) }
       byTrace[span.traceID, default: []].append(span)
     }
@@ -76,8 +77,9 @@ private func resourceSpans(_ traces: [[NezhaSpan]], base64Ids: Bool) -> String {
   return "[" + resources.joined(separator: ",") + "]"
 }
 
-/// One trace as a Jaeger query-API trace object (microseconds, as Jaeger stores them).
-private func jaegerTrace(_ trace: [NezhaSpan]) -> String {
+/// One trace as a Jaeger query-API trace object (microseconds, as Jaeger stores them), each
+/// span tagged with its pod when `pods`.
+private func jaegerTrace(_ trace: [NezhaSpan], pods: Bool = false) -> String {
   let services = Array(Set(trace.map(\.service))).sorted()
   let spans = trace.map { span in
     let process = "p\(services.firstIndex(of: span.service)! + 1)"
@@ -86,7 +88,9 @@ private func jaegerTrace(_ trace: [NezhaSpan]) -> String {
     } ?? "[]"
     return #"{"traceID":"\#(span.traceID)","spanID":"\#(span.spanID)","operationName":\#(quoted(span.operation)),"#
       + #""references":\#(references),"startTime":\#(span.startNanos / 1000),"#
-      + #""duration":\#((span.endNanos - span.startNanos) / 1000),"tags":[],"processID":"\#(process)"}"#
+      + #""duration":\#((span.endNanos - span.startNanos) / 1000),"#
+      + #""tags":[\#(pods ? #"{"key":"k8s.pod.name","type":"string","value":\#(quoted(span.pod))}"# : "")],"#
+      + #""processID":"\#(process)"}"#
   }
   let processes = services.enumerated().map { #""p\#($0.offset + 1)":{"serviceName":\#(quoted($0.element)),"tags":[]}"# }
   return #"{"traceID":"\#(trace[0].traceID)","spans":[\#(spans.joined(separator: ","))],"#
@@ -241,10 +245,10 @@ struct ExportShapeTests {
   /// A file the Collector is still appending to: its last line is cut mid-write. The rest is
   /// read, and the cut line skipped with a note naming the file and the line.
   @Test func aFileStillBeingWrittenIsReadUpToItsCutLastLine() throws {
-    let whole = fast.map(jaegerTrace).joined(separator: "\n") + "\n"
+    let whole = fast.map { jaegerTrace($0) }.joined(separator: "\n") + "\n"
     let cut = String(jaegerTrace(slow[0]).prefix(700))
     let path = try temporaryFile("fast.jsonl", whole + cut)
-    let slowPath = try temporaryFile("slow.jsonl", slow.map(jaegerTrace).joined(separator: "\n"))
+    let slowPath = try temporaryFile("slow.jsonl", slow.map { jaegerTrace($0) }.joined(separator: "\n"))
     try expectSameAnswer(fast: [path], slow: [slowPath])
     let table = try TraceReader.read(paths: [path])
     #expect(table.quality.skippedRecords == 1)
@@ -314,6 +318,23 @@ struct ExportShapeTests {
       message: "not an OTLP protobuf message (TracesData, ExportTraceServiceRequest or a Tempo trace) of 7 bytes")) {
       try TraceReader.read(paths: [path])
     }
+  }
+
+  /// Every span tagged with its pod, and each service has one pod: a pod is then constant on
+  /// every span key, so no pod is listed as a cause (it would send the on-call engineer to a
+  /// pod that merely runs the slow code); the answer is the CSV's.
+  @Test func anAttributeConstantOnItsSpanKeyIsNeverACause() throws {
+    let fastPath = try temporaryFile("fast.jsonl", fast.map { jaegerTrace($0, pods: true) }.joined(separator: "\n"))
+    let slowPath = try temporaryFile("slow.jsonl", slow.map { jaegerTrace($0, pods: true) }.joined(separator: "\n"))
+    let matrix = FeatureMatrix(
+      fast: try TraceReader.read(paths: [fastPath]), slow: try TraceReader.read(paths: [slowPath]))
+    let analysis = try ContributionAnalysis.analyze(matrix)
+    #expect(analysis.suspects.first?.key == firstSuspect)
+    #expect(!analysis.attributeEffects.contains { $0.column.kind.name.hasPrefix("attr:k8s.pod.name") })
+    #expect(!matrix.attributes.columns.contains { $0.kind.name.hasPrefix("attr:k8s.pod.name") })
+    #expect(matrix.droppedColumns.contains {
+      $0.name.contains("attr:k8s.pod.name=ts-contacts-service-") && $0.reason == "on every trace with its span key: never varies within it"
+    })
   }
 
   @Test func clickHouseExporterTables() throws {
