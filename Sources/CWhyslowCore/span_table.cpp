@@ -265,9 +265,39 @@ void wsl_span_table::note(const std::string &text) {
 namespace {
 
 /// What linking repairs and finds, counted by each worker and added up after.
+/// Traces up to this many spans get their orphans re-attached (the search is quadratic).
+constexpr size_t kLargestTraceToRepair = 20000;
+
+/// A span whose parent is missing (dropped by sampling, an export that failed, a crashed
+/// service) is hung under the shortest span of its trace whose interval holds its own and that
+/// is not below it: where the missing span was. Otherwise the orphan's subtree would leave the
+/// trace's critical path, and its time would land in the self-time of the span that called the
+/// missing one. Returns how many were re-attached; the others stay roots.
+int64_t reattach(wsl_span_table &table, const int32_t *rows, size_t size, const std::vector<int32_t> &orphans) {
+  int64_t reattached = 0;
+  for (int32_t orphan : orphans) {
+    auto o = static_cast<size_t>(orphan);
+    const int64_t start = table.start_nanos[o], end = start + table.duration_nanos[o];
+    int32_t best = -1;
+    for (const int32_t *at = rows; at < rows + size; ++at) {
+      auto c = static_cast<size_t>(*at);
+      if (*at == orphan || table.start_nanos[c] > start || table.start_nanos[c] + table.duration_nanos[c] < end) continue;
+      if (best >= 0 && table.duration_nanos[c] >= table.duration_nanos[static_cast<size_t>(best)]) continue;
+      bool below = false;  // a descendant of the orphan would close a cycle
+      for (int32_t up = *at; up >= 0 && !below; up = table.parent_index[static_cast<size_t>(up)]) below = up == orphan;
+      if (!below) best = *at;
+    }
+    if (best < 0) continue;
+    table.parent_index[o] = best;
+    table.edge_kind[o] = table.span_kind[o] == WSL_KIND_CONSUMER ? WSL_EDGE_FOLLOWS_FROM : WSL_EDGE_CHILD_OF;
+    ++reattached;
+  }
+  return reattached;
+}
+
 struct LinkCounts {
   int64_t duplicate_spans = 0, shared_spans_split = 0, orphan_spans = 0, async_edges = 0, skewed_spans = 0,
-          worst_skew_nanos = 0, multi_root_traces = 0;
+          worst_skew_nanos = 0, multi_root_traces = 0, incomplete_traces = 0, reattached_orphans = 0;
 
   void add_to(wsl_quality &quality) const {
     quality.duplicate_spans += duplicate_spans;
@@ -277,6 +307,8 @@ struct LinkCounts {
     quality.skewed_spans += skewed_spans;
     quality.worst_skew_nanos = std::max(quality.worst_skew_nanos, worst_skew_nanos);
     quality.multi_root_traces += multi_root_traces;
+    quality.incomplete_traces += incomplete_traces;
+    quality.reattached_orphans += reattached_orphans;
   }
 };
 
@@ -503,6 +535,7 @@ void wsl_span_table_link(wsl_span_table *table, int32_t threads) {
   over_traces(traces, threads, quality, [&](size_t first_trace, size_t end_trace, LinkCounts &counts) {
     RowMap<int32_t> row_by_id;
     std::vector<int32_t> walk;
+    std::vector<int32_t> orphans;  // of the current trace: spans whose parent is missing
     for (size_t trace = first_trace; trace < end_trace; ++trace) {
       const int32_t *rows = traces.first(trace);
       size_t size = traces.size(trace);
@@ -511,6 +544,7 @@ void wsl_span_table_link(wsl_span_table *table, int32_t threads) {
         row_by_id.assign(row_key(table->trace_index[static_cast<size_t>(*at)], table->span_id[static_cast<size_t>(*at)]), *at);
       }
       int32_t roots = 0;
+      orphans.clear();
       for (const int32_t *at = rows; at < rows + size; ++at) {
         auto row = static_cast<size_t>(*at);
         if (!table->parent_span_id[row].present()) {
@@ -521,6 +555,7 @@ void wsl_span_table_link(wsl_span_table *table, int32_t threads) {
         if (found == nullptr || *found == static_cast<int32_t>(row)) {
           table->edge_kind[row] = WSL_EDGE_NONE;
           ++counts.orphan_spans;
+          if (found == nullptr) orphans.push_back(static_cast<int32_t>(row));
           continue;
         }
         auto parent = static_cast<size_t>(*found);
@@ -558,6 +593,12 @@ void wsl_span_table_link(wsl_span_table *table, int32_t threads) {
           ++counts.orphan_spans;
         }
         for (int32_t visited : walk) state[static_cast<size_t>(visited)] = 2;
+      }
+      if (!orphans.empty() && size <= kLargestTraceToRepair) {
+        counts.incomplete_traces += 1;
+        counts.reattached_orphans += reattach(*table, rows, size, orphans);
+      } else if (!orphans.empty()) {
+        counts.incomplete_traces += 1;
       }
     }
   });

@@ -15,11 +15,14 @@ public struct SuiteCase: Codable, Sendable {
   public var format: String
   public var effect_ms: Double
   public var noise: Double
+  /// The share of spans dropped at random from both batches (absent: none).
+  public var missing_spans: Double?
 
   public init(
     scenario: Scenario, topology: String, seed: UInt64, fast: Int, slow: Int, format: String,
-    effect_ms: Double, noise: Double
+    effect_ms: Double, noise: Double, missing_spans: Double? = nil
   ) {
+    self.missing_spans = missing_spans
     self.scenario = scenario
     self.topology = topology
     self.seed = seed
@@ -101,7 +104,7 @@ public enum Evaluation {
         generated = try Generator.generate(
         GeneratorOptions(
           scenario: item.scenario, topology: topology, fastTraces: item.fast, slowTraces: item.slow,
-          seed: item.seed, effectMillis: item.effect_ms, noise: item.noise))
+          seed: item.seed, effectMillis: item.effect_ms, noise: item.noise, missingSpans: item.missing_spans ?? 0))
       } catch {
         throw EvaluationError.badCase(index: index, reason: String(describing: error))
       }
@@ -109,9 +112,10 @@ public enum Evaluation {
       try TraceWriter(format: format).write(generated.fast, to: folder.appendingPathComponent("fast"))
       try TraceWriter(format: format).write(generated.slow, to: folder.appendingPathComponent("slow"))
       defer { try? FileManager.default.removeItem(at: folder) }
+      let missing = item.missing_spans.map { $0 > 0 ? " \(Int(($0 * 100).rounded()))% spans missing" : "" } ?? ""
       return evaluate(
-        group: item.scenario.rawValue,
-        label: "\(item.scenario.rawValue) \(item.topology) \(item.fast)+\(item.slow) \(item.format) effect \(item.effect_ms) ms noise \(item.noise) seed \(item.seed)",
+        group: item.scenario.rawValue + (missing.isEmpty ? "" : ", spans missing"),
+        label: "\(item.scenario.rawValue) \(item.topology) \(item.fast)+\(item.slow) \(item.format) effect \(item.effect_ms) ms noise \(item.noise) seed \(item.seed)\(missing)",
         causeCount: max(1, generated.truth.causes.count), hasCause: item.scenario.hasCause,
         fast: [folder.appendingPathComponent("fast").path],
         slow: [folder.appendingPathComponent("slow").path], options: options

@@ -12,11 +12,16 @@ public struct GeneratorOptions: Sendable {
   public var effectMillis: Double
   /// Log-scale spread of every span's own time (0.25 realistic, 0.5 heavy noise).
   public var noise: Double
+  /// The share of spans (never a root) dropped at random from both batches, as sampling, failed
+  /// exports and crashed services drop them: traces arrive incomplete.
+  public var missingSpans: Double
 
   public init(
     scenario: Scenario, topology: TopologyKind = .shop, fastTraces: Int = 200,
-    slowTraces: Int = 200, seed: UInt64 = 1, effectMillis: Double = 30, noise: Double = 0.25
+    slowTraces: Int = 200, seed: UInt64 = 1, effectMillis: Double = 30, noise: Double = 0.25,
+    missingSpans: Double = 0
   ) {
+    self.missingSpans = missingSpans
     self.scenario = scenario
     self.topology = topology
     self.fastTraces = fastTraces
@@ -57,16 +62,22 @@ public enum Generator {
     var simulator = Simulator(random: SeededRandom(seed: options.seed), sigma: options.noise)
     let weights = endpoints.map(\.weight)
     var fastLatencies: [Double] = []
-    let fast = (0..<options.fastTraces).flatMap { index in
+    let wholeFast = (0..<options.fastTraces).flatMap { index in
       simulator.trace(endpoints, weights, Injection(), number: index, batch: 0, latency: &fastLatencies)
     }
     var slowLatencies: [Double] = []
-    let slow = (0..<options.slowTraces).flatMap { index in
+    let wholeSlow = (0..<options.slowTraces).flatMap { index in
       let injection =
         plan.secondHalf.map { index >= options.slowTraces / 2 ? $0 : plan.injection } ?? plan.injection
       return simulator.trace(
         endpoints, plan.slowWeights ?? weights, injection, number: index, batch: 1, latency: &slowLatencies)
     }
+    // Spans lost after the fact, from a stream of their own: the traces are the same otherwise.
+    var loss = SeededRandom(seed: options.seed ^ 0x5EED_0F_1055)
+    let (fast, slow) = options.missingSpans > 0
+      ? (wholeFast.filter { $0.parentID.isEmpty || loss.uniform() >= options.missingSpans },
+         wholeSlow.filter { $0.parentID.isEmpty || loss.uniform() >= options.missingSpans })
+      : (wholeFast, wholeSlow)
     let mean = { (values: [Double]) in values.reduce(0, +) / Double(max(values.count, 1)) }
     var expected: Double?
     if options.scenario == .slowSpan && options.topology == .shop {

@@ -23,7 +23,7 @@ public struct Partial: Sendable {
     }
   }
 
-  public static let magic = "whyslow partial 2\n"
+  public static let magic = "whyslow partial 3\n"
 
   public let options: FeatureOptions
   public let batches: [Batch]
@@ -51,7 +51,7 @@ public struct Partial: Sendable {
   public init(decoding bytes: [UInt8], path: String) throws {
     var input = BinaryReader(bytes: bytes, path: path)
     guard bytes.starts(with: Array(Self.magic.utf8)) else {
-      throw IngestError.malformed(path: path, place: nil, message: "not a whyslow partial (written by `whyslow partial`, version 2)")
+      throw IngestError.malformed(path: path, place: nil, message: "not a whyslow partial (written by `whyslow partial`, version 3)")
     }
     input.offset = Self.magic.utf8.count
     options = try input.options()
@@ -297,6 +297,8 @@ private struct BinaryReader {
     quality.worstSkewNanos = Int64(try tally())
     quality.asyncEdges = try tally()
     quality.spansWithoutService = try tally()
+    quality.incompleteTraces = try tally()
+    quality.reattachedOrphans = try tally()
     quality.notes = try strings()
     return quality
   }

@@ -117,6 +117,11 @@ public struct DataQuality: Sendable {
   public var asyncEdges = 0
   /// Spans without a service name, given the service `unknown_service`.
   public var spansWithoutService = 0
+  /// Traces with a span whose parent is missing (dropped by sampling or a failed export).
+  public var incompleteTraces = 0
+  /// Such spans hung under the shortest span of their trace that holds them, where the missing
+  /// span was, so that their time stays on the critical path.
+  public var reattachedOrphans = 0
   /// What the readers inferred (time units, services from pod names), once each.
   public var notes: [String] = []
 
@@ -135,6 +140,8 @@ public struct DataQuality: Sendable {
     worstSkewNanos = max(worstSkewNanos, other.worstSkewNanos)
     asyncEdges += other.asyncEdges
     spansWithoutService += other.spansWithoutService
+    incompleteTraces += other.incompleteTraces
+    reattachedOrphans += other.reattachedOrphans
     for note in other.notes where !notes.contains(note) { notes.append(note) }
   }
 
@@ -146,6 +153,7 @@ public struct DataQuality: Sendable {
       ("spans_without_timing", spansWithoutTiming), ("skipped_records", skippedRecords),
       ("skewed_spans", skewedSpans), ("worst_skew_ns", Int(worstSkewNanos)),
       ("async_edges", asyncEdges), ("spans_without_service", spansWithoutService),
+      ("incomplete_traces", incompleteTraces), ("reattached_orphans", reattachedOrphans),
     ]
   }
 }

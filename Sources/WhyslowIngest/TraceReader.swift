@@ -360,6 +360,8 @@ private final class CoreSpanTable: @unchecked Sendable {
     quality.worstSkewNanos = core.worst_skew_nanos
     quality.asyncEdges = Int(core.async_edges)
     quality.spansWithoutService = Int(core.spans_without_service)
+    quality.incompleteTraces = Int(core.incomplete_traces)
+    quality.reattachedOrphans = Int(core.reattached_orphans)
     quality.notes = (0..<wsl_span_table_note_count(handle)).map {
       String(cString: wsl_span_table_note(handle, $0))
     }

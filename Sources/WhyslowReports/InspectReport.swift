@@ -52,6 +52,11 @@ func qualityPhrase(_ quality: DataQuality) -> String {
   add(quality.duplicateSpans, "duplicate spans dropped")
   add(quality.sharedSpansSplit, "shared client/server spans split")
   add(quality.orphanSpans, "orphan spans (parent missing)")
+  if quality.incompleteTraces > 0 {
+    parts.append(
+      "\(quality.incompleteTraces) incomplete traces (spans missing; \(quality.reattachedOrphans) orphans hung "
+        + "under the span that holds them)")
+  }
   add(quality.multiRootTraces, "multi-root traces")
   add(quality.spansWithoutTiming, "spans without timing left out")
   add(quality.skippedRecords, "unreadable records skipped")

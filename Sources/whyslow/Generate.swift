@@ -49,9 +49,13 @@ struct Generate: ParsableCommand {
   @Option(help: "Log-scale spread of span times: 0.25 realistic, 0.5 heavy noise.")
   var noise = 0.25
 
+  @Option(help: "Share of spans (never a root) dropped at random from both batches: incomplete traces.")
+  var missingSpans = 0.0
+
   func validate() throws {
     guard fast >= 1, slow >= 1 else { throw ValidationError("--fast and --slow need at least 1 trace") }
     guard effect >= 0, noise >= 0 else { throw ValidationError("--effect and --noise cannot be negative") }
+    guard missingSpans >= 0, missingSpans < 1 else { throw ValidationError("--missing-spans must be at least 0 and below 1") }
     guard format != .spanRecords else { throw ValidationError("--format: generate writes jaeger, otlp, otlp-proto, zipkin or csv") }
   }
 
@@ -63,7 +67,7 @@ struct Generate: ParsableCommand {
     let generated = try Generator.generate(
       GeneratorOptions(
         scenario: scenario, topology: topology, fastTraces: fast, slowTraces: slow, seed: seed,
-        effectMillis: effect, noise: noise))
+        effectMillis: effect, noise: noise, missingSpans: missingSpans))
     let writer = TraceWriter(format: format)
     try writer.write(generated.fast, to: folder.appendingPathComponent("fast"))
     try writer.write(generated.slow, to: folder.appendingPathComponent("slow"))

@@ -48,4 +48,21 @@ struct EvaluationTests {
     let table = EvaluationReport(title: "small", outcomes: outcomes).render(markdown: true)
     #expect(table.contains("| all with a cause | 4 | 100% | 100% |"))
   }
+
+  /// Traces with 15% of their spans lost in both batches (the random service mesh, where a lost
+  /// span orphans a subtree): the cause is still first and starred, controls stay quiet.
+  @Test func incompleteTracesStillNameTheCause() throws {
+    let manifest = SuiteManifest(
+      version: 1,
+      cases: [
+        SuiteCase(scenario: .slowSpan, topology: "random", seed: 2, fast: 200, slow: 200, format: "jaeger", effect_ms: 30, noise: 0.25, missing_spans: 0.15),
+        SuiteCase(scenario: .slowSpan, topology: "random", seed: 3, fast: 200, slow: 200, format: "otlp", effect_ms: 30, noise: 0.25, missing_spans: 0.15),
+        SuiteCase(scenario: .control, topology: "random", seed: 4, fast: 200, slow: 200, format: "jaeger", effect_ms: 30, noise: 0.25, missing_spans: 0.15),
+      ])
+    let outcomes = try Evaluation.run(manifest, options: AnalysisOptions())
+    for outcome in outcomes where outcome.hasCause {
+      #expect(outcome.whyslow.rank == 1 && outcome.culpritStarred == true, "\(outcome.label)")
+    }
+    #expect(outcomes.filter { !$0.hasCause }.allSatisfy { !$0.significant })
+  }
 }

@@ -113,6 +113,22 @@ struct FeatureTests {
     #expect(values.keys.filter { $0.contains("network_gap") } == ["front call cart network_gap→cart"])
   }
 
+  /// A span whose parent was never exported hangs under the shortest span that holds it, where
+  /// the missing one was: its time stays on the critical path instead of becoming the self-time
+  /// of the span above the missing one; the trace is counted incomplete.
+  @Test func anOrphanHangsUnderTheSpanThatHoldsIt() throws {
+    let trace = #"""
+      {"traceID":"t","processes":{"a":{"serviceName":"api"},"d":{"serviceName":"db"}},"spans":[
+       {"spanID":"r","operationName":"root","startTime":0,"duration":100,"processID":"a"},
+       {"spanID":"c","operationName":"query","references":[{"refType":"CHILD_OF","spanID":"missing"}],"startTime":20,"duration":60,"processID":"d"}
+      ]}
+      """#
+    let table = try TraceReader.read(paths: [try temporaryFile("orphan.json", trace)])
+    #expect(table.quality.orphanSpans == 1 && table.quality.incompleteTraces == 1 && table.quality.reattachedOrphans == 1)
+    let values = firstRow(FeatureMatrix(fast: table, slow: table, options: everyColumn))
+    #expect(values["api root self_time"] == 0.04 && values["db query critical_time"] == 0.06)
+  }
+
   @Test func networkGapOfAnOTLPClientServerPairNamesTheCallee() throws {
     let path = try temporaryFile(
       "pair.json",

@@ -103,6 +103,11 @@ typedef struct wsl_quality {
   int64_t async_edges;
   /** Spans without a service name (given the service "unknown_service"). */
   int64_t spans_without_service;
+  /** Traces with a span whose parent is missing (dropped, never exported). */
+  int64_t incomplete_traces;
+  /** Such spans hung under the shortest span of their trace that holds them (where the
+      missing span was), so that their time stays on the trace's critical path. */
+  int64_t reattached_orphans;
 } wsl_quality;
 
 /** A columnar table of spans, appended to by the parsers. */
