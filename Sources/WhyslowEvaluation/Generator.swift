@@ -56,9 +56,10 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
 public enum Generator {
   public static func generate(_ options: GeneratorOptions) throws -> GeneratedScenario {
     let topology = Topologies.endpoints(options.topology, seed: options.seed)
-    let endpoints = options.scenario.isBehindGateway ? Topologies.behindGateway(topology) : topology
-    guard let plan = options.scenario.plan(on: options.topology, endpoints, millis: options.effectMillis)
+    let system = options.scenario.isBehindGateway ? Topologies.behindGateway(topology) : topology
+    guard let plan = options.scenario.plan(on: options.topology, system, millis: options.effectMillis)
     else { throw GeneratorError.unsupported(scenario: options.scenario, topology: options.topology) }
+    let endpoints = plan.endpoints ?? system
     var simulator = Simulator(random: SeededRandom(seed: options.seed), sigma: options.noise)
     let weights = endpoints.map(\.weight)
     var fastLatencies: [Double] = []

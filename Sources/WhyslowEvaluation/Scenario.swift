@@ -13,6 +13,8 @@ public enum Scenario: String, Sendable, CaseIterable, Codable {
   case queueing
   /// A database query is slower only on `db.instance=replica-2`.
   case attribute
+  /// The database runs on three pods and one of them is slow (`k8s.pod.name=orders-db-5d8c9-b`).
+  case slowPod = "slow-pod"
   /// A leaf deep in a chain of calls gets slower; its ancestors grow with it.
   case cascade
   /// A call fails and is retried.
@@ -101,6 +103,8 @@ struct Plan {
   var causes: [[Culprit]] = []
   /// Endpoint weights of the slow batch when they differ from the fast batch's.
   var slowWeights: [Double]?
+  /// The system both batches run on, when the scenario changes it (pods of a service).
+  var endpoints: [Endpoint]?
 }
 
 extension Scenario {
@@ -170,6 +174,12 @@ extension Scenario {
       guard let waited = call(targets.waited) else { return nil }
       let caller = calls.first { $0.children.contains { $0.id == waited.id } }
       plan.causes = [[culprit(targets.waited, ["wait"]), caller.flatMap { culprit($0.id) }].compactMap { $0 }]
+    case .slowPod:
+      guard topology == .shop else { return nil }
+      let pods = (key: "k8s.pod.name", values: ["orders-db-5d8c9-a", "orders-db-5d8c9-b", "orders-db-5d8c9-c"])
+      plan.endpoints = endpoints.map { Endpoint(root: $0.root.adding(pods, toCall: "db"), weight: $0.weight) }
+      plan.injection.conditional = ("db", pods.key, pods.values[1], millis * 3)
+      plan.causes = [[culprit("db")].compactMap { $0 }]
     case .attribute:
       guard topology == .shop else { return nil }
       plan.injection.conditional = ("db", "db.instance", "replica-2", millis * 2)

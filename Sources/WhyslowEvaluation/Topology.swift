@@ -56,6 +56,14 @@ public struct Call: Sendable {
       kind: isAsync ? .producer : .client, selfMillis: networkMillis, children: [callee])
   }
 
+  /// This subtree with `attribute` drawn on every call `id` too.
+  func adding(_ attribute: (key: String, values: [String]), toCall id: String) -> Call {
+    var copy = self
+    if copy.id == id { copy.attributes.append(attribute) }
+    copy.children = children.map { $0.adding(attribute, toCall: id) }
+    return copy
+  }
+
   /// Every call in this subtree, depth first.
   public var all: [Call] { [self] + children.flatMap(\.all) }
 
