@@ -33,7 +33,7 @@ public enum CoverageEvaluation {
   /// Runs `cases` generated cases (seeds 1...cases).
   public static func run(cases: Int, options: AnalysisOptions) throws -> CoverageOutcome {
     let scratch = FileManager.default.temporaryDirectory
-      .appendingPathComponent("whyslow-coverage-\(ProcessInfo.processInfo.processIdentifier)")
+      .appendingPathComponent("whyslow-coverage-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: scratch) }
     var (covered, starred, failures, widths) = (0, 0, 0, 0.0)
     var failure: String?

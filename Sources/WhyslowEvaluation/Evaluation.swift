@@ -92,8 +92,9 @@ public struct CaseOutcome: Sendable {
 public enum Evaluation {
   /// Runs every generated case; traces go to a temporary folder that is removed afterwards.
   public static func run(_ manifest: SuiteManifest, options: AnalysisOptions) throws -> [CaseOutcome] {
+    // A folder of this run's own: two runs in one process (tests in parallel) never share it.
     let scratch = FileManager.default.temporaryDirectory
-      .appendingPathComponent("whyslow-eval-\(ProcessInfo.processInfo.processIdentifier)")
+      .appendingPathComponent("whyslow-eval-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: scratch) }
     return try manifest.cases.enumerated().map { index, item in
       guard let topology = TopologyKind(rawValue: item.topology),
