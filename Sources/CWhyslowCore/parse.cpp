@@ -203,10 +203,7 @@ class Places {
 
   /// The first `used` bytes of the piece are read: later offsets lie past them.
   void advance(size_t used) {
-    for (const char *at = piece_, *end = piece_ + used;
-         (at = static_cast<const char *>(std::memchr(at, '\n', static_cast<size_t>(end - at)))) != nullptr; ++at) {
-      ++lines_before_;
-    }
+    lines_before_ += line_breaks(piece_, piece_ + used).count;
     offset_ += static_cast<int64_t>(used);
   }
 
@@ -221,15 +218,10 @@ class Places {
     if (binary_ || offset < offset_ || offset > offset_ + static_cast<int64_t>(length_)) {
       return "byte " + std::to_string(offset) + suffix;
     }
-    int64_t line = lines_before_ + 1;
-    const char *line_start = piece_;
     const char *end = piece_ + (offset - offset_);
-    for (const char *at = piece_;
-         (at = static_cast<const char *>(std::memchr(at, '\n', static_cast<size_t>(end - at)))) != nullptr; ++at) {
-      ++line;
-      line_start = at + 1;
-    }
-    return std::to_string(line) + ":" + std::to_string(end - line_start + 1) + suffix;
+    LineBreaks breaks = line_breaks(piece_, end);
+    const char *line_start = breaks.last == nullptr ? piece_ : breaks.last + 1;
+    return std::to_string(lines_before_ + breaks.count + 1) + ":" + std::to_string(end - line_start + 1) + suffix;
   }
 
   /// Names the places of the warnings the readers left while this piece was read.
@@ -240,6 +232,22 @@ class Places {
   }
 
  private:
+  struct LineBreaks {
+    int64_t count = 0;
+    const char *last = nullptr;  // the last one, or null
+  };
+
+  /// The line breaks in [from, to).
+  static LineBreaks line_breaks(const char *from, const char *to) {
+    LineBreaks breaks;
+    for (const char *at = from;
+         (at = static_cast<const char *>(std::memchr(at, '\n', static_cast<size_t>(to - at)))) != nullptr; ++at) {
+      ++breaks.count;
+      breaks.last = at;
+    }
+    return breaks;
+  }
+
   bool decompressed_;
   bool binary_ = false;
   const char *piece_ = nullptr;

@@ -62,18 +62,10 @@ public enum TraceSelection {
     for row in matrix.entryPoints.indices where matrix.isSlow[row] {
       slowLatencies[matrix.entryPoints[row], default: []].append(matrix.latencyMillis[row])
     }
-    let cut = slowLatencies.mapValues { quantile(of: $0.sorted(), q) }
+    let cut = slowLatencies.mapValues { percentile($0.sorted(), q) }
     return matrix.rows(matrix.entryPoints.indices.filter { row in
       !matrix.isSlow[row] || matrix.latencyMillis[row] > (cut[matrix.entryPoints[row]] ?? .infinity)
     })
-  }
-
-  /// The q-quantile of sorted values, interpolated linearly between closest ranks.
-  private static func quantile(of sorted: [Double], _ q: Double) -> Double {
-    let position = q * Double(sorted.count - 1)
-    let low = Int(position.rounded(.down))
-    let high = min(low + 1, sorted.count - 1)
-    return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
   }
 
   /// A caution when the fast batch is far in time from the slow one: more than 30 minutes
@@ -108,9 +100,19 @@ public enum TraceSelection {
       let endpoint = roots.map { $0 < 0 ? SpanKey(service: "", operation: "") : keys[$0] }
       var byEndpoint: [SpanKey: [Double]] = [:]
       for (trace, key) in endpoint.enumerated() { byEndpoint[key, default: []].append(latency[trace]) }
-      let cut = byEndpoint.mapValues { quantile(of: $0.sorted(), q) }
+      let cut = byEndpoint.mapValues { percentile($0.sorted(), q) }
       slow = latency.indices.map { latency[$0] > (cut[endpoint[$0]] ?? .infinity) }
     }
     return (table.traces(where: slow.map { !$0 }), table.traces(where: slow))
   }
+}
+
+/// The q-quantile of sorted values by linear interpolation between closest ranks (numpy's
+/// default, Hyndman & Fan type 7): position q·(n−1).
+public func percentile(_ sorted: [Double], _ q: Double) -> Double {
+  guard !sorted.isEmpty else { return .nan }
+  let position = q * Double(sorted.count - 1)
+  let below = Int(position.rounded(.down))
+  let above = min(below + 1, sorted.count - 1)
+  return sorted[below] + (sorted[above] - sorted[below]) * (position - Double(below))
 }

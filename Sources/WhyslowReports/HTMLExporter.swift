@@ -56,12 +56,11 @@ public struct HTMLExporter: SuspectExporter {
       ? " The services add up to \(decimal(shares * 100, 0))% of the gap because other span keys shrank and the "
         + "endpoint mix moved \(millis(analysis.endpointMixMillis)): the gap is the sum of all of them."
       : ""
-    let offPath = analysis.offPathGrowth.prefix(3).map { "\($0.key) +\(decimal($0.selfTimeGrowth.value, 1)) ms" }
     body += section(
       "Services", serviceBars(analysis),
       note: "Summed growth of each service's suspects (a network suspect counts for its callee), largest first; "
         + "the share is of the gap." + overshoot
-        + (offPath.isEmpty ? "" : " Grew off the critical path (does not slow requests): " + offPath.joined(separator: ", ") + "."))
+        + (offPathGrowthPhrase(analysis).map { " Grew off the critical path (does not slow requests): \($0)." } ?? ""))
     body += distributionsSection(analysis)
     body += timelinesSection(analysis)
     body += table(

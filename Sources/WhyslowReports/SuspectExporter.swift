@@ -101,3 +101,10 @@ package func verdictSentence(_ analysis: LatencyAnalysis) -> String {
     ? "" : "best guess (nothing significant at q < \(decimal(analysis.falseDiscoveryRate, 2))): "
   return guess + "\(top.name) explains \(decimal(top.contribution.value, 1)) ms \(share)\(interval)"
 }
+
+/// The first span keys that grew off the critical path, as every output names them:
+/// "email-service SendConfirmation +120.7 ms, ..."; nil when none did.
+package func offPathGrowthPhrase(_ analysis: LatencyAnalysis) -> String? {
+  let keys = analysis.offPathGrowth.prefix(3).map { "\($0.key) +\(decimal($0.selfTimeGrowth.value, 1)) ms" }
+  return keys.isEmpty ? nil : keys.joined(separator: ", ")
+}

@@ -94,11 +94,8 @@ public struct TableExporter: SuspectExporter {
         "(the services' growth adds up to \(decimal(serviceShares * 100, 0))% of the gap: other span keys shrank, "
         + "and the endpoint mix moved \(decimal(analysis.endpointMixMillis, 1)) ms)\n"
     }
-    let offPath = analysis.offPathGrowth.prefix(3).map {
-      "\($0.key) +\(decimal($0.selfTimeGrowth.value, 1)) ms"
-    }
-    if !offPath.isEmpty {
-      out += "grew off the critical path (does not slow requests): " + offPath.joined(separator: ", ") + "\n"
+    if let offPath = offPathGrowthPhrase(analysis) {
+      out += "grew off the critical path (does not slow requests): " + offPath + "\n"
     }
     // A typical slow trace for each of the first three suspects worth opening (5% of the gap
     // or more; the first always).

@@ -62,13 +62,3 @@ public struct BatchSummary: Sendable {
     quality = table.quality
   }
 }
-
-/// The q-quantile of sorted values by linear interpolation between closest ranks (numpy's
-/// default, Hyndman & Fan type 7): position q·(n−1).
-public func percentile(_ sorted: [Double], _ q: Double) -> Double {
-  guard !sorted.isEmpty else { return .nan }
-  let position = q * Double(sorted.count - 1)
-  let below = Int(position.rounded(.down))
-  let above = min(below + 1, sorted.count - 1)
-  return sorted[below] + (sorted[above] - sorted[below]) * (position - Double(below))
-}

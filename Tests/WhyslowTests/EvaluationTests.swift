@@ -2,7 +2,6 @@ import Foundation
 import Testing
 import WhyslowEvaluation
 import WhyslowFeatures
-import WhyslowIngest
 import WhyslowStatistics
 
 struct EvaluationTests {
@@ -72,14 +71,7 @@ struct EvaluationTests {
   /// and neither of the healthy pods.
   @Test(arguments: [1, 2, 3] as [UInt64])
   func theSlowPodOfThreeIsNamed(_ seed: UInt64) throws {
-    let generated = try Generator.generate(GeneratorOptions(scenario: .slowPod, fastTraces: 300, slowTraces: 300, seed: seed))
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-pod-\(UUID().uuidString)")
-    try TraceWriter(format: .jaeger).write(generated.fast, to: folder.appendingPathComponent("fast"))
-    try TraceWriter(format: .jaeger).write(generated.slow, to: folder.appendingPathComponent("slow"))
-    let analysis = try ContributionAnalysis.analyze(
-      FeatureMatrix(
-        fast: try TraceReader.read(paths: [folder.appendingPathComponent("fast").path]),
-        slow: try TraceReader.read(paths: [folder.appendingPathComponent("slow").path])))
+    let analysis = try analyzeGenerated(GeneratorOptions(scenario: .slowPod, fastTraces: 300, slowTraces: 300, seed: seed))
     #expect(analysis.suspects.first?.key == SpanKey(service: "orders-db", operation: "SELECT orders"))
     let named = analysis.attributeEffects.filter { $0.matters(at: analysis.falseDiscoveryRate) }.map(\.column.kind.name)
     #expect(named.first == "attr:k8s.pod.name=orders-db-5d8c9-b", "\(named)")

@@ -80,14 +80,7 @@ struct StatisticsTests {
   }
 
   @Test func aControlWithNoCauseHasNothingSignificantAndSaysSo() throws {
-    let generated = try Generator.generate(GeneratorOptions(scenario: .control, fastTraces: 150, slowTraces: 150, seed: 3))
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-control-\(UUID().uuidString)")
-    try TraceWriter(format: .jaeger).write(generated.fast, to: folder.appendingPathComponent("fast"))
-    try TraceWriter(format: .jaeger).write(generated.slow, to: folder.appendingPathComponent("slow"))
-    let analysis = try ContributionAnalysis.analyze(
-      FeatureMatrix(
-        fast: try TraceReader.read(paths: [folder.appendingPathComponent("fast").path]),
-        slow: try TraceReader.read(paths: [folder.appendingPathComponent("slow").path])))
+    let analysis = try analyzeGenerated(GeneratorOptions(scenario: .control, fastTraces: 150, slowTraces: 150, seed: 3))
     #expect(!analysis.hasSignificantSuspect)
     #expect(analysis.caveats.contains { $0.hasPrefix("nothing is significant") })
   }

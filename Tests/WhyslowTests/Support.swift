@@ -1,4 +1,8 @@
 import Foundation
+import WhyslowEvaluation
+import WhyslowFeatures
+import WhyslowIngest
+import WhyslowStatistics
 
 /// The package's root folder, found from this file's path.
 let packageRoot = URL(fileURLWithPath: #filePath)
@@ -36,4 +40,17 @@ func shell(_ command: String) throws {
 /// Whether `actual` is within `relative` of `expected` (absolutely, near zero).
 func close(_ actual: Double, _ expected: Double, relative: Double) -> Bool {
   abs(actual - expected) <= relative * max(abs(expected), 1)
+}
+
+/// The analysis of a generated case: its batches written as Jaeger JSON to a new temporary
+/// folder and read back, as a user reads them.
+func analyzeGenerated(_ options: GeneratorOptions) throws -> LatencyAnalysis {
+  let generated = try Generator.generate(options)
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("whyslow-generated-\(UUID().uuidString)")
+  try TraceWriter(format: .jaeger).write(generated.fast, to: folder.appendingPathComponent("fast"))
+  try TraceWriter(format: .jaeger).write(generated.slow, to: folder.appendingPathComponent("slow"))
+  return try ContributionAnalysis.analyze(
+    FeatureMatrix(
+      fast: try TraceReader.read(paths: [folder.appendingPathComponent("fast").path]),
+      slow: try TraceReader.read(paths: [folder.appendingPathComponent("slow").path])))
 }
