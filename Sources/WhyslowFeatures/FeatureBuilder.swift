@@ -71,6 +71,7 @@ extension FeatureMatrix {
       endpointNote: endpoints.note, parentKeys: Self.usualParents(summaries, keyOf, keys),
       foldedKeys: folded, droppedColumns: dropped,
       networkGaps: SparseColumns(rows: rows.count, entries: dense.gaps),
+      calls: SparseColumns(rows: rows.count, entries: dense.calls),
       attributes: SparseColumns(rows: rows.count, entries: attributes.columns.flatMap { $0 }))
   }
 
@@ -241,11 +242,13 @@ private struct DenseAccumulator {
   var errors: [Double]
   var startOffset: [Double]  // NaN until the key is seen in the row
   var depth: [Double]
-  /// Network gaps per (key, callee service), sparse: the rows a client key calls the callee in
-  /// and the gap summed over those calls (rows in the order first seen).
+  /// Calls per (key, callee service), sparse: the rows a client key calls the callee in, and
+  /// the network gap and the critical-path time summed over those calls (rows in the order
+  /// first seen).
   var gapSlot: [NetworkSlot: Int] = [:]
   var gapRows: [[Int32]] = []
   var gapValues: [[Double]] = []
+  var callCritical: [[Double]] = []
   /// Callee services by id, the same in every summary (NetworkSlot compares integers).
   var calleeNames: [String] = []
   var calleeID: [String: Int32] = [:]
@@ -256,11 +259,13 @@ private struct DenseAccumulator {
   }
 
   /// The dense columns that vary (explanatory first, then outcomes), the network gap columns
-  /// that vary, and what was left out: per key in schema order its gaps, then constant columns.
+  /// that vary, the critical-path time of every (key, callee) call, and what was left out: per
+  /// key in schema order its gaps, then constant columns.
   struct Columns {
     var columns: [FeatureColumn] = []
     var values: [Double] = []
     var gaps: [SparseColumns.Column] = []
+    var calls: [SparseColumns.Column] = []
     var droppedGaps: [[(name: String, reason: String)]] = []
     var droppedConstant: [(name: String, reason: String)] = []
   }
@@ -294,9 +299,9 @@ private struct DenseAccumulator {
       }
     }
     var callees = [Int32](repeating: -1, count: summary.strings.count)  // summary string -> callee id
-    let gaps = summary.gaps
-    for entry in gaps.row.indices {
-      let service = Int(gaps.callee[entry])
+    let calls = summary.calls
+    for entry in calls.row.indices {
+      let service = Int(calls.callee[entry])
       if callees[service] < 0 {
         let name = summary.strings[service]
         callees[service] = calleeID[name] ?? {
@@ -305,15 +310,17 @@ private struct DenseAccumulator {
           return Int32(calleeNames.count - 1)
         }()
       }
-      let slot = NetworkSlot(key: keys[Int(gaps.key[entry])], callee: callees[service])
+      let slot = NetworkSlot(key: keys[Int(calls.key[entry])], callee: callees[service])
       let index = gapSlot[slot] ?? {
         gapRows.append([])
         gapValues.append([])
+        callCritical.append([])
         gapSlot[slot] = gapRows.count - 1
         return gapRows.count - 1
       }()
-      gapRows[index].append(rowOf[Int(gaps.row[entry])])
-      gapValues[index].append(gaps.millis[entry])
+      gapRows[index].append(rowOf[Int(calls.row[entry])])
+      gapValues[index].append(calls.gapMillis[entry])
+      callCritical[index].append(calls.criticalMillis[entry])
     }
   }
 
@@ -334,8 +341,11 @@ private struct DenseAccumulator {
       }
       var dropped: [(name: String, reason: String)] = []
       for slot in (gapsByKey[Int32(key)] ?? []).sorted(by: { calleeNames[Int($0.callee)] < calleeNames[Int($1.callee)] }) {
-        let column = FeatureColumn(key: keys[key], kind: .networkGap, peerService: calleeNames[Int(slot.callee)])
-        let gap = networkGap(column, slot: gapSlot[slot] ?? 0)
+        let (callee, index) = (calleeNames[Int(slot.callee)], gapSlot[slot] ?? 0)
+        let column = FeatureColumn(key: keys[key], kind: .networkGap, peerService: callee)
+        let gap = summed(column, rows: gapRows[index], values: gapValues[index])
+        let critical = FeatureColumn(key: keys[key], kind: .criticalTime, peerService: callee)
+        result.calls.append(summed(critical, rows: gapRows[index], values: callCritical[index]))
         let varies = gap.rows.count < rows ? gap.values.contains { $0 != 0 } : Set(gap.values).count > 1
         if varies || !options.dropConstantColumns {
           result.gaps.append(gap)
@@ -361,11 +371,9 @@ private struct DenseAccumulator {
     return result
   }
 
-  /// The network gap column of one slot, rows ascending; a trace whose calls came apart in
-  /// span order gets its gaps summed in that order, as a dense sum would.
-  private func networkGap(_ column: FeatureColumn, slot: Int) -> SparseColumns.Column {
-    let rows = gapRows[slot]
-    let values = gapValues[slot]
+  /// A call column of one slot, rows ascending; a trace whose calls came apart in span order
+  /// gets its values summed in that order, as a dense sum would.
+  private func summed(_ column: FeatureColumn, rows: [Int32], values: [Double]) -> SparseColumns.Column {
     if zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }) {
       return SparseColumns.Column(column: column, rows: rows, values: values)
     }

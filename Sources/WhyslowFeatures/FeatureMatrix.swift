@@ -87,7 +87,8 @@ public struct FeatureColumn: Hashable, Sendable {
   public let key: SpanKey
   /// What is measured.
   public let kind: FeatureKind
-  /// For `networkGap`: the callee's service; else empty.
+  /// For `networkGap`, and the `criticalTime` of a key's calls to one callee: the callee; else
+  /// empty.
   public let peerService: String
 
   public init(key: SpanKey, kind: FeatureKind, peerService: String = "") {
@@ -243,6 +244,10 @@ public struct FeatureMatrix: Sendable {
   public let droppedColumns: [(name: String, reason: String)]
   /// The network gaps of client keys to their callees, sparse; not in `columns`.
   public let networkGaps: SparseColumns
+  /// The critical-path time of client keys' calls to each callee (`criticalTime` columns naming
+  /// the callee), sparse; not in `columns`. A key's calls and the rest of its spans partition
+  /// its `criticalTime` column.
+  public let calls: SparseColumns
   /// The attribute columns, sparse (`SparseColumns.dense(_:)` makes one dense); not in `columns`.
   public let attributes: SparseColumns
 
@@ -255,9 +260,10 @@ public struct FeatureMatrix: Sendable {
     latencyMillis: [Double], entryPoints: [SpanKey], endpointNote: String = "",
     parentKeys: [SpanKey: SpanKey] = [:], foldedKeys: Int = 0,
     droppedColumns: [(name: String, reason: String)] = [], networkGaps: SparseColumns? = nil,
-    attributes: SparseColumns? = nil
+    calls: SparseColumns? = nil, attributes: SparseColumns? = nil
   ) {
     self.networkGaps = networkGaps ?? SparseColumns(rows: traceIDs.count)
+    self.calls = calls ?? SparseColumns(rows: traceIDs.count)
     self.attributes = attributes ?? SparseColumns(rows: traceIDs.count)
     precondition(values.count == columns.count * traceIDs.count)
     precondition(isSlow.count == traceIDs.count && latencyMillis.count == traceIDs.count)
@@ -304,6 +310,6 @@ public struct FeatureMatrix: Sendable {
       traceIDs: indices.map { traceIDs[$0] }, isSlow: indices.map { isSlow[$0] },
       latencyMillis: indices.map { latencyMillis[$0] }, entryPoints: indices.map { entryPoints[$0] },
       endpointNote: endpointNote, parentKeys: parentKeys, foldedKeys: foldedKeys, droppedColumns: droppedColumns,
-      networkGaps: networkGaps.rows(indices), attributes: attributes.rows(indices))
+      networkGaps: networkGaps.rows(indices), calls: calls.rows(indices), attributes: attributes.rows(indices))
   }
 }

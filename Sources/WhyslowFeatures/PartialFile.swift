@@ -23,7 +23,7 @@ public struct Partial: Sendable {
     }
   }
 
-  public static let magic = "whyslow partial 3\n"
+  public static let magic = "whyslow partial 4\n"
 
   public let options: FeatureOptions
   public let batches: [Batch]
@@ -51,7 +51,7 @@ public struct Partial: Sendable {
   public init(decoding bytes: [UInt8], path: String) throws {
     var input = BinaryReader(bytes: bytes, path: path)
     guard bytes.starts(with: Array(Self.magic.utf8)) else {
-      throw IngestError.malformed(path: path, place: nil, message: "not a whyslow partial (written by `whyslow partial`, version 3)")
+      throw IngestError.malformed(path: path, place: nil, message: "not a whyslow partial (written by `whyslow partial`, version 4)")
     }
     input.offset = Self.magic.utf8.count
     options = try input.options()
@@ -138,7 +138,7 @@ private struct BinaryWriter {
         return position[Int(id)]
       }
     }
-    let callees = kept(summaries.gaps.callee)
+    let callees = kept(summaries.calls.callee)
     let names = kept(summaries.attributes.name)
     let values = kept(summaries.attributes.value)
     strings(used)
@@ -167,10 +167,11 @@ private struct BinaryWriter {
       cells.selfMillis, cells.criticalMillis, cells.count, cells.waitMillis, cells.errors, cells.startOffsetMillis,
       cells.depth,
     ] { array(column) }
-    array(summaries.gaps.row)
-    array(summaries.gaps.key)
+    array(summaries.calls.row)
+    array(summaries.calls.key)
     array(callees)
-    array(summaries.gaps.millis)
+    array(summaries.calls.gapMillis)
+    array(summaries.calls.criticalMillis)
     let attributes = summaries.attributes
     array(attributes.row)
     array(attributes.key)
@@ -348,11 +349,12 @@ private struct BinaryReader {
     cells.errors = try doubles()
     cells.startOffsetMillis = try doubles()
     cells.depth = try doubles()
-    var gaps = TraceSummaries.Gaps()
-    gaps.row = try array(Int32.self)
-    gaps.key = try array(Int32.self)
-    gaps.callee = try array(Int32.self)
-    gaps.millis = try doubles()
+    var calls = TraceSummaries.Calls()
+    calls.row = try array(Int32.self)
+    calls.key = try array(Int32.self)
+    calls.callee = try array(Int32.self)
+    calls.gapMillis = try doubles()
+    calls.criticalMillis = try doubles()
     var attributes = TraceSummaries.Occurrences()
     attributes.row = try array(Int32.self)
     attributes.key = try array(Int32.self)
@@ -371,19 +373,19 @@ private struct BinaryReader {
     try same(
       [cells.row.count, cells.key.count, cells.selfMillis.count, cells.criticalMillis.count, cells.count.count,
        cells.waitMillis.count, cells.errors.count, cells.startOffsetMillis.count, cells.depth.count], "cell columns")
-    try same([gaps.row.count, gaps.key.count, gaps.callee.count, gaps.millis.count], "network gap columns")
+    try same([calls.row.count, calls.key.count, calls.callee.count, calls.gapMillis.count, calls.criticalMillis.count], "call columns")
     try same(
       [attributes.row.count, attributes.key.count, attributes.name.count, attributes.value.count,
        attributes.number.count, attributes.type.count], "attribute columns")
     try same([pairKeys.count, pairParents.count, pairCounts.count], "parent pair columns")
-    try check(cells.row + gaps.row + attributes.row, below: traceIDs.count, "a trace row")
-    try check(cells.key + gaps.key + attributes.key + pairKeys + pairParents, below: keys.count, "a span key id")
-    try check(gaps.callee + attributes.name, below: strings.count, "a string id")
+    try check(cells.row + calls.row + attributes.row, below: traceIDs.count, "a trace row")
+    try check(cells.key + calls.key + attributes.key + pairKeys + pairParents, below: keys.count, "a span key id")
+    try check(calls.callee + attributes.name, below: strings.count, "a string id")
     try check(attributes.value, below: strings.count, allowing: true, "an attribute value id")
     guard pairCounts.allSatisfy({ $0 >= 0 && $0 < 1 << 48 }) else { throw failure("a parent pair count out of range") }
     return TraceSummaries(
       isSlow: isSlow, keys: keys, strings: strings, traceIDs: traceIDs, latencyMillis: latencyMillis,
-      rootKeys: rootKeys, routeKeys: endpointKeys[1], serverKeys: endpointKeys[2], cells: cells, gaps: gaps,
+      rootKeys: rootKeys, routeKeys: endpointKeys[1], serverKeys: endpointKeys[2], cells: cells, calls: calls,
       attributes: attributes,
       parentPairs: zip(zip(pairKeys, pairParents), pairCounts).map { ($0.0, $0.1, Int($1)) })
   }

@@ -1,7 +1,7 @@
 import WhyslowIngest
 
 /// What the feature matrix needs of each whole trace of one batch, or of one shard of a batch:
-/// per span key the summed timings and counts, the network gaps to each callee, the attribute
+/// per span key the summed timings and counts, its calls to each callee, the attribute
 /// occurrences, and the trace's entry-point candidates. Each trace's summary depends on its own
 /// spans only, so summaries of shards of whole traces, built anywhere, assemble
 /// (`FeatureMatrix(summaries:options:)`) into the matrix one table of all their traces gives.
@@ -25,8 +25,9 @@ public struct TraceSummaries: Sendable {
   /// Per (trace, span key) present: sums over the key's spans in the trace (ms), and the start
   /// offset and depth of its first span.
   let cells: Cells
-  /// Per (trace, client key, callee service string): the summed network gap, ms.
-  let gaps: Gaps
+  /// Per (trace, client key, callee string): the summed network gap and critical-path time of
+  /// the key's calls to that callee, ms.
+  let calls: Calls
   /// Every attribute occurrence on a span (events and ignored keys left out).
   let attributes: Occurrences
   /// How often each (key, synchronous parent key) pair occurs.
@@ -44,11 +45,12 @@ public struct TraceSummaries: Sendable {
     var depth: [Double] = []
   }
 
-  struct Gaps: Sendable {
+  struct Calls: Sendable {
     var row: [Int32] = []
     var key: [Int32] = []
     var callee: [Int32] = []
-    var millis: [Double] = []
+    var gapMillis: [Double] = []
+    var criticalMillis: [Double] = []
   }
 
   struct Occurrences: Sendable {
@@ -75,7 +77,7 @@ public struct TraceSummaries: Sendable {
     rootKeys = batch.traceOfRow.map { batch.baseKey(of: batch.roots[$0], registry) }
     routeKeys = batch.inRowOrder(batch.rootRoutes(registry))
     serverKeys = batch.inRowOrder(batch.firstServerBelowRoot(registry))
-    (cells, gaps) = Self.timings(batch, keyCount: registry.keys.count)
+    (cells, calls) = Self.timings(batch, keyCount: registry.keys.count)
     attributes = Self.occurrences(batch)
     parentPairs = Self.parentPairs(batch)
     keys = registry.keys
@@ -84,7 +86,7 @@ public struct TraceSummaries: Sendable {
   /// Summaries from their parts (a partial file's).
   init(
     isSlow: Bool, keys: [SpanKey], strings: [String], traceIDs: [String], latencyMillis: [Double],
-    rootKeys: [SpanKey], routeKeys: [SpanKey?], serverKeys: [SpanKey?], cells: Cells, gaps: Gaps,
+    rootKeys: [SpanKey], routeKeys: [SpanKey?], serverKeys: [SpanKey?], cells: Cells, calls: Calls,
     attributes: Occurrences, parentPairs: [(key: Int32, parent: Int32, count: Int)]
   ) {
     self.isSlow = isSlow
@@ -96,19 +98,22 @@ public struct TraceSummaries: Sendable {
     self.routeKeys = routeKeys
     self.serverKeys = serverKeys
     self.cells = cells
-    self.gaps = gaps
+    self.calls = calls
     self.attributes = attributes
     self.parentPairs = parentPairs
   }
 
-  /// Sums each trace's span metrics per key, and its network gaps per (key, callee).
-  private static func timings(_ batch: BatchSpans, keyCount: Int) -> (Cells, Gaps) {
+  /// Sums each trace's span metrics per key, and its calls per (key, callee): a client span's
+  /// callee is the service of the server span it called (`wsl_compute_span_metrics`), else its
+  /// `peer.service`, `server.address` or `net.peer.name` (a callee nobody instrumented).
+  private static func timings(_ batch: BatchSpans, keyCount: Int) -> (Cells, Calls) {
     let table = batch.table
+    let peers = peerNames(table)
     var cells = Cells()
-    var gaps = Gaps()
+    var calls = Calls()
     var cellOfKey = [Int32](repeating: -1, count: keyCount)  // in the current trace
     var touched: [Int32] = []
-    var gapOfPair: [Int64: Int] = [:]  // (key, callee) -> gap entry, in the current trace
+    var callOfPair: [Int64: Int] = [:]  // (key, callee) -> call entry, in the current trace
     var currentTrace: Int32 = -1
     var local = [Int32](repeating: -1, count: table.spanCount)
     for chunk in SpanMetrics.chunks(table) {
@@ -119,7 +124,7 @@ public struct TraceSummaries: Sendable {
         if trace != currentTrace {  // spans come grouped by trace
           for key in touched { cellOfKey[Int(key)] = -1 }
           touched.removeAll(keepingCapacity: true)
-          gapOfPair.removeAll(keepingCapacity: true)
+          callOfPair.removeAll(keepingCapacity: true)
           currentTrace = trace
         }
         let row = batch.rowOfTrace[Int(trace)]
@@ -154,25 +159,53 @@ public struct TraceSummaries: Sendable {
           cells.depth[cell] = depth
         }
         let callee = Int(metrics.calleeRow[position])
-        guard callee >= 0 else { continue }
-        let calleeService = table.service[Int(metrics.rows[callee])]
-        let pair = Int64(key) << 32 | Int64(calleeService)
-        let entry = gapOfPair[pair] ?? {
-          gaps.row.append(row)
-          gaps.key.append(key)
-          gaps.callee.append(calleeService)
-          gaps.millis.append(0)
-          gapOfPair[pair] = gaps.row.count - 1
-          return gaps.row.count - 1
+        let calleeName = callee >= 0 ? table.service[Int(metrics.rows[callee])] : peers[span]
+        guard calleeName >= 0 else { continue }
+        let pair = Int64(key) << 32 | Int64(calleeName)
+        let entry = callOfPair[pair] ?? {
+          calls.row.append(row)
+          calls.key.append(key)
+          calls.callee.append(calleeName)
+          calls.gapMillis.append(0)
+          calls.criticalMillis.append(0)
+          callOfPair[pair] = calls.row.count - 1
+          return calls.row.count - 1
         }()
-        gaps.millis[entry] += Double(metrics.networkGapNanos[position])
+        calls.gapMillis[entry] += Double(metrics.networkGapNanos[position])
+        calls.criticalMillis[entry] += Double(metrics.criticalNanos[position])
       }
     }
     for sums in [\Cells.selfMillis, \Cells.criticalMillis, \Cells.waitMillis] as [WritableKeyPath<Cells, [Double]>] {
       cells[keyPath: sums] = cells[keyPath: sums].map { $0 / 1_000_000 }
     }
-    gaps.millis = gaps.millis.map { $0 / 1_000_000 }
-    return (cells, gaps)
+    calls.gapMillis = calls.gapMillis.map { $0 / 1_000_000 }
+    calls.criticalMillis = calls.criticalMillis.map { $0 / 1_000_000 }
+    return (cells, calls)
+  }
+
+  /// Each client span's named peer (the string id of its first `peer.service`, `server.address`
+  /// or `net.peer.name`, in that order of preference); -1 for other spans and a peer that is
+  /// the span's own service.
+  private static func peerNames(_ table: SpanTable) -> [Int32] {
+    var peers = [Int32](repeating: -1, count: table.spanCount)
+    let preference = ["peer.service", "server.address", "net.peer.name"]
+    var rankOfKey: [Int32: Int] = [:]
+    for (id, string) in table.strings.enumerated() {
+      if let rank = preference.firstIndex(of: string) { rankOfKey[Int32(id)] = rank }
+    }
+    guard !rankOfKey.isEmpty else { return peers }
+    var rankOfSpan = [Int](repeating: preference.count, count: table.spanCount)
+    let attributes = table.attributes
+    for item in 0..<attributes.count where attributes.text[item] >= 0 {
+      guard let rank = rankOfKey[attributes.key[item]] else { continue }
+      let span = Int(attributes.span[item])
+      guard table.spanKind[span] == .client, rank < rankOfSpan[span],
+        attributes.text[item] != table.service[span]  // strings are interned
+      else { continue }
+      peers[span] = attributes.text[item]
+      rankOfSpan[span] = rank
+    }
+    return peers
   }
 
   /// Every attribute occurrence with its trace row and span key, events and ignored keys left out.

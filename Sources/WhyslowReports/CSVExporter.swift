@@ -38,7 +38,7 @@ public struct CSVExporter: SuspectExporter {
       let rank = index + 1
       row(
         rank, suspect, level: "suspect", feature: suspect.callee == nil ? "critical_time" : "network_gap",
-        peer: suspect.callee ?? "", service: suspect.key.service, operation: suspect.key.qualifiedOperation,
+        peer: suspect.callee ?? suspect.calls ?? "", service: suspect.key.service, operation: suspect.key.qualifiedOperation,
         estimate: suspect.contribution, value: suspect.contribution.value, share: suspect.share,
         fastMean: suspect.fastMean, slowMean: suspect.slowMean, example: suspect.exampleSlowTraceID,
         varianceShare: suspect.varianceShare)

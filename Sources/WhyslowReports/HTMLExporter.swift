@@ -200,9 +200,9 @@ public struct HTMLExporter: SuspectExporter {
   /// batches on a logarithmic time axis (a few slow traces would otherwise squeeze the rest
   /// into a few pixels), with axis titles, and the findings that explain its growth.
   private func distributionsSection(_ analysis: LatencyAnalysis) -> String {
-    let suspects = Dictionary(analysis.suspects.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+    let suspects = Dictionary(analysis.suspects.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     let panels = analysis.distributions.prefix(3).compactMap { distribution -> String? in
-      guard let suspect = suspects[distribution.key], !distribution.fastQuantiles.isEmpty, !distribution.slowQuantiles.isEmpty
+      guard let suspect = suspects[distribution.name], !distribution.fastQuantiles.isEmpty, !distribution.slowQuantiles.isEmpty
       else { return nil }
       let (width, height, left, bottom) = (440.0, 220.0, 56.0, 46.0)
       let all = (distribution.fastQuantiles + distribution.slowQuantiles).filter { $0 > 0 }

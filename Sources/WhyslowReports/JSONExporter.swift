@@ -40,7 +40,7 @@ public struct JSONExporter: SuspectExporter {
       records.append(JSONRecord(type: "suspect", fields: [
         "rank": rank, "name": .string(suspect.name), "service": .string(suspect.service),
         "key_service": .string(suspect.key.service), "operation": .string(suspect.key.qualifiedOperation),
-        "callee": .string(suspect.callee ?? ""), "variance_share": .number(suspect.varianceShare),
+        "callee": .string(suspect.callee ?? ""), "calls": .string(suspect.calls ?? ""), "variance_share": .number(suspect.varianceShare),
         "fast_mean_ms": .number(suspect.fastMean), "slow_mean_ms": .number(suspect.slowMean),
         "remainder_ms": .number(suspect.remainderMillis), "significant": .bool(suspect.isSignificant),
         "example_slow_trace": .string(suspect.exampleSlowTraceID),

@@ -90,9 +90,9 @@ public enum ContributionAnalysis {
   private static func distributions(
     _ suspects: [Suspect], _ accounting: CriticalPathAccounting, _ matrix: FeatureMatrix
   ) -> [SuspectDistribution] {
-    let column = Dictionary(accounting.candidates.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+    let column = Dictionary(accounting.candidates.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     return suspects.filter { $0.contribution.value > 0 }.prefix(5).compactMap { suspect in
-      guard let index = column[suspect.key] else { return nil }
+      guard let index = column[suspect.name] else { return nil }
       let values = accounting.values.column(index)
       func quantiles(slow: Bool) -> (quantiles: [Double], share: Double) {
         let batch = zip(values, matrix.isSlow).filter { $0.1 == slow }.map(\.0)
@@ -102,7 +102,7 @@ public enum ContributionAnalysis {
       }
       let (fast, slow) = (quantiles(slow: false), quantiles(slow: true))
       return SuspectDistribution(
-        key: suspect.key, fastQuantiles: fast.quantiles, slowQuantiles: slow.quantiles, fastShareOnPath: fast.share,
+        name: suspect.name, key: suspect.key, fastQuantiles: fast.quantiles, slowQuantiles: slow.quantiles, fastShareOnPath: fast.share,
         slowShareOnPath: slow.share)
     }
   }

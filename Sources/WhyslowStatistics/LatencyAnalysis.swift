@@ -34,6 +34,9 @@ public struct Suspect: Sendable {
   public let key: SpanKey
   /// The callee when the suspect is the network to it.
   public let callee: String?
+  /// The callee whose calls this suspect holds when its key's calls are split by callee (a
+  /// client operation calling several services); nil for a whole key or the rest of one.
+  public let calls: String?
   /// The service to page: the key's, or the callee's for a network suspect.
   public let service: String
   /// Its within-endpoint difference of mean critical-path time, ms (exact accounting: the
@@ -98,6 +101,8 @@ public struct AttributeEffect: Sendable {
 /// A suspect's critical-path time in both batches, as quantiles for a distribution chart,
 /// over the traces where it is on the critical path at all (most traces never call most keys).
 public struct SuspectDistribution: Sendable {
+  /// The suspect's name (`Suspect.name`) and key.
+  public let name: String
   public let key: SpanKey
   /// The 0%, 1%, ..., 100% quantiles over those fast and those slow traces, ms.
   public let fastQuantiles: [Double]

@@ -18,8 +18,7 @@ public struct OffPathGrowth: Sendable {
     _ matrix: FeatureMatrix, _ strata: Strata, _ accounting: CriticalPathAccounting, minimumEffect: Double,
     level: Double
   ) -> [OffPathGrowth] {
-    let criticalGrowth = Dictionary(
-      zip(accounting.candidates.map(\.key), accounting.growth), uniquingKeysWith: { first, _ in first })
+    let criticalGrowth = accounting.keyGrowth
     let selfTime = matrix.columns.indices.filter { matrix.columns[$0].kind == .selfTime }
     let tests = selfTime.map { column -> TTest in
       let values = matrix.column(column)

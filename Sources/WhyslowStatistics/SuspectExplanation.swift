@@ -48,7 +48,7 @@ struct SuspectExplanation {
   static func explainedSuspects(_ accounting: CriticalPathAccounting, options: AnalysisOptions) -> [Int] {
     Array(
       accounting.growth.indices.filter { accounting.growth[$0] > 0 }
-        .sorted { (accounting.growth[$0], accounting.candidates[$1].key) > (accounting.growth[$1], accounting.candidates[$0].key) }
+        .sorted { (accounting.growth[$0], accounting.candidates[$1].name) > (accounting.growth[$1], accounting.candidates[$0].name) }
         .prefix(options.explainedSuspects))
   }
 
@@ -68,7 +68,7 @@ struct SuspectExplanation {
     self.explained = explained
 
     // Every explained suspect's own columns, pooled for one batch of differences.
-    let pool = Self.ownColumns(matrix, keys: explained.map { accounting.candidates[$0].key })
+    let pool = Self.ownColumns(matrix, explained.map { accounting.candidates[$0] }, accounting.splitCallees)
     let poolDifferences = Self.differences(pool, strata)
     // Each column's slope on its suspect's critical-path time, half the columns on each core.
     let criticalTimes = accounting.values
@@ -163,9 +163,18 @@ struct SuspectExplanation {
     return result
   }
 
-  /// The own columns of each key (in `keys` order, `owner` its position).
-  private static func ownColumns(_ matrix: FeatureMatrix, keys: [SpanKey]) -> [PoolColumn] {
-    let position = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+  /// The own columns of each candidate (in `candidates` order, `owner` its position): a key's
+  /// calls to one callee own their network gap to it; a key, or what is left of a split one,
+  /// owns the rest of its columns.
+  private static func ownColumns(
+    _ matrix: FeatureMatrix, _ candidates: [CriticalPathAccounting.Candidate], _ splitCallees: [SpanKey: Set<String>]
+  ) -> [PoolColumn] {
+    let keys = candidates.map(\.key)
+    let position = Dictionary(
+      candidates.indices.filter { candidates[$0].calls == nil }.map { (keys[$0], $0) }, uniquingKeysWith: { first, _ in first })
+    let callPosition = Dictionary(
+      candidates.indices.compactMap { index in candidates[index].calls.map { (FeatureColumn(key: keys[index], kind: .networkGap, peerService: $0), index) } },
+      uniquingKeysWith: { first, _ in first })
     var own = [[Int]](repeating: [], count: keys.count)
     var waits = [[Int]](repeating: [], count: keys.count)
     // A wait before a server span that a client key calls is the request's transit, part of
@@ -189,17 +198,23 @@ struct SuspectExplanation {
       }
     }
     var ownGaps = [[Int]](repeating: [], count: keys.count)
+    var allGaps = [[Int]](repeating: [], count: keys.count)  // a key's gaps, split off or not
     for (index, column) in matrix.networkGaps.columns.enumerated() {
-      if let owner = position[column.key] { ownGaps[owner].append(index) }
+      if let owner = callPosition[column] { ownGaps[owner].append(index) }
+      guard let owner = position[column.key] else { continue }
+      allGaps[owner].append(index)
+      if !(splitCallees[column.key]?.contains(column.peerService) ?? false) { ownGaps[owner].append(index) }
     }
     var result: [PoolColumn] = []
     for owner in keys.indices {
-      // Self-time net of the key's network gaps and of the idle waits before its children.
-      let gaps = ownGaps[owner].map { matrix.networkGaps.dense($0) } + waits[owner].map { Array(matrix.column($0)) }
+      // Self-time net of all the key's network gaps and of the idle waits before its children.
+      let gaps = ownGaps[owner].map { matrix.networkGaps.dense($0) }
+      let waited = waits[owner].map { Array(matrix.column($0)) }
+      let netOf = allGaps[owner].map { ownGaps[owner].contains($0) ? nil : matrix.networkGaps.dense($0) }
       for index in own[owner] {
         var values = Array(matrix.column(index))
         if matrix.columns[index].kind == .selfTime {
-          for gap in gaps {
+          for gap in gaps + netOf.compactMap({ $0 }) + waited {
             for (row, value) in gap.enumerated() { values[row] -= value }
           }
         }
@@ -208,7 +223,7 @@ struct SuspectExplanation {
       for (index, values) in zip(ownGaps[owner], gaps) {
         result.append(PoolColumn(matrix.networkGaps.columns[index], owner, values: values))
       }
-      for (index, values) in zip(waits[owner], gaps.suffix(waits[owner].count)) {
+      for (index, values) in zip(waits[owner], waited) {
         result.append(PoolColumn(matrix.columns[index], owner, values: values))
       }
     }

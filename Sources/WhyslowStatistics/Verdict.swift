@@ -38,7 +38,8 @@ enum Verdict {
           > ($1.contribution.value, $0.column.kind.name, $0.column.peerService, $0.column.key)
       }
       return Suspect(
-        name: candidate.name, key: candidate.key, callee: candidate.callee, service: candidate.service,
+        name: candidate.name, key: candidate.key, callee: candidate.callee, calls: candidate.calls,
+        service: candidate.service,
         contribution: Estimate(evidence.tests[index], pValue: suspectP[index], qValue: suspectQ[index]),
         share: growth / gap, varianceShare: evidence.varianceShares[index],
         fastMean: evidence.fastMeans[index], slowMean: evidence.slowMeans[index],

@@ -77,10 +77,10 @@ private func orders(_ arguments: [String]) throws -> Orders {
   let header = rows[0]
   let column = { (name: String) in header.firstIndex(of: name) ?? 0 }
   for row in rows.dropFirst() where row[column("level")] == "suspect" {
+    let (key, peer) = ("\(row[column("service")]) \(row[column("operation")])", row[column("peer_service")])
+    // A network suspect, a key's calls to one callee, or a whole key.
     let name =
-      row[column("feature")] == "network_gap"
-      ? "network to \(row[column("peer_service")]) from \(row[column("service")]) \(row[column("operation")])"
-      : "\(row[column("service")]) \(row[column("operation")])"
+      row[column("feature")] == "network_gap" ? "network to \(peer) from \(key)" : peer.isEmpty ? key : "\(key) → \(peer)"
     result.csv.append((Int(row[column("suspect_rank")]) ?? 0, name, row[column("suspect_service")]))
     result.csvMillis.append(Double(row[column("contribution_ms")]) ?? .nan)
   }

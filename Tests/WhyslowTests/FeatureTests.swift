@@ -145,6 +145,31 @@ struct FeatureTests {
     #expect(values["api SELECT orders network_gap→orders-db"] == 2)
   }
 
+  /// One client operation calling two callees, one instrumented (its server span below) and one
+  /// named only by `peer.service`: its critical-path time splits into its calls to each, hand
+  /// computed (root 0-20 ms after 1 s; GET 1-9 ms around the orders query 2-7 ms; GET 10-18 ms to payments).
+  @Test func aClientOperationsTimeSplitsByCallee() throws {
+    let path = try temporaryFile(
+      "calls.json",
+      #"""
+      {"resourceSpans":[
+       {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},"scopeSpans":[{"spans":[
+        {"traceId":"0102","spanId":"01","name":"handle","kind":2,"startTimeUnixNano":"1000000000","endTimeUnixNano":"1020000000"},
+        {"traceId":"0102","spanId":"02","parentSpanId":"01","name":"GET","kind":3,"startTimeUnixNano":"1001000000","endTimeUnixNano":"1009000000"},
+        {"traceId":"0102","spanId":"04","parentSpanId":"01","name":"GET","kind":3,"startTimeUnixNano":"1010000000","endTimeUnixNano":"1018000000",
+         "attributes":[{"key":"peer.service","value":{"stringValue":"payments"}}]}]}]},
+       {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"orders"}}]},"scopeSpans":[{"spans":[
+        {"traceId":"0102","spanId":"03","parentSpanId":"02","name":"query","kind":2,"startTimeUnixNano":"1002000000","endTimeUnixNano":"1007000000"}]}]}]}
+      """#)
+    let table = try TraceReader.read(paths: [path])
+    let matrix = FeatureMatrix(fast: table, slow: table, options: everyColumn)
+    #expect(firstRow(matrix)["api GET critical_time"] == 11)
+    let calls = Dictionary(uniqueKeysWithValues: matrix.calls.entries.map { ("\($0.column.key) → \($0.column.peerService)", $0.values) })
+    #expect(calls == ["api GET → orders": [3, 3], "api GET → payments": [8, 8]])
+    let gaps = Dictionary(uniqueKeysWithValues: matrix.networkGaps.entries.map { ("\($0.column.key) → \($0.column.peerService)", $0.values) })
+    #expect(gaps["api GET → orders"] == [3, 3])
+  }
+
   @Test func networkGapOfAZipkinSharedSpanIsClientMinusServerHalf() throws {
     let path = try temporaryFile(
       "shared.json",
@@ -357,7 +382,7 @@ struct PartialTests {
     #expect(a.values == b.values)
     #expect(a.traceIDs == b.traceIDs && a.isSlow == b.isSlow && a.latencyMillis == b.latencyMillis)
     #expect(a.entryPoints == b.entryPoints && a.parentKeys == b.parentKeys)
-    for (x, y) in [(a.networkGaps, b.networkGaps), (a.attributes, b.attributes)] {
+    for (x, y) in [(a.networkGaps, b.networkGaps), (a.calls, b.calls), (a.attributes, b.attributes)] {
       #expect(x.columns == y.columns)
       #expect(x.entries.map(\.rows) == y.entries.map(\.rows) && x.entries.map(\.values) == y.entries.map(\.values))
     }

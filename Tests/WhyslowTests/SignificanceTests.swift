@@ -120,7 +120,7 @@ struct SignificanceTests {
     let backward = try ContributionAnalysis.analyze(FeatureMatrix(fast: slow, slow: fast), options: options)
     #expect(forward.suspects.count == backward.suspects.count)
     for one in forward.suspects {
-      let other = try #require(backward.suspects.first { $0.key == one.key })
+      let other = try #require(backward.suspects.first { $0.key == one.key && $0.calls == one.calls })
       #expect(other.contribution.value == -one.contribution.value)
       #expect(other.contribution.pValue == one.contribution.pValue || (other.contribution.pValue.isNaN && one.contribution.pValue.isNaN))
     }
