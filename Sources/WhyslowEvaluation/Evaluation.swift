@@ -115,7 +115,8 @@ public enum Evaluation {
       defer { try? FileManager.default.removeItem(at: folder) }
       let missing = item.missing_spans.map { $0 > 0 ? " \(Int(($0 * 100).rounded()))% spans missing" : "" } ?? ""
       return evaluate(
-        group: item.scenario.rawValue + (missing.isEmpty ? "" : ", spans missing"),
+        group: item.scenario.rawValue + (topology == .mesh ? ", many endpoints" : "")
+          + (missing.isEmpty ? "" : ", spans missing"),
         label: "\(item.scenario.rawValue) \(item.topology) \(item.fast)+\(item.slow) \(item.format) effect \(item.effect_ms) ms noise \(item.noise) seed \(item.seed)\(missing)",
         causeCount: max(1, generated.truth.causes.count), hasCause: item.scenario.hasCause,
         fast: [folder.appendingPathComponent("fast").path],

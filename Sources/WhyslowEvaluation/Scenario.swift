@@ -134,7 +134,7 @@ extension Scenario {
     switch topology {
     case .shop: targets = ("db", "cache", "cache", "payment-call", "payment-call", "pricing-call")
     case .ml: targets = ("model", "model", "storage", "inference-call", "preprocess-call", "inference-call")
-    case .random:
+    case .random, .mesh:
       let chain = sequentialChain()
       guard let leaf = chain.last, let middle = chain.dropLast().last ?? chain.first,
         let client = chain.last(where: { $0.kind == .client })

@@ -95,6 +95,11 @@ public enum TopologyKind: String, Sendable, CaseIterable {
   /// A random tree: depth ≤ 8, fan-out ≤ 6, 30–300 spans, 5–15 services; the top two levels
   /// call sequentially, so causes can be injected on the critical path.
   case random
+  /// A random mesh of many endpoints: 8–16 routes of one frontend over 6–12 shared services,
+  /// each a random tree of its own (the first, by far the most work, a heavy report) over the
+  /// services' six shared operations, all calling one shared auth check; requests spread
+  /// unevenly (weights ∝ 1/rank), so the rare endpoints have few traces in a batch.
+  case mesh
 }
 
 /// Entry points of each topology.
@@ -118,6 +123,7 @@ enum Topologies {
     case .shop: return shop
     case .ml: return ml
     case .random: return [Endpoint(root: randomTree(seed: seed), weight: 1)]
+    case .mesh: return mesh(seed: seed)
     }
   }
 
@@ -180,11 +186,55 @@ enum Topologies {
     let serviceCount = 5 + Int(random.next() % 11)
     let services = (0..<serviceCount).map { "svc-\($0)" }
     let targetSpans = 30 + Int(random.next() % 271)
+    return randomTree(&random, services: services, spans: targetSpans, root: services[0], prefix: "") { "op-\($0)" }
+  }
+
+  /// Many endpoints of one frontend over shared services (`TopologyKind.mesh`).
+  static func mesh(seed: UInt64) -> [Endpoint] {
+    var random = SeededRandom(seed: seed ^ 0x3E5B_0C0D)
+    let services = (0..<(6 + Int(random.next() % 7))).map { "svc-\($0)" }
+    let count = 8 + Int(random.next() % 9)
+    let auth = Call("auth", "auth", "POST /auth/check", selfMillis: 2)
+    let weights = (1...count).map { 1 / Double($0) }
+    let total = weights.reduce(0, +)
+    return (0..<count).map { index in
+      // The first endpoint does by far the most work: a report over the whole mesh.
+      let spans = index == 0 ? 150 + Int(random.next() % 101) : 10 + Int(random.next() % 41)
+      // Each service has a handful of operations that every endpoint shares ("svc-3 op4"), so
+      // one span key runs in many endpoints, doing different work in each ("op4", never read
+      // as an id like "op-{n}").
+      var tree = randomTree(&random, services: services, spans: spans, root: services[0], prefix: "e\(index)-") {
+        "op\($0 % 6)"
+      }
+      tree.id = "e\(index)"
+      tree.service = "frontend"
+      tree.operation = index == 0 ? "GET /report" : "GET /api/e\(index)"
+      tree.parallel = false
+      tree.children.insert(.remote("e\(index)-auth-call", from: "frontend", auth), at: 0)
+      tree.children = tree.children.map { child in
+        // The root is the frontend's now: its calls leave the frontend, and its own service's
+        // work below it is a call too.
+        var call = child
+        if call.kind == .client { call.service = "frontend" } else if call.service == services[0] {
+          call = .remote("\(child.id)-call", from: "frontend", child)
+        }
+        return call
+      }
+      return Endpoint(root: tree, weight: weights[index] / total)
+    }
+  }
+
+  /// A random tree of about `spans` spans over `services`, its call ids prefixed, the nth call
+  /// named `operation(n)`.
+  private static func randomTree(
+    _ random: inout SeededRandom, services: [String], spans targetSpans: Int, root: String, prefix: String,
+    operation: (Int) -> String
+  ) -> Call {
     var made = 1
     var counter = 0
     func node(service: String, depth: Int) -> Call {
       counter += 1
-      let id = "n\(counter)"
+      let id = "\(prefix)n\(counter)"
       var children: [Call] = []
       let fanOut = depth >= 7 || made >= targetSpans ? 0 : 1 + Int(random.next() % 6)
       for _ in 0..<fanOut where made < targetSpans {
@@ -199,9 +249,9 @@ enum Topologies {
         }
       }
       return Call(
-        id, service, "op-\(counter)", selfMillis: 0.5 + random.uniform() * 8,
+        id, service, operation(counter), selfMillis: 0.5 + random.uniform() * 8,
         parallel: depth >= 2 && random.chance(0.3), children: children)
     }
-    return node(service: services[0], depth: 0)
+    return node(service: root, depth: 0)
   }
 }

@@ -54,7 +54,7 @@ public struct CSVExporter: SuspectExporter {
       row(
         rank, suspect, level: "explanation", feature: "remainder", peer: "", service: suspect.key.service,
         operation: suspect.key.qualifiedOperation, estimate: nil, value: suspect.remainderMillis,
-        share: suspect.remainderMillis / analysis.gapMillis, fastMean: .nan, slowMean: .nan, example: "",
+        share: suspect.remainderMillis / analysis.sharedGapMillis, fastMean: .nan, slowMean: .nan, example: "",
         varianceShare: .nan)
     }
     return lines.joined(separator: "\n") + "\n"

@@ -16,6 +16,8 @@ public struct JSONExporter: SuspectExporter {
           "fast_traces": .number(Double(analysis.fastTraces)), "slow_traces": .number(Double(analysis.slowTraces)),
           "fast_mean_ms": .number(analysis.fastMeanLatencyMillis), "slow_mean_ms": .number(analysis.slowMeanLatencyMillis),
           "gap_ms": .number(analysis.gapMillis), "within_endpoints_ms": .number(analysis.withinEndpointGapMillis),
+          "within_endpoints_ci_low_ms": .number(analysis.withinEndpointGap.low),
+          "within_endpoints_ci_high_ms": .number(analysis.withinEndpointGap.high),
           "services": .strings(analysis.services.map { "\($0.service)=\(decimal($0.contributionMillis, 3))" }),
           "endpoint_mix_ms": .number(analysis.endpointMixMillis),
           "fdr": .number(analysis.falseDiscoveryRate),

@@ -89,11 +89,12 @@ package func verdictSentence(_ analysis: LatencyAnalysis) -> String {
     top.contribution.low.isNaN
     ? "" : "; 95% interval [\(decimal(top.contribution.low, 1)), \(decimal(top.contribution.high, 1))] ms"
   let share: String
+  let whole = "\(decimal(analysis.sharedGapMillis, 1)) ms \(analysis.isSlowerOnlyWithinEndpoints ? "within-endpoint " : "")gap"
   if top.share <= 1 {
-    share = "(\(decimal(top.share * 100, 0))%) of the \(decimal(analysis.gapMillis, 1)) ms gap"
+    share = "(\(decimal(top.share * 100, 0))%) of the \(whole)"
   } else {
     let shrunk = -analysis.suspects.reduce(0) { $0 + min($1.contribution.value, 0) }
-    share = "of the \(decimal(analysis.gapMillis, 1)) ms gap, more than all of it (other span keys shrank by "
+    share = "of the \(whole), more than all of it (other span keys shrank by "
       + "\(decimal(shrunk, 1)) ms, the endpoint mix moved \(decimal(analysis.endpointMixMillis, 1)) ms)"
   }
   let guess =

@@ -40,10 +40,10 @@ public struct TableExporter: SuspectExporter {
     var out = styled("answer: \(verdictSentence(analysis))", "1") + "\n"
     if let question { out += "question: \(question)\n" }
     out +=
-      "gap:    \(decimal(analysis.gapMillis, 1)) ms\(gapInterval(analysis)) between mean latencies: fast "
+      "gap:    \(decimal(analysis.gapMillis, 1)) ms\(interval(analysis.gap)) between mean latencies: fast "
       + "\(decimal(analysis.fastMeanLatencyMillis, 1)) ms (\(analysis.fastTraces) traces), slow "
       + "\(decimal(analysis.slowMeanLatencyMillis, 1)) ms (\(analysis.slowTraces) traces)\n"
-      + "        = \(decimal(analysis.withinEndpointGapMillis, 1)) ms within endpoints "
+      + "        = \(decimal(analysis.withinEndpointGapMillis, 1)) ms\(interval(analysis.withinEndpointGap)) within endpoints "
       + "\(analysis.endpointMixMillis < 0 ? "−" : "+") \(decimal(abs(analysis.endpointMixMillis), 1)) ms endpoint mix\n"
     if analysis.endpointMix.count > 1 {
       for entry in analysis.endpointMix.prefix(limit) {
@@ -91,7 +91,8 @@ public struct TableExporter: SuspectExporter {
     let serviceShares = analysis.services.reduce(0) { $0 + $1.share }
     if serviceShares > 1.005 && analysis.isSignificantlySlower {
       out +=
-        "(the services' growth adds up to \(decimal(serviceShares * 100, 0))% of the gap: other span keys shrank, "
+        "(the services' growth adds up to \(decimal(serviceShares * 100, 0))% of the "
+        + "\(analysis.isSlowerOnlyWithinEndpoints ? "within-endpoint " : "")gap: other span keys shrank, "
         + "and the endpoint mix moved \(decimal(analysis.endpointMixMillis, 1)) ms)\n"
     }
     if let offPath = offPathGrowthPhrase(analysis) {
@@ -154,9 +155,9 @@ public struct TableExporter: SuspectExporter {
     }
   }
 
-  /// " [low, high]" of the gap's 95% interval, or nothing when it has none.
-  private func gapInterval(_ analysis: LatencyAnalysis) -> String {
-    analysis.gap.low.isNaN ? "" : " [\(decimal(analysis.gap.low, 1)), \(decimal(analysis.gap.high, 1))]"
+  /// " [low, high]" of an estimate's 95% interval, or nothing when it has none.
+  private func interval(_ estimate: Estimate) -> String {
+    estimate.low.isNaN ? "" : " [\(decimal(estimate.low, 1)), \(decimal(estimate.high, 1))]"
   }
 
   private func qText(_ q: Double) -> String {

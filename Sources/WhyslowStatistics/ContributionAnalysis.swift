@@ -35,10 +35,17 @@ public enum ContributionAnalysis {
     let fastLatency = strata.batchMean(y[...], slow: false)
     let slowLatency = strata.batchMean(y[...], slow: true)
     let gap = slowLatency - fastLatency
-    let within = strata.difference(y[...])
     let gapTest = Self.gapTest(y, isSlow: matrix.isSlow, gap: gap)
     let gapEstimate = Estimate(gapTest, pValue: gapTest.pValue(), qValue: .nan)
-    let minimumEffect = options.minimumEffect.millis(gap: gapEstimate.low > 0 ? gap : 0)
+    // W's own test, stratified like the suspects': with many endpoints of unequal weight the
+    // mix makes Δ noisy while requests of the same endpoints are plainly slower.
+    let (withinVariance, withinDegrees) = strata.varianceOfDifference(y[...])
+    let withinTest = TTest(
+      estimate: strata.difference(y[...]), standardError: withinVariance.squareRoot(), degreesOfFreedom: withinDegrees)
+    let within = Estimate(withinTest, pValue: withinTest.pValue(), qValue: .nan)
+    // Shares and the minimum effect are of Δ, or of W when only W is significantly above 0.
+    let sharedGap = gapEstimate.low > 0 ? gap : within.low > 0 ? within.value : 0
+    let minimumEffect = options.minimumEffect.millis(gap: sharedGap)
 
     let accounting = CriticalPathAccounting(matrix, strata)
     let explained = SuspectExplanation.explainedSuspects(accounting, options: options)
@@ -54,12 +61,14 @@ public enum ContributionAnalysis {
       { try SuspectExplanation(matrix, strata, accounting, explained: explained, options: options) })
     let level = options.falseDiscoveryRate
     let ranking = Verdict.ranked(
-      Verdict.suspects(accounting, evidence, explanation, gap: gap, minimumEffect: minimumEffect, level: level),
-      gap: gap)
+      Verdict.suspects(
+        accounting, evidence, explanation, gap: sharedGap == 0 ? gap : sharedGap, minimumEffect: minimumEffect,
+        level: level),
+      gap: sharedGap == 0 ? gap : sharedGap)
     return LatencyAnalysis(
       fastTraces: fastCount, slowTraces: slowCount, fastMeanLatencyMillis: fastLatency,
       slowMeanLatencyMillis: slowLatency, gap: gapEstimate, minimumEffectMillis: minimumEffect,
-      withinEndpointGapMillis: within,
+      withinEndpointGap: within,
       endpointMix: strata.mix(), suspects: ranking.suspects, services: ranking.services,
       attributeEffects: attributeEffects,
       distributions: distributions(ranking.suspects, accounting, matrix),
@@ -67,7 +76,7 @@ public enum ContributionAnalysis {
       offPathGrowth: OffPathGrowth.find(matrix, strata, accounting, minimumEffect: minimumEffect, level: level),
       falseDiscoveryRate: level,
       caveats: Verdict.caveats(
-        gap: gapEstimate, suspects: ranking.suspects, level: level, smallerBatch: min(fastCount, slowCount),
+        gap: gapEstimate, within: within, suspects: ranking.suspects, level: level, smallerBatch: min(fastCount, slowCount),
         strata: strata, traces: n))
   }
 

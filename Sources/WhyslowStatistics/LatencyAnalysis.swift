@@ -43,7 +43,7 @@ public struct Suspect: Sendable {
   /// suspects sum to the within-endpoint gap), with interval and test of "grew or shrank by
   /// more than the minimum effect" (q across suspects).
   public let contribution: Estimate
-  /// The contribution as a fraction of the whole gap.
+  /// The contribution as a fraction of the gap (`LatencyAnalysis.sharedGapMillis`).
   public let share: Double
   /// Cov(critical-path time, latency) / Var(latency) over the slow batch: its share of what
   /// makes slow traces differ from each other. These sum to 1 over all suspects.
@@ -122,8 +122,9 @@ public struct LatencyAnalysis: Sendable {
   public let gap: Estimate
   /// The minimum effect a suspect's growth is tested against, ms.
   public let minimumEffectMillis: Double
-  /// The part of the gap within entry points, weighted by the slow batch's mix.
-  public let withinEndpointGapMillis: Double
+  /// The part of the gap within entry points W, weighted by the slow batch's mix, with its
+  /// stratified Welch t interval and test: what the suspects add up to.
+  public let withinEndpointGap: Estimate
   /// Entry points with their share of fast and slow traces, most slow traces first.
   public let endpointMix: [(endpoint: SpanKey, fastShare: Double, slowShare: Double)]
   /// The one ranking every output shows: suspects by contribution, largest first.
@@ -146,12 +147,20 @@ public struct LatencyAnalysis: Sendable {
 
   /// The mean latency gap Δ = mean(slow) − mean(fast), ms.
   public var gapMillis: Double { slowMeanLatencyMillis - fastMeanLatencyMillis }
+  /// W, ms.
+  public var withinEndpointGapMillis: Double { withinEndpointGap.value }
   /// The part of the gap due to the slow batch's different mix of entry points.
   public var endpointMixMillis: Double { gapMillis - withinEndpointGapMillis }
   /// Whether any suspect is significant.
   public var hasSignificantSuspect: Bool { suspects.contains { $0.isSignificant } }
-  /// Whether the slow batch is significantly slower: Δ's 95% interval lies above 0.
-  public var isSignificantlySlower: Bool { gap.low > 0 }
+  /// Whether the slow batch is significantly slower: Δ's 95% interval lies above 0, or W's
+  /// does (requests of the same endpoints are slower, though a noisy mix of endpoints hides it
+  /// in Δ).
+  public var isSignificantlySlower: Bool { gap.low > 0 || withinEndpointGap.low > 0 }
+  /// Whether only W is significantly above 0, not Δ: then shares and the minimum effect are of W.
+  public var isSlowerOnlyWithinEndpoints: Bool { !(gap.low > 0) && withinEndpointGap.low > 0 }
+  /// The gap shares are taken of: Δ, or W when only W is significant.
+  public var sharedGapMillis: Double { isSlowerOnlyWithinEndpoints ? withinEndpointGapMillis : gapMillis }
   /// What `--fail-on-suspect` fails on: the slow batch is significantly slower and a suspect
   /// grew significantly by more than the minimum effect. Never for a faster batch or noise.
   public var failsGate: Bool { isSignificantlySlower && hasSignificantSuspect }

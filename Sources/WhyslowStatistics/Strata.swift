@@ -12,6 +12,13 @@ import WhyslowLinalg
 /// weighted by its share of both batches' traces in strata (wₛ), so swapping the batches only
 /// flips the sign of every difference and leaves every variance as it was.
 ///
+/// Within the pool, endpoints are standardized: each trace is weighted so that every member
+/// endpoint has the same share of the pool in both batches (its share of both batches' pooled
+/// traces), and a cell's mean is the weighted one. Unweighted, a pool whose members differ in
+/// latency would show a difference whenever their shares differ between the batches: the
+/// endpoint mix again, inside the pool (on generated meshes of 8-16 endpoints, a mix shift with
+/// no cause gave a within-endpoint gap of 6.7 ms [1.6, 11.7]).
+///
 /// Why a floor on cells: a variance estimated from one to four traces is mostly noise (0 for a
 /// lone trace, or for tied, rounded timings), and a lone trace that alone carries a value is
 /// invisible to the variance within the cells. On A/A splits of real fault-free minutes
@@ -34,6 +41,11 @@ struct Strata {
   private let rows: [[Int]]
   /// Each stratum's weight wₛ.
   private let weights: [Double]
+  /// Each row's weight in its cell's mean (they sum to 1 over a cell): 1/n, or in the pool its
+  /// endpoint's share of the pool over its traces in the row's batch; 0 for excluded rows.
+  private let rowWeights: [Double]
+  /// Whether the last stratum is a pool of several endpoints (its weights are unequal).
+  private let hasPool: Bool
   /// The variance a timing rounded to the recorders' resolution r carries at least, r²/12 ms²
   /// (Sheppard): the floor of every cell's variance, so timings that tie because they were
   /// rounded never claim a spread of 0.
@@ -61,12 +73,23 @@ struct Strata {
     let total = sizes.reduce(0, +)
     weights = sizes.map { $0 / total }
     let excludedCell = 2 * sizes.count
-    cellOf = zip(endpointOf, matrix.isSlow).map { endpoint, slow in
+    let cellOf = zip(endpointOf, matrix.isSlow).map { endpoint, slow in
       stratumOf[endpoint].map { 2 * $0 + (slow ? 1 : 0) } ?? excludedCell
     }
+    self.cellOf = cellOf
     var rows = [[Int]](repeating: [], count: excludedCell + 1)
     for (row, cell) in cellOf.enumerated() { rows[cell].append(row) }
     self.rows = rows
+    let pooledTotal = Double(pool.fast + pool.slow)
+    rowWeights = zip(endpointOf, matrix.isSlow).enumerated().map { row, entry in
+      let (endpoint, slow) = entry
+      let cell = cellOf[row]
+      guard cell != excludedCell else { return 0 }
+      guard cell / 2 == own.count else { return 1 / Double(rows[cell].count) }
+      let count = counts[endpoint]
+      return Double(count.fast + count.slow) / pooledTotal / Double(slow ? count.slow : count.fast)
+    }
+    hasPool = sizes.count > own.count
     self.endpointOf = endpointOf
     endpoints = keys
     endpointCounts = counts
@@ -103,12 +126,31 @@ struct Strata {
   /// the values each stratum holds, not on which trace is in which batch.
   func largestPossibleDifference(_ values: ArraySlice<Double>) -> Double {
     var (up, down) = (0.0, 0.0)
+    func mean(_ part: ArraySlice<Double>) -> Double { part.reduce(0, +) / Double(part.count) }
+    /// The largest difference either way of one group's rows split into cells of their sizes.
+    func extremes(_ fast: [Int], _ slow: [Int]) -> (up: Double, down: Double) {
+      let sorted = (fast + slow).map { values[values.startIndex + $0] }.sorted(by: >)
+      return (
+        mean(sorted.prefix(slow.count)) - mean(sorted.suffix(fast.count)),
+        mean(sorted.prefix(fast.count)) - mean(sorted.suffix(slow.count))
+      )
+    }
     for (stratum, weight) in weights.enumerated() {
       let (fast, slow) = (rows[2 * stratum], rows[2 * stratum + 1])
-      let sorted = (fast + slow).map { values[values.startIndex + $0] }.sorted(by: >)
-      func mean(_ part: ArraySlice<Double>) -> Double { part.reduce(0, +) / Double(part.count) }
-      up += weight * (mean(sorted.prefix(slow.count)) - mean(sorted.suffix(fast.count)))
-      down += weight * (mean(sorted.prefix(fast.count)) - mean(sorted.suffix(slow.count)))
+      guard hasPool && stratum == strataCount - 1 else {
+        let (one, other) = extremes(fast, slow)
+        (up, down) = (up + weight * one, down + weight * other)
+        continue
+      }
+      // The standardized pool: each endpoint split apart, weighted by its share of the pool.
+      let total = Double(fast.count + slow.count)
+      let fastOf = Dictionary(grouping: fast, by: { endpointOf[$0] })
+      for (endpoint, slowRows) in Dictionary(grouping: slow, by: { endpointOf[$0] }).sorted(by: { $0.key < $1.key }) {
+        let fastRows = fastOf[endpoint] ?? []
+        let share = Double(fastRows.count + slowRows.count) / total
+        let (one, other) = extremes(fastRows, slowRows)
+        (up, down) = (up + weight * share * one, down + weight * share * other)
+      }
     }
     return max(up, down)
   }
@@ -124,7 +166,7 @@ struct Strata {
   }
 
   /// For each column, the stratified difference Σₛ wₛ (mean over slow traces of s − mean over
-  /// fast traces of s). The sums per cell take one pass over the column: each row adds to its
+  /// fast traces of s), each cell's mean weighted by `rowWeights`. The sums per cell take one pass over the column: each row adds to its
   /// own cell only (a product with a rows × cells matrix would be mostly zeros).
   func differences(_ columns: Matrix) -> [Double] {
     (0..<columns.columns).map { difference(columns.column($0)) }
@@ -139,7 +181,7 @@ struct Strata {
   func difference(_ values: ArraySlice<Double>) -> Double {
     var sums = [Double](repeating: 0, count: rows.count)
     let base = values.startIndex
-    for (row, cell) in cellOf.enumerated() { sums[cell] += values[base + row] }
+    for (row, cell) in cellOf.enumerated() { sums[cell] += rowWeights[row] * values[base + row] }
     return combine(sums)
   }
 
@@ -152,17 +194,16 @@ struct Strata {
   func differences(_ entries: [SparseColumns.Column]) -> [Double] {
     entries.map { entry in
       var sums = [Double](repeating: 0, count: rows.count)
-      for (row, value) in zip(entry.rows, entry.values) { sums[cellOf[Int(row)]] += value }
+      for (row, value) in zip(entry.rows, entry.values) { sums[cellOf[Int(row)]] += rowWeights[Int(row)] * value }
       return combine(sums)
     }
   }
 
-  /// Σₛ wₛ (sum(slow cell)/n(slow cell) − sum(fast cell)/n(fast cell)) from the cells' sums.
+  /// Σₛ wₛ (mean(slow cell) − mean(fast cell)) from the cells' weighted sums.
   private func combine(_ sums: [Double]) -> Double {
     var total = 0.0
     for (stratum, weight) in weights.enumerated() {
-      let (fast, slow) = (2 * stratum, 2 * stratum + 1)
-      total += weight * sums[slow] / Double(rows[slow].count) - weight * sums[fast] / Double(rows[fast].count)
+      total += weight * sums[2 * stratum + 1] - weight * sums[2 * stratum]
     }
     return total
   }
@@ -173,7 +214,12 @@ struct Strata {
   ///     var(d) = Σₛ wₛ² (s²ₛ,slow/nₛ,slow + s²ₛ,fast/nₛ,fast),
   ///     ν = var(d)² / Σ over cells (wₛ² s²/n)² / (n − 1),
   ///
-  /// s² the cell's sample variance, at least `roundingVariance`. Each cell holds at least
+  /// s² the cell's sample variance, at least `roundingVariance`. In the standardized pool, whose
+  /// cell mean is x̄ = Σᵢ vᵢxᵢ (vᵢ the row weights), s²/n is n/(n − 1) Σᵢ vᵢ²(xᵢ − x̄)², which is
+  /// s²/n when every vᵢ is 1/n; the spread between the pool's endpoints counts in it, as in an
+  /// unweighted cell: a variance from an endpoint's one or two traces alone (a span key only
+  /// one rare endpoint calls has almost none) starred most A/A splits of the 62-trace
+  /// TrainTicket minute. Its floor is `roundingVariance` Σᵢ vᵢ². Each cell holds at least
   /// `minimumTracesPerCell` traces. Sums run in row order within each cell, so swapping the
   /// batches leaves both unchanged.
   /// Reference: Welch (1947), Biometrika 34; Satterthwaite (1946), Biometrics Bulletin 2(6).
@@ -181,16 +227,31 @@ struct Strata {
     let base = values.startIndex
     var (variance, denominator) = (0.0, 0.0)
     /// A cell's part of the variance and of the degrees of freedom's denominator.
-    func component(_ cell: [Int], weight: Double) -> (variance: Double, denominator: Double) {
+    func component(_ cell: [Int], weight: Double, pooled: Bool) -> (variance: Double, denominator: Double) {
       let count = Double(cell.count)
-      let mean = cell.reduce(0) { $0 + values[base + $1] } / count
-      let squares = cell.reduce(0) { $0 + (values[base + $1] - mean) * (values[base + $1] - mean) }
-      let part = weight * weight * max(squares / (count - 1), roundingVariance) / count
+      let part: Double
+      if pooled {
+        // Around the cell's weighted mean: the spread between its endpoints counts too, as in
+        // an unweighted cell (never a variance from an endpoint's one or two traces).
+        let mean = cell.reduce(0) { $0 + rowWeights[$1] * values[base + $1] }
+        var (squares, floor) = (0.0, 0.0)
+        for row in cell {
+          let squaredWeight = rowWeights[row] * rowWeights[row]
+          squares += squaredWeight * (values[base + row] - mean) * (values[base + row] - mean)
+          floor += squaredWeight * roundingVariance
+        }
+        part = weight * weight * max(squares * count / (count - 1), floor)
+      } else {
+        let mean = cell.reduce(0) { $0 + values[base + $1] } / count
+        let squares = cell.reduce(0) { $0 + (values[base + $1] - mean) * (values[base + $1] - mean) }
+        part = weight * weight * max(squares / (count - 1), roundingVariance) / count
+      }
       return (part, part * part / (count - 1))
     }
     for (stratum, weight) in weights.enumerated() {
-      let slow = component(rows[2 * stratum + 1], weight: weight)
-      let fast = component(rows[2 * stratum], weight: weight)
+      let pooled = hasPool && stratum == strataCount - 1
+      let slow = component(rows[2 * stratum + 1], weight: weight, pooled: pooled)
+      let fast = component(rows[2 * stratum], weight: weight, pooled: pooled)
       // A stratum's two cells added to each other first: a + b is b + a, bit for bit.
       variance += slow.variance + fast.variance
       denominator += slow.denominator + fast.denominator

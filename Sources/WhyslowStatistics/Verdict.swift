@@ -69,10 +69,17 @@ enum Verdict {
 
   /// What limits the answer, in plain words.
   static func caveats(
-    gap: Estimate, suspects: [Suspect], level: Double, smallerBatch: Int, strata: Strata, traces: Int
+    gap: Estimate, within: Estimate, suspects: [Suspect], level: Double, smallerBatch: Int, strata: Strata,
+    traces: Int
   ) -> [String] {
     var caveats: [String] = []
-    if !(gap.low > 0) {
+    if !(gap.low > 0) && within.low > 0 {
+      caveats.append(
+        "the slow batch as a whole is not significantly slower (gap \(format(gap.value)) ms, 95% interval "
+          + "[\(format(gap.low)), \(format(gap.high))]), but within endpoints it is (\(format(within.value)) ms, "
+          + "[\(format(within.low)), \(format(within.high))]): the mix of endpoints hides it; shares are of the "
+          + "within-endpoint gap")
+    } else if !(gap.low > 0) {
       caveats.append(
         "the slow batch is not significantly slower (gap \(format(gap.value)) ms, 95% interval "
           + "[\(format(gap.low)), \(format(gap.high))]): the suspects below are changes, not causes of a slowdown")

@@ -9,7 +9,8 @@ struct Generate: ParsableCommand {
     abstract: "Write a fast and a slow batch of synthetic traces with a known cause.",
     discussion: """
       Imitates a system (a shop checkout with a parallel fan-out, an asynchronous e-mail and \
-      a database; an ML inference pipeline; or a random service tree), draws lognormal span \
+      a database; an ML inference pipeline; a random service tree; or a random mesh of many \
+      endpoints over shared services), draws lognormal span \
       times with attributes and several entry points, and injects one cause into the slow \
       batch. DIR receives fast/, slow/ and truth.json (the acceptable culprits, the injected \
       size and the realised gap). The same seed writes the same files.

@@ -67,6 +67,27 @@ struct EvaluationTests {
     #expect(outcomes.filter { !$0.hasCause }.allSatisfy { !$0.significant })
   }
 
+  /// Many endpoints, mixed: on random meshes of 8-16 routes (rare ones pooled) whose slow batch
+  /// holds far more of the heavy report, the cause is first and starred, a shift of the mix
+  /// alone stars nothing, and a slowdown the mix's noise hides in the whole gap is still named.
+  @Test func manyMixedEndpointsStillNameTheCause() throws {
+    let mesh = { (scenario: Scenario, seed: UInt64) in
+      SuiteCase(scenario: scenario, topology: "mesh", seed: seed, fast: 200, slow: 200, format: "jaeger", effect_ms: 30, noise: 0.25)
+    }
+    let manifest = SuiteManifest(
+      version: 1,
+      cases: [
+        mesh(.endpointMixCause, 11), mesh(.endpointMixCause, 12), mesh(.endpointMix, 13), mesh(.endpointMix, 14),
+        mesh(.network, 15),
+      ])
+    let outcomes = try Evaluation.run(manifest, options: AnalysisOptions())
+    #expect(outcomes.count == 5)
+    for outcome in outcomes where outcome.hasCause {
+      #expect(outcome.whyslow.rank == 1 && outcome.culpritStarred == true, "\(outcome.label)")
+    }
+    #expect(outcomes.filter { !$0.hasCause }.allSatisfy { !$0.significant })
+  }
+
   /// One of the database's three pods is slow: the attribute table names that pod first, starred,
   /// and neither of the healthy pods.
   @Test(arguments: [1, 2, 3] as [UInt64])

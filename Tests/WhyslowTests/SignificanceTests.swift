@@ -142,6 +142,47 @@ struct SignificanceTests {
     }
   }
 
+  /// Rare endpoints pooled into one stratum are standardized: B (100 ms) and C (20 ms) each
+  /// take half the pool in both batches, though the fast batch has 2 B and 4 C traces and the
+  /// slow one 4 B and 2 C. Hand computed: unweighted, the pool's means would be 46.7 and 73.3 ms
+  /// (a 26.7 ms "slowdown" that is only the mix); standardized both are 60 ms and nothing moved.
+  @Test func aPoolOfRareEndpointsComparesLikeWithLike() throws {
+    let steady = (0..<10).map { 5 + Double($0 % 4) * 0.25 }
+    let b = { (count: Int) in (0..<count).map { 100 + Double($0 % 2) * 0.5 } }
+    let c = { (count: Int) in (0..<count).map { 20 + Double($0 % 2) * 0.5 } }
+    let analysis = try analyze(
+      fast: [
+        traces(steady, prefix: "fa"), traces(b(2), prefix: "fb", endpoint: "GET /b"),
+        traces(c(4), prefix: "fc", endpoint: "GET /c"),
+      ],
+      slow: [
+        traces(steady, prefix: "sa"), traces(b(4), prefix: "sb", endpoint: "GET /b"),
+        traces(c(2), prefix: "sc", endpoint: "GET /c"),
+      ])
+    #expect(analysis.caveats.contains { $0.hasPrefix("2 endpoints with fewer than 5 traces in a batch are compared together") })
+    // The pool holds 12 of 32 traces: unweighted it would add 12/32 · 26.7 = 10 ms.
+    #expect(abs(analysis.withinEndpointGapMillis) < 1e-9, "\(analysis.withinEndpointGapMillis)")
+    #expect(analysis.gapMillis > 9 && !analysis.hasSignificantSuspect)
+  }
+
+  /// A slowdown inside endpoints that the endpoint mix hides: the heavy endpoint's share swings
+  /// the whole gap's interval across 0, but within endpoints every request is 2 ms slower. The
+  /// answer names the cause against the within-endpoint gap instead of "nothing to explain".
+  @Test func aSlowdownTheMixHidesIsStillExplained() throws {
+    let light = { (count: Int, extra: Double) in (0..<count).map { 5 + extra + Double($0 % 5) * 0.2 } }
+    let heavy = { (count: Int, extra: Double) in (0..<count).map { 200 + extra + Double($0 % 7) * 0.5 } }
+    let analysis = try analyze(
+      fast: [traces(light(30, 0), prefix: "fl"), traces(heavy(12, 0), prefix: "fh", endpoint: "GET /report")],
+      slow: [traces(light(30, 2), prefix: "sl"), traces(heavy(10, 2), prefix: "sh", endpoint: "GET /report")])
+    #expect(!(analysis.gap.low > 0) && analysis.withinEndpointGap.low > 0, "\(analysis.gap) \(analysis.withinEndpointGap)")
+    #expect(analysis.isSlowerOnlyWithinEndpoints && analysis.isSignificantlySlower)
+    let top = try #require(analysis.suspects.first)
+    #expect(top.key.service == "db" && top.isSignificant)
+    #expect(abs(analysis.sharedGapMillis - analysis.withinEndpointGapMillis) < 1e-12)
+    #expect(verdictSentence(analysis).contains("ms within-endpoint gap"))
+    #expect(analysis.caveats.contains { $0.contains("but within endpoints it is") })
+  }
+
   /// Timings that tie exactly (all 5 ms fast, all 6 ms slow) never claim a spread of 0: p is a
   /// number, never 0, and the interval has a width.
   @Test func tiedTimingsNeverGiveAPValueOfZero() throws {
