@@ -50,7 +50,7 @@ public enum NullEvaluation {
         if analysis.hasSignificantSuspect { starred += 1 }
         let level = analysis.falseDiscoveryRate
         if analysis.suspects.contains(where: { $0.explanation.contains { $0.isSignificant(at: level) } })
-          || analysis.attributeEffects.contains(where: { $0.matters(at: level) })
+          || analysis.attributeBreakdown.contains(where: \.isSignificant)
         {
           findings += 1
         }

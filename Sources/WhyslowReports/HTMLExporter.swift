@@ -88,13 +88,15 @@ public struct HTMLExporter: SuspectExporter {
       caption: "Endpoints", header: ["endpoint", "share of fast", "share of slow"],
       rows: analysis.endpointMix.map { [escape($0.endpoint.description), percent($0.fastShare), percent($0.slowShare)] })
     body += table(
-      caption: "Attribute values",
-      header: ["attribute", "span", "share of fast", "share of slow", "q", "carries", "slowdown", "q"],
-      rows: analysis.attributeEffects.map {
+      caption: "The first suspects by attribute value (traces holding the suspect)",
+      header: ["suspect", "attribute value", "share of fast", "share of slow", "growth with it", "more than with the others", "95% interval", "q"],
+      rows: analysis.attributeBreakdown.map {
         [
-          escape($0.column.kind.name), escape($0.column.key.description), percent($0.fastPrevalence),
-          percent($0.slowPrevalence), scientific($0.prevalenceQValue), millis($0.carriedMillis),
-          millis($0.slowdownWithValueMillis), scientific($0.slowdownQValue),
+          escape($0.suspect), escape("\($0.attribute)=\($0.value)") + ($0.isNew ? " (new: against the slow traces without it)" : ""),
+          percent($0.fastShare), percent($0.slowShare), $0.growthMillis.isNaN ? "–" : millis($0.growthMillis),
+          millis($0.effect.value) + ($0.isSignificant ? " *" : ""),
+          $0.effect.low.isNaN ? "–" : "[\(millis($0.effect.low)), \(millis($0.effect.high))]",
+          scientific($0.effect.qValue),
         ]
       })
     body += table(

@@ -58,13 +58,15 @@ public struct JSONExporter: SuspectExporter {
         ].merging(Self.fields(finding.contribution, share: finding.share)) { first, _ in first })
       }
     }
-    records += analysis.attributeEffects.map { effect in
-      JSONRecord(type: "attribute", fields: [
-        "service": .string(effect.column.key.service), "operation": .string(effect.column.key.qualifiedOperation),
-        "attribute": .string(effect.column.kind.name), "fast_share": .number(effect.fastPrevalence),
-        "slow_share": .number(effect.slowPrevalence), "carried_ms": .number(effect.carriedMillis),
-        "slowdown_ms": .number(effect.slowdownWithValueMillis),
-        "prevalence_q_value": .number(effect.prevalenceQValue), "slowdown_q_value": .number(effect.slowdownQValue),
+    records += analysis.attributeBreakdown.map { row in
+      JSONRecord(type: "breakdown", fields: [
+        "suspect": .string(row.suspect), "attribute": .string(row.attribute), "value": .string(row.value),
+        "fast_share": .number(row.fastShare), "slow_share": .number(row.slowShare),
+        "fast_mean_ms": .number(row.fastMean), "slow_mean_ms": .number(row.slowMean),
+        "growth_ms": .number(row.growthMillis), "more_than_others_ms": .number(row.effect.value),
+        "ci_low_ms": .number(row.effect.low), "ci_high_ms": .number(row.effect.high),
+        "p_value": .number(row.effect.pValue), "q_value": .number(row.effect.qValue), "new_value": .bool(row.isNew),
+        "significant": .bool(row.isSignificant),
       ])
     }
     return encodeJSON(JSONDocument(type: "whyslow.analysis", version: 2, records: records))

@@ -105,20 +105,25 @@ public struct TableExporter: SuspectExporter {
     }.prefix(3).map { "  #\($0.element.rank): \(traceLink($0.element.suspect.exampleSlowTraceID))" }
     if !open.isEmpty { out += "a typical slow trace to open:\n" + open.joined(separator: "\n") + "\n" }
     out += Self.legend
-    let attributes = analysis.attributeEffects.filter { showAll || $0.matters(at: analysis.falseDiscoveryRate) }
-      .prefix(limit)
-    if !attributes.isEmpty {
-      out += "\nattribute values: share of fast and slow traces, self-time carried, slowdown with the value:\n"
-      out += alignedColumns(
-        [["fast", "slow", "q", "carries", "slowdown", "q", "attribute on span"]]
-          + attributes.map {
-            [
-              percent($0.fastPrevalence, 0), percent($0.slowPrevalence, 0),
-              qText($0.prevalenceQValue), signedDecimal($0.carriedMillis, 1) + " ms",
-              signedDecimal($0.slowdownWithValueMillis, 1) + " ms", qText($0.slowdownQValue),
-              "\($0.column.kind.name) on \($0.column.key)",
-            ]
-          }, leftAligned: [6])
+    // Each suspect's attributes where a value grew significantly (every one with --all).
+    let starred = Set(analysis.attributeBreakdown.filter(\.isSignificant).map { "\($0.suspect)\u{0}\($0.attribute)" })
+    let breakdown = analysis.attributeBreakdown.filter { showAll || starred.contains("\($0.suspect)\u{0}\($0.attribute)") }
+    if !breakdown.isEmpty {
+      out +=
+        "\nby attribute value, among the traces that hold the suspect: share of fast and slow traces, growth "
+        + "with the value, and how much more than with the attribute's other values:\n"
+      var rows = [["fast", "slow", "growth", "more", "95% interval", "q", "", "suspect: attribute=value"]]
+      for row in breakdown {
+        rows.append([
+          percent(row.fastShare, 0), percent(row.slowShare, 0),
+          row.growthMillis.isNaN ? "–" : signedDecimal(row.growthMillis, 1) + " ms",
+          signedDecimal(row.effect.value, 1) + " ms",
+          row.effect.low.isNaN ? "–" : "[\(decimal(row.effect.low, 1)), \(decimal(row.effect.high, 1))]",
+          qText(row.effect.qValue), row.isSignificant ? "*" : "",
+          "\(row.suspect): \(row.attribute)=\(row.value)\(row.isNew ? " (new: against the slow traces without it)" : "")",
+        ])
+      }
+      out += alignedColumns(rows, leftAligned: [6, 7])
     }
     return out
   }

@@ -15,6 +15,8 @@ import WhyslowLinalg
 ///    (one shared design, all suspects as responses at once) plus a remainder.
 /// 5. `Verdict`: the tests against the minimum effect, q-values (Benjamini–Hochberg), the one
 ///    ranking, caveats.
+/// 6. `AttributeBreakdown`: the first suspects split by the values of the attributes that vary
+///    on their keys (which pod, version, host), each value's growth tested like a suspect's.
 /// References: Oaxaca (1973); Blinder (1973); MacKinnon & White (1985); Benjamini & Hochberg
 /// (1995); Welch (1947); Satterthwaite (1946).
 public enum ContributionAnalysis {
@@ -35,7 +37,11 @@ public enum ContributionAnalysis {
     let fastLatency = strata.batchMean(y[...], slow: false)
     let slowLatency = strata.batchMean(y[...], slow: true)
     let gap = slowLatency - fastLatency
-    let gapTest = Self.gapTest(y, isSlow: matrix.isSlow, gap: gap)
+    // Welch's t test of the gap, both batches whole (not stratified: the question is whether
+    // slow requests are slower, whatever their endpoints).
+    let gapTest = TTest.welch(
+      slow: zip(y, matrix.isSlow).filter { $0.1 }.map(\.0), fast: zip(y, matrix.isSlow).filter { !$0.1 }.map(\.0),
+      estimate: gap)
     let gapEstimate = Estimate(gapTest, pValue: gapTest.pValue(), qValue: .nan)
     // W's own test, stratified like the suspects': with many endpoints of unequal weight the
     // mix makes Δ noisy while requests of the same endpoints are plainly slower.
@@ -49,15 +55,9 @@ public enum ContributionAnalysis {
 
     let accounting = CriticalPathAccounting(matrix, strata)
     let explained = SuspectExplanation.explainedSuspects(accounting, options: options)
-    // The explanation (stage 4) beside what does not need it: the evidence (stage 3) and the
-    // attribute effects.
-    let ((evidence, attributeEffects), explanation) = try sideBySide(
-      {
-        (
-          SuspectEvidence(matrix, strata, accounting, minimumEffect: minimumEffect),
-          AttributeEffects.attributeEffects(matrix, keys: Set(explained.map { accounting.candidates[$0].key }))
-        )
-      },
+    // The explanation (stage 4) beside what does not need it: the evidence (stage 3).
+    let (evidence, explanation) = try sideBySide(
+      { SuspectEvidence(matrix, strata, accounting, minimumEffect: minimumEffect) },
       { try SuspectExplanation(matrix, strata, accounting, explained: explained, options: options) })
     let level = options.falseDiscoveryRate
     let ranking = Verdict.ranked(
@@ -70,7 +70,8 @@ public enum ContributionAnalysis {
       slowMeanLatencyMillis: slowLatency, gap: gapEstimate, minimumEffectMillis: minimumEffect,
       withinEndpointGap: within,
       endpointMix: strata.mix(), suspects: ranking.suspects, services: ranking.services,
-      attributeEffects: attributeEffects,
+      attributeBreakdown: AttributeBreakdown.rows(
+        ranking.suspects, accounting, matrix, minimumEffect: minimumEffect, level: level),
       distributions: distributions(ranking.suspects, accounting, matrix),
       typicalTraces: typicalTraces(matrix, strata),
       offPathGrowth: OffPathGrowth.find(matrix, strata, accounting, minimumEffect: minimumEffect, level: level),
@@ -78,21 +79,6 @@ public enum ContributionAnalysis {
       caveats: Verdict.caveats(
         gap: gapEstimate, within: within, suspects: ranking.suspects, level: level, smallerBatch: min(fastCount, slowCount),
         strata: strata, traces: n))
-  }
-
-  /// Welch's t test of the gap in mean latency, both batches whole (not stratified: the
-  /// question is whether slow requests are slower, whatever their endpoints).
-  static func gapTest(_ latency: [Double], isSlow: [Bool], gap: Double) -> TTest {
-    func moments(slow: Bool) -> (count: Double, variance: Double) {
-      let values = zip(latency, isSlow).filter { $0.1 == slow }.map(\.0)
-      let count = Double(values.count)
-      let mean = values.reduce(0, +) / count
-      return (count, values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (count - 1))
-    }
-    let (slow, fast) = (moments(slow: true), moments(slow: false))
-    let (a, b) = (slow.variance / slow.count, fast.variance / fast.count)
-    let degrees = (a + b) * (a + b) / (a * a / (slow.count - 1) + b * b / (fast.count - 1))
-    return TTest(estimate: gap, standardError: (a + b).squareRoot(), degreesOfFreedom: degrees)
   }
 
   /// Quantiles of the critical-path time of the first five suspects that grew.

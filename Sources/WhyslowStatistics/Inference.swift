@@ -59,6 +59,37 @@ struct TTest {
   }
 }
 
+extension TTest {
+  /// Welch's t test of mean(slow) − mean(fast) (or of `estimate`, the same difference summed
+  /// in another order).
+  static func welch(slow: [Double], fast: [Double], estimate: Double? = nil) -> TTest {
+    contrast([(slow, 1), (fast, -1)], estimate: estimate)
+  }
+
+  /// The t test of Σ cₖ · mean(groupₖ) over independent groups: variance Σ cₖ² s²ₖ/nₖ, Welch–
+  /// Satterthwaite degrees of freedom (Welch's test for two groups with c = 1, −1); untestable
+  /// (NaN standard error) when a group has fewer than two values.
+  static func contrast(_ groups: [(values: [Double], coefficient: Double)], estimate: Double? = nil) -> TTest {
+    var (sum, variance, denominator) = (0.0, 0.0, 0.0)
+    var testable = true
+    for (values, coefficient) in groups {
+      let count = Double(values.count)
+      let mean = values.reduce(0, +) / count
+      sum += coefficient * mean
+      guard values.count >= 2 else {
+        testable = false
+        continue
+      }
+      let part = coefficient * coefficient * values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (count - 1) / count
+      variance += part
+      denominator += part * part / (count - 1)
+    }
+    let value = estimate ?? sum
+    guard testable else { return TTest(estimate: value, standardError: .nan, degreesOfFreedom: .nan) }
+    return TTest(estimate: value, standardError: variance.squareRoot(), degreesOfFreedom: variance * variance / denominator)
+  }
+}
+
 /// The two-sided normal p-value of a z statistic, 2(1 − Φ(|z|)) = erfc(|z|/√2); NaN when the
 /// standard error is not positive.
 func twoSidedPValue(_ estimate: Double, standardError: Double) -> Double {

@@ -73,31 +73,6 @@ public struct ServiceTotal: Sendable, Equatable {
   public let share: Double
 }
 
-/// An attribute value's prevalence in both batches and the time it carries on its span.
-public struct AttributeEffect: Sendable {
-  /// The `attr:KEY=VALUE` column of a span key.
-  public let column: FeatureColumn
-  /// Share of fast and of slow traces whose spans of the key carry the value.
-  public let fastPrevalence: Double
-  public let slowPrevalence: Double
-  /// Mean self-time of the key in traces with the value minus in traces without it, ms.
-  public let carriedMillis: Double
-  /// How much slower the key is in slow than in fast traces when it carries the value, ms.
-  public let slowdownWithValueMillis: Double
-  /// Two-proportion z-test of equal prevalence, with its Benjamini–Hochberg q-value across all
-  /// attribute values.
-  public let prevalenceQValue: Double
-  /// Welch z-test of equal self-time with the value in both batches, with its q-value.
-  public let slowdownQValue: Double
-
-  /// Whether the value is significantly more common in slow traces, or significantly slower
-  /// there, at false discovery rate `level`.
-  public func matters(at level: Double) -> Bool {
-    (prevalenceQValue < level && slowPrevalence > fastPrevalence && carriedMillis > 0)
-      || (slowdownQValue < level && slowdownWithValueMillis > 0)
-  }
-}
-
 /// A suspect's critical-path time in both batches, as quantiles for a distribution chart,
 /// over the traces where it is on the critical path at all (most traces never call most keys).
 public struct SuspectDistribution: Sendable {
@@ -131,8 +106,9 @@ public struct LatencyAnalysis: Sendable {
   public let suspects: [Suspect]
   /// Services by their suspects' growth, largest first: the service-level answer.
   public let services: [ServiceTotal]
-  /// Attribute values whose prevalence differs between the batches, most significant first.
-  public let attributeEffects: [AttributeEffect]
+  /// The first suspects that grew, each split by the values of the attributes that vary on its
+  /// key, with each value's growth tested like a suspect's.
+  public let attributeBreakdown: [AttributeBreakdownRow]
   /// The critical-path distributions of the first suspects that grew (up to five).
   public let distributions: [SuspectDistribution]
   /// Each endpoint's median-latency trace in each batch (a typical trace), for timelines.

@@ -88,14 +88,22 @@ struct EvaluationTests {
     #expect(outcomes.filter { !$0.hasCause }.allSatisfy { !$0.significant })
   }
 
-  /// One of the database's three pods is slow: the attribute table names that pod first, starred,
-  /// and neither of the healthy pods.
+  /// One of the database's three pods is slow: the top suspect's breakdown by attribute value
+  /// has the three pods, about a third of the traces each in both batches, the slow one starred
+  /// with most of the growth, neither healthy pod starred; the database replicas, each serving
+  /// a third of the slow pod's queries, grew alike, and no replica is starred against the other.
   @Test(arguments: [1, 2, 3] as [UInt64])
   func theSlowPodOfThreeIsNamed(_ seed: UInt64) throws {
     let analysis = try analyzeGenerated(GeneratorOptions(scenario: .slowPod, fastTraces: 300, slowTraces: 300, seed: seed))
-    #expect(analysis.suspects.first?.key == SpanKey(service: "orders-db", operation: "SELECT orders"))
-    let named = analysis.attributeEffects.filter { $0.matters(at: analysis.falseDiscoveryRate) }.map(\.column.kind.name)
-    #expect(named.first == "attr:k8s.pod.name=orders-db-5d8c9-b", "\(named)")
-    #expect(!named.contains("attr:k8s.pod.name=orders-db-5d8c9-a") && !named.contains("attr:k8s.pod.name=orders-db-5d8c9-c"))
+    let top = try #require(analysis.suspects.first)
+    #expect(top.key == SpanKey(service: "orders-db", operation: "SELECT orders"))
+    let pods = analysis.attributeBreakdown.filter { $0.suspect == top.name && $0.attribute == "k8s.pod.name" }
+    #expect(Set(pods.map(\.value)) == ["orders-db-5d8c9-a", "orders-db-5d8c9-b", "orders-db-5d8c9-c"], "\(pods.map(\.value))")
+    #expect(pods.allSatisfy { abs($0.fastShare - 1.0 / 3) < 0.1 && abs($0.slowShare - 1.0 / 3) < 0.1 })
+    #expect(pods.filter(\.isSignificant).map(\.value) == ["orders-db-5d8c9-b"])
+    let slowPod = try #require(pods.first { $0.value == "orders-db-5d8c9-b" })
+    #expect(pods.allSatisfy { $0.value == slowPod.value || $0.growthMillis < slowPod.growthMillis / 4 })
+    // Every other attribute of the key (db.instance, db.system) stars nothing.
+    #expect(analysis.attributeBreakdown.filter { $0.suspect == top.name && $0.attribute != "k8s.pod.name" }.allSatisfy { !$0.isSignificant })
   }
 }

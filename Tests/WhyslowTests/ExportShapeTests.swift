@@ -330,7 +330,7 @@ struct ExportShapeTests {
       fast: try TraceReader.read(paths: [fastPath]), slow: try TraceReader.read(paths: [slowPath]))
     let analysis = try ContributionAnalysis.analyze(matrix)
     #expect(analysis.suspects.first?.key == firstSuspect)
-    #expect(!analysis.attributeEffects.contains { $0.column.kind.name.hasPrefix("attr:k8s.pod.name") })
+    #expect(!analysis.attributeBreakdown.contains { $0.attribute == "k8s.pod.name" })
     #expect(!matrix.attributes.columns.contains { $0.kind.name.hasPrefix("attr:k8s.pod.name") })
     #expect(matrix.droppedColumns.contains {
       $0.name.contains("attr:k8s.pod.name=ts-contacts-service-") && $0.reason == "on every trace with its span key: never varies within it"
