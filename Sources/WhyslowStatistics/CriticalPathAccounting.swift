@@ -12,7 +12,7 @@ import WhyslowLinalg
 struct CriticalPathAccounting {
   /// At most this many callees of one key get a candidate of their own (those whose calls
   /// changed most); the rest stay with the key.
-  static let calleesPerKey = 8
+  static let calleesPerKey = 32
   /// At most this many call candidates in all: each is a dense column, and a generic client
   /// operation in a large mesh calls dozens of services. Keys are split in the order of their
   /// largest call growth.
