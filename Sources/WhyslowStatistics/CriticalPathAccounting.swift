@@ -16,7 +16,7 @@ struct CriticalPathAccounting {
   /// At most this many call candidates in all: each is a dense column, and a generic client
   /// operation in a large mesh calls dozens of services. Keys are split in the order of their
   /// largest call growth.
-  static let callCandidates = 256
+  static let callCandidates = 128
 
   /// One suspect before inference.
   struct Candidate {

@@ -46,6 +46,8 @@ struct Strata {
   private let rowWeights: [Double]
   /// Whether the last stratum is a pool of several endpoints (its weights are unequal).
   private let hasPool: Bool
+  /// The pool's rows by endpoint, with the endpoint's share of the pool.
+  private let poolMembers: [(fast: [Int], slow: [Int], share: Double)]
   /// The variance a timing rounded to the recorders' resolution r carries at least, r²/12 ms²
   /// (Sheppard): the floor of every cell's variance, so timings that tie because they were
   /// rounded never claim a spread of 0.
@@ -90,6 +92,15 @@ struct Strata {
       return Double(count.fast + count.slow) / pooledTotal / Double(slow ? count.slow : count.fast)
     }
     hasPool = sizes.count > own.count
+    poolMembers =
+      hasPool
+      ? pooled.map { endpoint in
+        let members = (rows[2 * own.count] + rows[2 * own.count + 1]).filter { endpointOf[$0] == endpoint }
+        return (
+          members.filter { !matrix.isSlow[$0] }, members.filter { matrix.isSlow[$0] },
+          Double(counts[endpoint].fast + counts[endpoint].slow) / pooledTotal
+        )
+      } : []
     self.endpointOf = endpointOf
     endpoints = keys
     endpointCounts = counts
@@ -143,13 +154,9 @@ struct Strata {
         continue
       }
       // The standardized pool: each endpoint split apart, weighted by its share of the pool.
-      let total = Double(fast.count + slow.count)
-      let fastOf = Dictionary(grouping: fast, by: { endpointOf[$0] })
-      for (endpoint, slowRows) in Dictionary(grouping: slow, by: { endpointOf[$0] }).sorted(by: { $0.key < $1.key }) {
-        let fastRows = fastOf[endpoint] ?? []
-        let share = Double(fastRows.count + slowRows.count) / total
-        let (one, other) = extremes(fastRows, slowRows)
-        (up, down) = (up + weight * share * one, down + weight * share * other)
+      for member in poolMembers {
+        let (one, other) = extremes(member.fast, member.slow)
+        (up, down) = (up + weight * member.share * one, down + weight * member.share * other)
       }
     }
     return max(up, down)

@@ -71,8 +71,11 @@ extension FeatureMatrix {
   /// trace an SRE opens shows the usual case. Any of them when the column is zero in all.
   func typicalTrace(of column: ArraySlice<Double>, rows: [Int]) -> String {
     let value = { (row: Int) in column[column.startIndex + row] }
-    let present = rows.filter { value($0) != 0 }
-      .sorted { (value($0), traceIDs[$0]) < (value($1), traceIDs[$1]) }
+    // Trace ids compared only between equal values: most comparisons never touch a string.
+    let present = rows.filter { value($0) != 0 }.sorted { one, other in
+      let (x, y) = (value(one), value(other))
+      return x != y ? x < y : traceIDs[one] < traceIDs[other]
+    }
     guard !present.isEmpty else { return rows.first.map { traceIDs[$0] } ?? "" }
     return traceIDs[present[(present.count - 1) / 2]]
   }
