@@ -157,4 +157,21 @@ struct RealCaseTests {
     #expect(reason.coefficientStandardError > 0 && reason.coefficient.isFinite)
     #expect(!analysis.suspects.prefix(5).contains { $0.key.operation == "FilteringWebHandler.handle" })
   }
+
+  /// Nezha OB-2022-08-23-1337: a network delay on OnlineBoutique's currencyservice, against the
+  /// fault-free minute of 17:00 (the only one the dataset holds for that day, 3 h 20 min later).
+  /// The first two suspects are the frontend's calls to it, each one edge to currencyservice,
+  /// both starred; the by-service line names it first.
+  @Test func networkDelayOnARealOnlineBoutiqueCaseNamesTheCallee() throws {
+    let nezha = realDatasets.appendingPathComponent("nezha")
+    let fast = try TraceReader.read(paths: [nezha.appendingPathComponent("construct_data/2022-08-23/trace/17_00_trace.csv").path])
+    let slow = try TraceReader.read(
+      paths: ["13_37", "13_38", "13_39"].map { nezha.appendingPathComponent("rca_data/2022-08-23/trace/\($0)_trace.csv").path })
+    let analysis = try ContributionAnalysis.analyze(FeatureMatrix(fast: fast, slow: slow))
+    #expect(analysis.services.first?.service == "currencyservice")
+    for suspect in analysis.suspects.prefix(2) {
+      #expect(suspect.callee == "currencyservice" && suspect.isSignificant, "\(suspect.name)")
+      #expect(suspect.explanation.filter { $0.column.kind == .networkGap }.allSatisfy { $0.column.peerService == "currencyservice" })
+    }
+  }
 }
