@@ -39,8 +39,9 @@ public struct HTMLExporter: SuspectExporter {
     body += "<p class=\"verdict\">\(escape(verdictSentence(analysis)))</p>\n"
     body += "<p class=\"facts\">fast: \(analysis.fastTraces) traces, mean \(millis(analysis.fastMeanLatencyMillis)) · "
     body += "slow: \(analysis.slowTraces) traces, mean \(millis(analysis.slowMeanLatencyMillis)) · "
-    body += "gap \(millis(analysis.gapMillis)) = \(millis(analysis.withinEndpointGapMillis)) within endpoints + "
-    body += "\(millis(analysis.endpointMixMillis)) endpoint mix</p>\n"
+    let mix = analysis.endpointMixMillis
+    body += "gap \(millis(analysis.gapMillis)) = \(millis(analysis.withinEndpointGapMillis)) within endpoints "
+    body += "\(mix < 0 ? "−" : "+") \(millis(abs(mix))) endpoint mix</p>\n"
     for caveat in analysis.caveats { body += "<p class=\"caution\">caution: \(escape(caveat))</p>\n" }
     body += "</header>\n"
     body += section(
