@@ -3,8 +3,8 @@ import WhyslowLinalg
 
 /// Stage 2, the exact accounting: critical-path times partition each trace's latency, so the
 /// stratified differences of their means over candidates sum to the within-endpoint gap
-/// exactly. A candidate is a span key, or, for a client key that calls more than one callee (or
-/// calls one only some of the time), the key's calls to one callee, split off the key's time so
+/// exactly. A candidate is a span key, or, for a client key that calls more than one callee,
+/// the key's calls to one callee, split off the key's time so
 /// that every network suspect is one caller-to-callee edge whose milliseconds go to one team.
 /// What is left of a split key (its spans with no callee, calls to callees past the caps) stays
 /// a candidate of its own. A candidate whose growth is mostly the growth of its network gap to
@@ -104,23 +104,16 @@ struct CriticalPathAccounting {
   }
 
   /// The call columns (indices into `matrix.calls`) each split key gets a candidate for: a key
-  /// is split when it calls more than one callee, or when its calls do not hold all its time;
-  /// up to `calleesPerKey` callees each, largest change first, and `callCandidates` in all.
+  /// is split when it calls more than one callee (one callee is one team already, and a split
+  /// would only add a test); up to `calleesPerKey` callees each, largest change first, and
+  /// `callCandidates` in all.
   private static func splitCalls(_ matrix: FeatureMatrix, _ growth: [Double]) -> [SpanKey: [Int]] {
     let byKey = Dictionary(grouping: matrix.calls.entries.indices, by: { matrix.calls.entries[$0].column.key })
     let critical = Dictionary(
       matrix.columns.indices.filter { matrix.columns[$0].kind == .criticalTime }.map { (matrix.columns[$0].key, $0) },
       uniquingKeysWith: { first, _ in first })
     var wanted: [(key: SpanKey, calls: [Int], largest: Double)] = []
-    for (key, calls) in byKey {
-      guard let column = critical[key] else { continue }
-      if calls.count == 1 {
-        // One callee: split only when some of the key's time lies outside those calls.
-        var rest = Array(matrix.column(column))
-        let entry = matrix.calls.entries[calls[0]]
-        for (row, value) in zip(entry.rows, entry.values) { rest[Int(row)] -= value }
-        guard rest.contains(where: { abs($0) > 1e-9 }) else { continue }
-      }
+    for (key, calls) in byKey where calls.count > 1 && critical[key] != nil {
       let ordered = calls.sorted {
         (abs(growth[$0]), matrix.calls.entries[$1].column.peerService)
           > (abs(growth[$1]), matrix.calls.entries[$0].column.peerService)
