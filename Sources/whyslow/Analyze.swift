@@ -17,7 +17,8 @@ struct Analyze: ParsableCommand {
 
       Traces are compared within their entry point. Every span key's growth on the critical \
       path is a suspect (the suspects add up to the within-endpoint gap exactly), or the \
-      network to a callee when a client grew by its network gap. Each suspect's growth is \
+      network to a callee when a client grew by its network gap; a client operation that \
+      calls several services is split into its calls to each. Each suspect's growth is \
       explained by its own features (self-time, count, waits before its children, network \
       gaps, errors, attributes) by least squares on one shared design (LAPACK), with HC3 \
       errors, a remainder, 95% Welch t intervals and Benjamini–Hochberg q-values against a \
@@ -31,7 +32,10 @@ struct Analyze: ParsableCommand {
       span itself; wait before X = time before the call to X started (queueing); network to X \
       / network_gap = client time not covered by X's server span (the network, client-side \
       queueing, connection pools, sidecars). "grew off the critical path" names work that \
-      grew where requests do not wait for it.
+      grew where requests do not wait for it. "by attribute value" splits the first \
+      suspects by each attribute that varies on them (pod, version, host): the growth with \
+      a value, and how much more than with the attribute's other values (starred alike; \
+      printed where a value is starred, every one with --all).
 
       The answer goes to standard output (its first line), what was read to standard error.
 

@@ -40,7 +40,7 @@ struct AnalysisArguments: ParsableArguments {
   @Option(help: "False discovery rate: suspects and findings with a q-value below it are significant.")
   var fdr = 0.05
 
-  @Flag(help: "List every suspect in the table, also those that did not grow (the default lists the --top N that grew most).")
+  @Flag(help: "List every suspect in the table, also those that did not grow (the default lists the --top N that grew most), and every attribute value of the first suspects.")
   var all = false
 
   @Option(
