@@ -68,10 +68,8 @@ enum AttributeBreakdown {
         byAttribute[name, default: []].append((value, Set(entry.rows.map(Int.init))))
       }
       for (attribute, values) in byAttribute.sorted(by: { $0.key < $1.key }) {
-        var groups = values.sorted {
-          let (one, other) = ($0.rows.filter { matrix.isSlow[$0] }.count, $1.rows.filter { matrix.isSlow[$0] }.count)
-          return (one, $1.value) > (other, $0.value)
-        }.map { (value: $0.value, rows: $0.rows) }
+        var groups = values.map { (value: $0.value, rows: $0.rows, slow: $0.rows.filter { matrix.isSlow[$0] }.count) }
+          .sorted { ($0.slow, $1.value) > ($1.slow, $0.value) }.map { (value: $0.value, rows: $0.rows) }
         if groups.count > valuesPerAttribute {
           let rest = groups[valuesPerAttribute...]
           groups = Array(groups.prefix(valuesPerAttribute))
