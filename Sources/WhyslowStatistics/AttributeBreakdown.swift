@@ -48,16 +48,13 @@ enum AttributeBreakdown {
     _ ranked: [Suspect], _ accounting: CriticalPathAccounting, _ matrix: FeatureMatrix, minimumEffect: Double,
     level: Double
   ) -> [AttributeBreakdownRow] {
-    let candidateOf = Dictionary(
-      accounting.candidates.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     let countColumn = Dictionary(
       matrix.columns.indices.filter { matrix.columns[$0].kind == .count }.map { (matrix.columns[$0].key, $0) },
       uniquingKeysWith: { first, _ in first })
     var drafts: [(suspect: String, attribute: String, value: String, test: TTest, means: (Double, Double),
                   shares: (Double, Double), isNew: Bool)] = []
     for suspect in ranked.filter({ $0.contribution.value > 0 }).prefix(suspects) {
-      guard let candidate = candidateOf[suspect.name], let count = countColumn[suspect.key] else { continue }
-      let time = accounting.values.column(candidate)
+      guard let time = accounting.criticalTimes(of: suspect), let count = countColumn[suspect.key] else { continue }
       let counts = matrix.column(count)
       let holding = (0..<matrix.traceCount).filter { counts[counts.startIndex + $0] > 0 }
       let (fastHolding, slowHolding) = (holding.filter { !matrix.isSlow[$0] }, holding.filter { matrix.isSlow[$0] })

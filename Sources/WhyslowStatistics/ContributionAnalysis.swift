@@ -45,13 +45,11 @@ public enum ContributionAnalysis {
     let gapEstimate = Estimate(gapTest, pValue: gapTest.pValue(), qValue: .nan)
     // W's own test, stratified like the suspects': with many endpoints of unequal weight the
     // mix makes Δ noisy while requests of the same endpoints are plainly slower.
-    let (withinVariance, withinDegrees) = strata.varianceOfDifference(y[...])
-    let withinTest = TTest(
-      estimate: strata.difference(y[...]), standardError: withinVariance.squareRoot(), degreesOfFreedom: withinDegrees)
+    let withinTest = strata.differenceTest(y[...])
     let within = Estimate(withinTest, pValue: withinTest.pValue(), qValue: .nan)
-    // Shares and the minimum effect are of Δ, or of W when only W is significantly above 0.
-    let sharedGap = gapEstimate.low > 0 ? gap : within.low > 0 ? within.value : 0
-    let minimumEffect = options.minimumEffect.millis(gap: sharedGap)
+    let slowerBy = LatencyAnalysis.slowerBy(gap: gapEstimate, within: within)
+    let minimumEffect = options.minimumEffect.millis(gap: slowerBy ?? 0)
+    let sharedGap = slowerBy ?? gap
 
     let accounting = CriticalPathAccounting(matrix, strata)
     let explained = SuspectExplanation.explainedSuspects(accounting, options: options)
@@ -62,9 +60,8 @@ public enum ContributionAnalysis {
     let level = options.falseDiscoveryRate
     let ranking = Verdict.ranked(
       Verdict.suspects(
-        accounting, evidence, explanation, gap: sharedGap == 0 ? gap : sharedGap, minimumEffect: minimumEffect,
-        level: level),
-      gap: sharedGap == 0 ? gap : sharedGap)
+        accounting, evidence, explanation, gap: sharedGap, minimumEffect: minimumEffect, level: level),
+      gap: sharedGap)
     return LatencyAnalysis(
       fastTraces: fastCount, slowTraces: slowCount, fastMeanLatencyMillis: fastLatency,
       slowMeanLatencyMillis: slowLatency, gap: gapEstimate, minimumEffectMillis: minimumEffect,
@@ -85,10 +82,8 @@ public enum ContributionAnalysis {
   private static func distributions(
     _ suspects: [Suspect], _ accounting: CriticalPathAccounting, _ matrix: FeatureMatrix
   ) -> [SuspectDistribution] {
-    let column = Dictionary(accounting.candidates.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-    return suspects.filter { $0.contribution.value > 0 }.prefix(5).compactMap { suspect in
-      guard let index = column[suspect.name] else { return nil }
-      let values = accounting.values.column(index)
+    suspects.filter { $0.contribution.value > 0 }.prefix(5).compactMap { suspect in
+      guard let values = accounting.criticalTimes(of: suspect) else { return nil }
       func quantiles(slow: Bool) -> (quantiles: [Double], share: Double) {
         let batch = zip(values, matrix.isSlow).filter { $0.1 == slow }.map(\.0)
         let sorted = batch.filter { $0 > 0 }.sorted()

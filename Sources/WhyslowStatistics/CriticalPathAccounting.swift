@@ -42,8 +42,6 @@ struct CriticalPathAccounting {
   let values: Matrix
   /// Each candidate's within-endpoint difference of means, ms.
   let growth: [Double]
-  /// The callees split off each split key: their network gaps belong to their own candidates.
-  let splitCallees: [SpanKey: Set<String>]
 
   init(_ matrix: FeatureMatrix, _ strata: Strata) {
     let critical = matrix.columns.indices.filter { matrix.columns[$0].kind == .criticalTime }
@@ -53,8 +51,7 @@ struct CriticalPathAccounting {
       gapGrowth[FeatureColumn(key: column.key, kind: .criticalTime, peerService: column.peerService)] = growth
     }
     let callGrowth = strata.differences(matrix.calls)
-    let split = Self.splitCalls(matrix, callGrowth)
-    splitCallees = split.mapValues { Set($0.map { matrix.calls.columns[$0].peerService }) }
+    let split = Self.splitCalls(matrix, callGrowth, keys: Set(critical.map { matrix.columns[$0].key }))
 
     // A candidate is named for the network when its growth is mostly the gap to one callee.
     func network(_ growth: Double, _ gaps: [(callee: String, growth: Double)]) -> String? {
@@ -103,17 +100,14 @@ struct CriticalPathAccounting {
     self.growth = growth
   }
 
-  /// The call columns (indices into `matrix.calls`) each split key gets a candidate for: a key
+  /// The call columns (indices into `matrix.calls`) each split key (of `keys`) gets a candidate for: a key
   /// is split when it calls more than one callee (one callee is one team already, and a split
   /// would only add a test); up to `calleesPerKey` callees each, largest change first, and
   /// `callCandidates` in all.
-  private static func splitCalls(_ matrix: FeatureMatrix, _ growth: [Double]) -> [SpanKey: [Int]] {
+  private static func splitCalls(_ matrix: FeatureMatrix, _ growth: [Double], keys: Set<SpanKey>) -> [SpanKey: [Int]] {
     let byKey = Dictionary(grouping: matrix.calls.entries.indices, by: { matrix.calls.entries[$0].column.key })
-    let critical = Dictionary(
-      matrix.columns.indices.filter { matrix.columns[$0].kind == .criticalTime }.map { (matrix.columns[$0].key, $0) },
-      uniquingKeysWith: { first, _ in first })
     var wanted: [(key: SpanKey, calls: [Int], largest: Double)] = []
-    for (key, calls) in byKey where calls.count > 1 && critical[key] != nil {
+    for (key, calls) in byKey where calls.count > 1 && keys.contains(key) {
       let ordered = calls.sorted {
         (abs(growth[$0]), matrix.calls.entries[$1].column.peerService)
           > (abs(growth[$1]), matrix.calls.entries[$0].column.peerService)
@@ -130,6 +124,18 @@ struct CriticalPathAccounting {
       }
     }
     return result
+  }
+
+  /// The callees split off each split key: their network gaps belong to their own candidates.
+  var splitCallees: [SpanKey: Set<String>] {
+    candidates.reduce(into: [:]) { split, candidate in
+      if let callee = candidate.calls { split[candidate.key, default: []].insert(callee) }
+    }
+  }
+
+  /// The critical-path times of a suspect's candidate, row by row; nil for a name no candidate has.
+  func criticalTimes(of suspect: Suspect) -> ArraySlice<Double>? {
+    candidates.firstIndex { $0.name == suspect.name }.map { values.column($0) }
   }
 
   /// Each key's growth: the summed growth of its candidates.

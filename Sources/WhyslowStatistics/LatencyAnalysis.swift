@@ -132,11 +132,17 @@ public struct LatencyAnalysis: Sendable {
   /// Whether the slow batch is significantly slower: Δ's 95% interval lies above 0, or W's
   /// does (requests of the same endpoints are slower, though a noisy mix of endpoints hides it
   /// in Δ).
-  public var isSignificantlySlower: Bool { gap.low > 0 || withinEndpointGap.low > 0 }
+  public var isSignificantlySlower: Bool { Self.slowerBy(gap: gap, within: withinEndpointGap) != nil }
   /// Whether only W is significantly above 0, not Δ: then shares and the minimum effect are of W.
   public var isSlowerOnlyWithinEndpoints: Bool { !(gap.low > 0) && withinEndpointGap.low > 0 }
   /// The gap shares are taken of: Δ, or W when only W is significant.
-  public var sharedGapMillis: Double { isSlowerOnlyWithinEndpoints ? withinEndpointGapMillis : gapMillis }
+  public var sharedGapMillis: Double { Self.slowerBy(gap: gap, within: withinEndpointGap) ?? gapMillis }
+
+  /// The gap shares and the minimum effect are taken of: Δ when it is significantly above 0,
+  /// else W when it is; nil when neither is (the slow batch is not significantly slower).
+  static func slowerBy(gap: Estimate, within: Estimate) -> Double? {
+    gap.low > 0 ? gap.value : within.low > 0 ? within.value : nil
+  }
   /// What `--fail-on-suspect` fails on: the slow batch is significantly slower and a suspect
   /// grew significantly by more than the minimum effect. Never for a faster batch or noise.
   public var failsGate: Bool { isSignificantlySlower && hasSignificantSuspect }

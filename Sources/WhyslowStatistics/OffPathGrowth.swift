@@ -20,11 +20,7 @@ public struct OffPathGrowth: Sendable {
   ) -> [OffPathGrowth] {
     let criticalGrowth = accounting.keyGrowth
     let selfTime = matrix.columns.indices.filter { matrix.columns[$0].kind == .selfTime }
-    let tests = selfTime.map { column -> TTest in
-      let values = matrix.column(column)
-      let (variance, degrees) = strata.varianceOfDifference(values)
-      return TTest(estimate: strata.difference(values), standardError: variance.squareRoot(), degreesOfFreedom: degrees)
-    }
+    let tests = selfTime.map { strata.differenceTest(matrix.column($0)) }
     let p = tests.map { $0.pValue(minimumEffect: minimumEffect) }
     let q = benjaminiHochberg(p)
     return selfTime.indices.compactMap { index -> OffPathGrowth? in

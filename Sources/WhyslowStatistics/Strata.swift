@@ -44,10 +44,11 @@ struct Strata {
   /// Each row's weight in its cell's mean (they sum to 1 over a cell): 1/n, or in the pool its
   /// endpoint's share of the pool over its traces in the row's batch; 0 for excluded rows.
   private let rowWeights: [Double]
-  /// Whether the last stratum is a pool of several endpoints (its weights are unequal).
-  private let hasPool: Bool
-  /// The pool's rows by endpoint, with the endpoint's share of the pool.
+  /// The pool's rows by endpoint, with the endpoint's share of the pool; empty when no
+  /// endpoints are pooled.
   private let poolMembers: [(fast: [Int], slow: [Int], share: Double)]
+  /// Whether the last stratum is the pool (its row weights are unequal).
+  private var hasPool: Bool { !poolMembers.isEmpty }
   /// The variance a timing rounded to the recorders' resolution r carries at least, r²/12 ms²
   /// (Sheppard): the floor of every cell's variance, so timings that tie because they were
   /// rounded never claim a spread of 0.
@@ -91,9 +92,8 @@ struct Strata {
       let count = counts[endpoint]
       return Double(count.fast + count.slow) / pooledTotal / Double(slow ? count.slow : count.fast)
     }
-    hasPool = sizes.count > own.count
     poolMembers =
-      hasPool
+      sizes.count > own.count
       ? pooled.map { endpoint in
         let members = (rows[2 * own.count] + rows[2 * own.count + 1]).filter { endpointOf[$0] == endpoint }
         return (
@@ -124,11 +124,8 @@ struct Strata {
 
   /// Endpoints compared in the pool of small endpoints, and their traces (0 when none).
   var pooledEndpoints: (endpoints: Int, traces: Int) {
-    guard strataCount > 0 else { return (0, 0) }
-    let pool = strataCount - 1
-    let members = Set(rows[2 * pool].map { endpointOf[$0] } + rows[2 * pool + 1].map { endpointOf[$0] })
-    guard members.count > 1 else { return (0, 0) }
-    return (members.count, rows[2 * pool].count + rows[2 * pool + 1].count)
+    guard poolMembers.count > 1 else { return (0, 0) }
+    return (poolMembers.count, poolMembers.reduce(0) { $0 + $1.fast.count + $1.slow.count })
   }
 
   /// The largest |stratified difference| any split of each stratum's traces into cells of
@@ -213,6 +210,12 @@ struct Strata {
       total += weight * sums[2 * stratum + 1] - weight * sums[2 * stratum]
     }
     return total
+  }
+
+  /// The stratified difference of `values` with its Welch t test (`varianceOfDifference`).
+  func differenceTest(_ values: ArraySlice<Double>) -> TTest {
+    let (variance, degrees) = varianceOfDifference(values)
+    return TTest(estimate: difference(values), standardError: variance.squareRoot(), degreesOfFreedom: degrees)
   }
 
   /// The variance of the stratified difference of means of `values` and its Welch–

@@ -64,8 +64,6 @@ struct SuspectEvidence {
 }
 
 extension FeatureMatrix {
-  /// The id of the slow trace (among `slowRows`) where `column` is largest: one to open in a
-  /// trace viewer.
   /// A typical trace of `rows` (one batch's) for a column: among them where it is not zero, the
   /// one at its median (the lower one; ties by trace id), not the most extreme, so that the
   /// trace an SRE opens shows the usual case. Any of them when the column is zero in all.

@@ -207,14 +207,14 @@ struct SuspectExplanation {
     }
     var result: [PoolColumn] = []
     for owner in keys.indices {
-      // Self-time net of all the key's network gaps and of the idle waits before its children.
+      // Self-time net of all the key's network gaps (its own and those split off to its calls)
+      // and of the idle waits before its children.
       let gaps = ownGaps[owner].map { matrix.networkGaps.dense($0) }
       let waited = waits[owner].map { Array(matrix.column($0)) }
-      let netOf = allGaps[owner].map { ownGaps[owner].contains($0) ? nil : matrix.networkGaps.dense($0) }
       for index in own[owner] {
         var values = Array(matrix.column(index))
         if matrix.columns[index].kind == .selfTime {
-          for gap in gaps + netOf.compactMap({ $0 }) + waited {
+          for gap in allGaps[owner].map({ matrix.networkGaps.dense($0) }) + waited {
             for (row, value) in gap.enumerated() { values[row] -= value }
           }
         }
